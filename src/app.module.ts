@@ -1,0 +1,57 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { ApiExceptionFilter } from './common/errors/api-exception.filter';
+import { ApiValidationPipe } from './common/errors/validation.pipe';
+import { attachRequestContext, RawRequest } from './common/correlation/correlation';
+import { HttpResultInterceptor } from './common/http/http-result.interceptor';
+import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
+import { BASE_URL_KEY } from './common/links/links.builder';
+import { AppConfig } from './config/app.config';
+import { ConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source.options';
+import { HealthModule } from './health/health.module';
+import { MailsModule } from './mails/mails.module';
+import { RecipientsModule } from './recipients/recipients.module';
+import { TemplatesModule } from './templates/templates.module';
+import { pinoOptions } from './logging';
+import { CommonModule } from './common/common.module';
+
+@Module({})
+export class AppModule {
+  /** `logDestination` lets tests read the JSON log lines; by default they go to stdout. */
+  static register(config: AppConfig, options: { logDestination?: NodeJS.WritableStream } = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            generateId: true,
+            idGenerator: (req: RawRequest) => req.correlationId ?? randomUUID(),
+            setup: (cls, req: RawRequest) => cls.set(BASE_URL_KEY, attachRequestContext(req).requestBaseUrl),
+          },
+        }),
+        LoggerModule.forRoot(pinoOptions(config, options.logDestination)),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
+        CommonModule,
+        HealthModule,
+        RecipientsModule,
+        MailsModule,
+        TemplatesModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useClass: ApiValidationPipe },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        // Order matters: idempotency wraps the result interceptor so it stores the final status and headers.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: HttpResultInterceptor },
+      ],
+    };
+  }
+}

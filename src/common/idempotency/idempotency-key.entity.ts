@@ -1,0 +1,29 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/** The first answer to a POST sent with an Idempotency-Key, replayed for 24 hours. */
+@Entity('idempotency_key')
+export class IdempotencyKeyEntity {
+  /** Method and path the key was used on: the same key on another endpoint is another key. */
+  @PrimaryColumn({ type: 'text' })
+  scope: string;
+
+  @PrimaryColumn({ type: 'text' })
+  key: string;
+
+  /** SHA-256 of the request body, to tell a replay from a different request. */
+  @Column({ name: 'request_hash', type: 'text' })
+  requestHash: string;
+
+  /** Null while the first request is still being handled. */
+  @Column({ name: 'status_code', type: 'int', nullable: true })
+  statusCode: number | null;
+
+  @Column({ name: 'response_body', type: 'jsonb', nullable: true })
+  responseBody: unknown;
+
+  @Column({ name: 'response_headers', type: 'jsonb', nullable: true })
+  responseHeaders: Record<string, string> | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

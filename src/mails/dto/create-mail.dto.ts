@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  Allow,
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsEnum,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+} from 'class-validator';
+import { LOCALES, MailCategory, ProductType } from '../mail-category';
+import { IsMailVariables } from './mail-variables.validator';
+
+/** A mail event posted by another service. */
+export class CreateMailDto {
+  /**
+   * User ids of the receivers (resolved to addresses at delivery time), 1 to 1000, distinct.
+   * @example ["user-42"]
+   */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(255, { each: true })
+  receiversId: string[];
+
+  /** Which mail to send; some categories require ids (see the table of the contract). */
+  @IsEnum(MailCategory)
+  category: MailCategory;
+
+  /** Technical id of a trip publication. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  publicationId?: string;
+
+  /** Technical id of a reservation. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  reservationId?: string;
+
+  @IsOptional()
+  @IsEnum(ProductType)
+  productType?: ProductType;
+
+  /** Technical id of an organization. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  organizationId?: string;
+
+  /** Technical id of an establishment. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  establishmentId?: string;
+
+  /**
+   * Extra values merged into the template (at most 50 keys; string, number or boolean values of at
+   * most 2,000 characters).
+   * @example {"tripTitle": "Randonnée dans les Calanques", "departureDate": "2027-05-14"}
+   */
+  @IsOptional()
+  @IsMailVariables()
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } })
+  variables?: Record<string, string | number | boolean>;
+
+  /** Language of the mail for every receiver; when absent, each receiver's own, else French. */
+  @IsOptional()
+  @IsIn(LOCALES)
+  locale?: 'fr' | 'en';
+
+  /** Render and record the deliveries, but send nothing. */
+  @IsOptional()
+  @IsBoolean()
+  testMode?: boolean;
+
+  /** Read-only: set by the service; accepted and ignored. */
+  @Allow()
+  @ApiProperty({ readOnly: true, required: false, type: String })
+  id?: unknown;
+
+  /** Read-only: set by the service; accepted and ignored. */
+  @Allow()
+  @ApiProperty({ readOnly: true, required: false, type: String, format: 'date-time', nullable: true })
+  sendingDate?: unknown;
+
+  /** Read-only: set by the service; accepted and ignored. */
+  @Allow()
+  @ApiProperty({ readOnly: true, required: false, type: 'array', items: { type: 'object' } })
+  links?: unknown;
+}

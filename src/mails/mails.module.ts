@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { RecipientsModule } from '../recipients/recipients.module';
+import { MailDeliveryWorker } from './mail-delivery.worker';
+import { MailMapper } from './mail.mapper';
+import { MailRepository } from './mail.repository';
+import { MailsController } from './mails.controller';
+import { MailsService } from './mails.service';
+
+@Module({
+  imports: [DeliveryModule, RecipientsModule],
+  controllers: [MailsController],
+  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker],
+})
+export class MailsModule {}

@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { loadConfig } from './config/app.config';
+import { ConfigError } from './config/env.reader';
+import { startLocalServices } from './local-services';
+
+async function bootstrap(): Promise<void> {
+  // Locally, a missing DATABASE_URL or SMTP_URL starts an embedded Postgres or SMTP inbox.
+  const local = await startLocalServices(process.env);
+  const config = loadConfig({ ...process.env, ...local.env });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
+    { bufferLogs: true },
+  );
+  configureApp(app, config);
+  await app.listen(config.http.port, '0.0.0.0');
+  const base = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
+  const lines = [
+    `communication is running (RUN_MODE=${config.runMode})`,
+    config.runMode !== 'worker' ? `  API          ${base}/v1` : '',
+    config.runMode !== 'worker' ? `  Swagger UI   ${base}/docs` : '',
+    `  Health       ${base}/health/ready    Metrics ${base}/metrics`,
+    ...local.banner,
+  ];
+  process.stdout.write(`\n${lines.filter(Boolean).join('\n')}\n\n`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`communication failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

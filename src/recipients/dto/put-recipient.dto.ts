@@ -1,0 +1,31 @@
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { LOCALES } from '../../mails/mail-category';
+
+export class PutRecipientDto {
+  /**
+   * Where mails to this receiver go.
+   * @example camille.martin@example.com
+   */
+  @IsEmail()
+  @MaxLength(254)
+  email: string;
+
+  /** @example Camille */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  firstName?: string;
+
+  /** @example Martin */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  lastName?: string;
+
+  /** Language of this receiver's mails when the event names none. */
+  @IsOptional()
+  @IsIn(LOCALES)
+  locale?: 'fr' | 'en';
+}

@@ -1,0 +1,9 @@
+import { IsIn, IsOptional } from 'class-validator';
+import { LOCALES } from '../../mails/mail-category';
+
+export class PreviewQueryDto {
+  /** Language of the preview. */
+  @IsOptional()
+  @IsIn(LOCALES)
+  locale: 'fr' | 'en' = 'fr';
+}
