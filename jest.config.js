@@ -1,4 +1,4 @@
-/** One run for unit specs (src/**/*.spec.ts) and end-to-end specs (test/**/*.e2e-spec.ts). */
+// One run for unit specs (src, *.spec.ts) and end-to-end specs (test, *.e2e-spec.ts).
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',

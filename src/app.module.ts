@@ -3,7 +3,6 @@ import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { ApiValidationPipe } from './common/errors/validation.pipe';
 import { attachRequestContext, RawRequest } from './common/correlation/correlation';
@@ -33,7 +32,8 @@ export class AppModule {
           middleware: {
             mount: true,
             generateId: true,
-            idGenerator: (req: RawRequest) => req.correlationId ?? randomUUID(),
+            // The same id as the response header and the error bodies: all read it from the request.
+            idGenerator: (req: RawRequest) => attachRequestContext(req).correlationId,
             setup: (cls, req: RawRequest) => cls.set(BASE_URL_KEY, attachRequestContext(req).requestBaseUrl),
           },
         }),

@@ -1,11 +1,10 @@
-import { INestApplication, Logger } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
-import { sendError } from './common/errors/api-exception.filter';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
 import { buildOpenApiDocument } from './openapi';
@@ -19,7 +18,6 @@ const OPERATIONS_PATHS = /^\/(health|health\/ready|metrics)(\?|$)/;
  */
 export function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
-  const logger = new Logger('Http');
   const metrics = app.get(MetricsService);
 
   app.useLogger(app.get(PinoLogger));
@@ -36,8 +34,6 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  // Body parsing and size limits fail before Nest's filters run: same error body here.
-  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply, config, logger));
 
   const document = buildOpenApiDocument(app as INestApplication);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

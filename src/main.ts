@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -7,6 +8,8 @@ import { ConfigError } from './config/env.reader';
 import { startLocalServices } from './local-services';
 
 async function bootstrap(): Promise<void> {
+  // A .env file complements the environment (variables already set win).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   // Locally, a missing DATABASE_URL or SMTP_URL starts an embedded Postgres or SMTP inbox.
   const local = await startLocalServices(process.env);
   const config = loadConfig({ ...process.env, ...local.env });

@@ -62,7 +62,8 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
     persistent: true,
     // Postgres refuses to run as root (containers, CI): run it as a `postgres` system user then.
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // Plain C locale: it exists on every machine (en_US.UTF-8, the library's default, may not).
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
     onLog: options.log ?? (() => undefined),
     onError: options.log ?? (() => undefined),
   });

@@ -4,8 +4,8 @@ import mjml2html from 'mjml';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { CATEGORY_RULES, Locale, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../mails/mail-category';
-import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './templates/mail-copy';
+import { CATEGORY_RULES, Locale, LOCALES, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../mails/mail-category';
+import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from './templates/mail-copy';
 
 export interface RenderedMail {
   subject: string;
@@ -64,15 +64,23 @@ export class TemplateRenderer implements OnModuleInit {
       paragraphs: c.paragraphs.map(plain),
       buttonLabel: plain(c.buttonLabel),
     });
-    const byLocale = <K extends string>(all: Record<Locale, Record<K, MailCopy>>) =>
-      Object.fromEntries(Object.entries(all).map(([locale, entries]) => [locale, Object.fromEntries(Object.entries(entries as Record<K, MailCopy>).map(([k, c]) => [k, copy(c)]))])) as Record<Locale, Record<K, CompiledCopy>>;
-    this.categories = byLocale(MAIL_COPY);
-    this.contacts = byLocale(CONTACT_COPY);
-    this.strings = Object.fromEntries(
-      Object.entries(LOCALE_STRINGS).map(([locale, strings]) => [locale, Object.fromEntries(Object.entries(strings as Record<string, string>).map(([k, v]) => [k, plain(v as string)]))]),
-    ) as unknown as Record<Locale, CompiledLocale>;
+    const compileAll = <K extends string>(entries: Record<K, MailCopy>): Record<K, CompiledCopy> =>
+      Object.fromEntries((Object.keys(entries) as K[]).map((key) => [key, copy(entries[key])])) as Record<K, CompiledCopy>;
+    const byLocale = <T>(make: (locale: Locale) => T): Record<Locale, T> => Object.fromEntries(LOCALES.map((locale) => [locale, make(locale)])) as Record<Locale, T>;
+    this.categories = byLocale((locale) => compileAll(MAIL_COPY[locale]));
+    this.contacts = byLocale((locale) => compileAll(CONTACT_COPY[locale]));
+    this.strings = byLocale((locale) => {
+      const s: LocaleStrings = LOCALE_STRINGS[locale];
+      return {
+        greetingNamed: plain(s.greetingNamed),
+        greetingAnonymous: plain(s.greetingAnonymous),
+        signature: plain(s.signature),
+        footer: plain(s.footer),
+        buttonFallback: plain(s.buttonFallback),
+      };
+    });
     // Render every template once now, so a broken one stops the start rather than a delivery.
-    for (const category of MAIL_CATEGORIES) for (const locale of Object.keys(this.categories) as Locale[]) this.renderCategory(category, locale, sampleContext(category));
+    for (const category of MAIL_CATEGORIES) for (const locale of LOCALES) this.renderCategory(category, locale, sampleContext(category));
   }
 
   /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import request from 'supertest';
+import { parse } from 'yaml';
+import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
+import { settled, waitForMail } from './fixtures';
+
+describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
+  let inbox: SmtpInbox;
+  let service: TestApp;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    inbox = await startInbox();
+    service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await inbox?.stop();
+  });
+
+  describe('health and metrics', () => {
+    it('is live, and ready while the database and the SMTP server answer', async () => {
+      await request(service.url).get('/health').expect(200, { status: 'ok' });
+      const ready = await request(service.url).get('/health/ready').expect(200);
+      expect(ready.body.info).toMatchObject({ database: { status: 'up' }, smtp: { status: 'up' } });
+    });
+
+    it('is not ready (503) while the SMTP server is down, naming it', async () => {
+      await inbox.pause();
+      try {
+        const res = await request(service.url).get('/health/ready').expect(503);
+        expect(res.body).toMatchObject({ name: 'SERVICE_UNAVAILABLE', details: [expect.objectContaining({ field: 'smtp' })] });
+      } finally {
+        await inbox.resume();
+      }
+    });
+
+    it('exposes Prometheus metrics, mails accepted included', async () => {
+      await request(service.url).post('/v1/mails').send({ receiversId: ['x'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+      const res = await request(service.url).get('/metrics').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/mails_accepted_total\{category="PROFILE_COMPLETION_REQUEST"\} [1-9]/);
+      expect(res.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/mails",status="202"\} [1-9]/);
+    });
+  });
+
+  describe('OpenAPI', () => {
+    it('serves Swagger UI at /docs', async () => {
+      const res = await request(service.url).get('/docs').redirects(1).expect(200);
+      expect(res.text).toContain('swagger-ui');
+    });
+
+    it('serves at /docs-json exactly the committed openapi/communication.yaml (run `npm run openapi` after an API change)', async () => {
+      const served = await request(service.url).get('/docs-json').expect(200);
+      const committed = parse(readFileSync(join(__dirname, '..', 'openapi', 'communication.yaml'), 'utf8')) as unknown;
+      expect(served.body).toEqual(committed);
+    });
+  });
+
+  describe('templates', () => {
+    it('lists the 18 categories with what each requires and its subjects', async () => {
+      const res = await request(service.url).get('/v1/templates').expect(200);
+      expect(res.body.content).toHaveLength(18);
+      const booking = res.body.content.find((t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION');
+      expect(booking).toMatchObject({ requires: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}', locales: ['fr', 'en'] });
+      expect(booking.subjects.fr).not.toBe(booking.subjects.en);
+      expect(booking.links.map((l: { rel: string }) => l.rel)).toEqual(['preview-fr', 'preview-en']);
+    });
+
+    it('previews a category as HTML in the asked locale, and 404s an unknown category', async () => {
+      const res = await request(service.url).get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=en').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain('lang="en"');
+      expect(res.text).toContain('https://app.voyages.test/reservations/');
+      await request(service.url).get('/v1/templates/NOPE/preview').expect(404);
+      const bad = await request(service.url).get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=de').expect(400);
+      expect(bad.body.details[0]).toMatchObject({ field: 'locale', location: 'query' });
+    });
+  });
+
+  describe('recipient directory', () => {
+    it('creates (201), replaces (200), reads and deletes a recipient', async () => {
+      const created = await request(service.url).put('/v1/recipients/user-7').send({ email: 'lea@example.com', firstName: 'Léa' }).expect(201);
+      expect(created.body).toMatchObject({ id: 'user-7', email: 'lea@example.com', firstName: 'Léa', lastName: null, locale: null });
+      expect(created.headers.location).toBe(`${service.url}/v1/recipients/user-7`);
+      const replaced = await request(service.url).put('/v1/recipients/user-7').send({ email: 'lea.dubois@example.com', locale: 'en' }).expect(200);
+      expect(replaced.body).toMatchObject({ email: 'lea.dubois@example.com', firstName: null, locale: 'en', createdAt: created.body.createdAt });
+      await request(service.url).get('/v1/recipients/user-7').expect(200);
+      await request(service.url).delete('/v1/recipients/user-7').expect(204);
+      await request(service.url).get('/v1/recipients/user-7').expect(404);
+      await request(service.url).delete('/v1/recipients/user-7').expect(404);
+    });
+
+    it('refuses an invalid address', async () => {
+      const res = await request(service.url).put('/v1/recipients/user-8').send({ email: 'not-an-address' }).expect(400);
+      expect(res.body.details[0]).toMatchObject({ field: 'email', location: 'body' });
+      await request(service.url).get('/v1/recipients/user-8').expect(404);
+    });
+  });
+
+  describe('USER_DIRECTORY_URL', () => {
+    let directory: Server;
+    const calls: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
+
+    beforeAll(async () => {
+      directory = createServer((req, res) => {
+        calls.push({ url: req.url ?? '', headers: req.headers });
+        if (req.url === '/users/remote-1') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ email: 'remote@example.com', firstName: 'Rémi', locale: 'en' }));
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterAll(() => new Promise<void>((resolve) => directory.close(() => resolve())));
+
+    it('resolves receivers the table does not know, sends the correlation id and caches the answer', async () => {
+      const port = (directory.address() as AddressInfo).port;
+      const withDirectory = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { USER_DIRECTORY_URL: `http://127.0.0.1:${port}/users` } });
+      try {
+        const first = await request(withDirectory.url).post('/v1/mails').set('X-Correlation-ID', 'dir-1').send({ receiversId: ['remote-1', 'ghost'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+        const mail = await waitForMail(withDirectory.url, first.body.id, settled);
+        expect(mail.deliveries).toEqual([
+          expect.objectContaining({ receiverId: 'remote-1', status: 'SENT', email: 'r***@example.com' }),
+          expect.objectContaining({ receiverId: 'ghost', status: 'FAILED', error: 'RECIPIENT_NOT_FOUND' }),
+        ]);
+        const [received] = await inbox.waitFor((m) => m.parsed.headers.get('x-mail-id') === first.body.id);
+        expect(received.envelopeTo).toEqual(['remote@example.com']);
+        expect(received.parsed.text).toContain('Rémi');
+        expect(received.parsed.html).toContain('lang="en"');
+        const remoteCalls = calls.filter((c) => c.url === '/users/remote-1');
+        expect(remoteCalls).toHaveLength(1);
+        expect(remoteCalls[0].headers['x-correlation-id']).toBe('dir-1');
+
+        const second = await request(withDirectory.url).post('/v1/mails').send({ receiversId: ['remote-1'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+        await waitForMail(withDirectory.url, second.body.id, settled);
+        expect(calls.filter((c) => c.url === '/users/remote-1')).toHaveLength(1);
+      } finally {
+        await withDirectory.close();
+      }
+    });
+  });
+});
