@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -21,10 +21,13 @@ const PGBOSS_SCHEMA = 'pgboss';
  * caller's transaction, so a job exists exactly when the rows it delivers were committed.
  */
 @Injectable()
-export class QueueService implements OnModuleInit, OnApplicationShutdown {
+export class QueueService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
   private readonly boss: PgBoss;
   private readonly queues = new Set<string>();
+  private readonly loops: Promise<void>[] = [];
+  private wakers: Array<() => void> = [];
+  private stopping = false;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
     this.boss = new PgBoss({
@@ -43,8 +46,14 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
     await this.boss.start();
   }
 
+  /** Before the database closes: the jobs in hand finish (a job cut short by a crash expires and is retried). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wakers.splice(0).forEach((wake) => wake());
+    await Promise.all(this.loops);
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    // Active jobs get a moment to finish; what does not finish is retried by the next worker.
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 
@@ -82,23 +91,52 @@ export class QueueService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs `handler` for each job, `concurrency` at a time. A RetryLater (or any error) fails only
-   * that job, which pg-boss retries with exponential backoff and jitter until its retry limit.
+   * Runs `handler` for each job, up to `concurrency` at a time. A RetryLater (or any error) fails
+   * only that job, which pg-boss retries with exponential backoff and jitter until its retry limit.
+   *
+   * Our own loop rather than `boss.work()`: that one waits the polling interval after every batch,
+   * which caps a worker at one batch per interval; this one fetches again at once while there is
+   * work and only sleeps when the queue is empty.
    */
   async work<T extends object>(name: string, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
     await this.ensureQueue(name);
     const { concurrency, pollingIntervalSeconds } = this.config.delivery;
-    await this.boss.work<T>(name, { batchSize: concurrency, includeMetadata: true, pollingIntervalSeconds }, async (jobs) => {
-      await Promise.all(
-        jobs.map(async (job) => {
-          try {
-            await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
-          } catch (error) {
-            if (!(error instanceof RetryLater)) this.logger.error({ err: error, jobId: job.id }, 'Job handler failed');
-            await this.boss.fail(name, job.id, { message: (error as Error).message });
-          }
-        }),
-      );
+    const loop = async (): Promise<void> => {
+      while (!this.stopping) {
+        let jobs: PgBoss.JobWithMetadata<T>[] = [];
+        try {
+          jobs = await this.boss.fetch<T>(name, { batchSize: concurrency, includeMetadata: true });
+        } catch (error) {
+          this.logger.error({ err: error, queue: name }, 'Could not fetch jobs');
+        }
+        if (jobs.length === 0) {
+          await this.idle(pollingIntervalSeconds * 1000);
+          continue;
+        }
+        await Promise.all(jobs.map((job) => this.run(name, job, handler)));
+      }
+    };
+    this.loops.push(loop());
+  }
+
+  private async run<T extends object>(name: string, job: PgBoss.JobWithMetadata<T>, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+    try {
+      await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+      await this.boss.complete(name, job.id);
+    } catch (error) {
+      if (!(error instanceof RetryLater)) this.logger.error({ err: error, jobId: job.id }, 'Job handler failed');
+      // If this fails too, the job expires and is retried: never lost.
+      await this.boss.fail(name, job.id, { message: (error as Error).message }).catch(() => undefined);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakers.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 

@@ -1,0 +1,88 @@
+import Handlebars from 'handlebars';
+import { CATEGORY_RULES, LOCALES, MAIL_CATEGORIES, MailCategory } from '../../mails/mail-category';
+import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
+
+const CONTACT_KINDS: ContactMailKind[] = ['CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'];
+const IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
+const FULL_VARS = {
+  tripTitle: 'Randonnée dans les Calanques',
+  departureDate: '14 mai 2027',
+  amount: '480 €',
+  organizationName: 'Évasion Provence',
+  establishmentName: 'Gîte du Vieux Port',
+  customerName: 'Léa Dubois',
+  travellers: 2,
+};
+
+const render = (source: string, context: object): string => Handlebars.compile(source, { strict: false, noEscape: true })(context);
+const strings = (copy: MailCopy): string[] => [copy.subject, copy.preheader, copy.heading, ...copy.paragraphs, copy.buttonLabel];
+
+/** Only the ids the category requires, and no optional value at all. */
+function minimalContext(category: MailCategory): object {
+  const ids = Object.fromEntries(CATEGORY_RULES[category].requires.map((field) => [field, IDS[field]]));
+  return { ...ids, category, firstName: '', vars: {} };
+}
+const fullContext = (category: MailCategory): object => ({ ...IDS, category, firstName: 'Camille', lastName: 'Martin', productType: 'TRIP', buttonUrl: 'https://voyages.example/x', vars: FULL_VARS });
+const CONTACT_FULL = { name: 'Jean Dupont', mail: 'jean@example.com', object: 'Remboursement', message: 'Bonjour,\nMerci', contactId: 'c-1', conversationId: 'c-1', firstName: 'Jean', buttonUrl: 'https://voyages.example/c' };
+
+/** What a rendered piece must never show: a missing value printed, or the trace of an empty placeholder. */
+function expectClean(output: string): void {
+  expect(output).not.toMatch(/undefined|\[object/);
+  expect(output).not.toMatch(/ {2}|\s[,.]|«\s*»|“”|\(\s*\)|réf\. *$|ref\. *$/);
+}
+
+describe('mail copy', () => {
+  it.each(LOCALES)('%s has copy for every category and every contact kind', (locale) => {
+    expect(Object.keys(MAIL_COPY[locale]).sort()).toEqual([...MAIL_CATEGORIES].sort());
+    expect(Object.keys(CONTACT_COPY[locale]).sort()).toEqual([...CONTACT_KINDS].sort());
+    for (const copy of [...Object.values(MAIL_COPY[locale]), ...Object.values(CONTACT_COPY[locale])]) {
+      expect(copy.paragraphs.length).toBeGreaterThanOrEqual(1);
+      expect(copy.buttonLabel.trim()).not.toBe('');
+    }
+  });
+
+  it.each(LOCALES)('%s subjects are all distinct', (locale) => {
+    const subjects = [...Object.values(MAIL_COPY[locale]), ...Object.values(CONTACT_COPY[locale])].map((c) => c.subject);
+    expect(new Set(subjects).size).toBe(subjects.length);
+  });
+
+  it('no string contains a triple-stash or an HTML tag', () => {
+    const all = LOCALES.flatMap((locale) => [
+      ...Object.values(LOCALE_STRINGS[locale]),
+      ...Object.values(MAIL_COPY[locale]).flatMap(strings),
+      ...Object.values(CONTACT_COPY[locale]).flatMap(strings),
+    ]);
+    for (const s of all) {
+      expect(s).not.toContain('{{{');
+      expect(s).not.toContain('{{&');
+      expect(s).not.toMatch(/<\/?[a-z!][^>]*>/i);
+    }
+  });
+
+  describe.each(LOCALES)('%s renders', (locale) => {
+    it.each(MAIL_CATEGORIES)('%s with and without the optional values', (category) => {
+      const copy = MAIL_COPY[locale][category];
+      for (const context of [{ vars: {} }, minimalContext(category), fullContext(category)]) {
+        expect(render(copy.subject, context).trim()).not.toBe('');
+        for (const s of strings(copy)) expect(render(s, context)).not.toMatch(/undefined|\[object/);
+      }
+      for (const context of [minimalContext(category), fullContext(category)]) for (const s of strings(copy)) expectClean(render(s, context));
+    });
+
+    it.each(CONTACT_KINDS)('%s with and without the optional values', (kind) => {
+      const copy = CONTACT_COPY[locale][kind];
+      for (const context of [{}, CONTACT_FULL]) {
+        expect(render(copy.subject, context).trim()).not.toBe('');
+        for (const s of strings(copy)) expectClean(render(s, context));
+      }
+      expect(render(copy.subject, CONTACT_FULL)).toContain('Remboursement');
+    });
+
+    it('shared strings', () => {
+      const s = LOCALE_STRINGS[locale];
+      expect(render(s.greetingNamed, { firstName: 'Camille' })).toContain('Camille');
+      // greetingNamed is only used when the first name is known.
+      for (const source of Object.values(s)) expectClean(render(source, { firstName: 'Camille', vars: {} }));
+    });
+  });
+});
