@@ -128,11 +128,13 @@ async function main(): Promise<void> {
     const api = await startService({ ...env, RUN_MODE: 'api', PORT: String(await freePort()) });
     children.push(api.child);
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    pool.on('error', () => undefined);
     for (let i = 0; i < 100; i++) {
       await fetch(`${api.url}/v1/recipients/bench-user-${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${i}@example.com`, firstName: `User${i}` }) });
     }
 
-    // 1. Accepting mails.
+    // 1. Accepting mails. A first mail creates the queue and warms both sides up.
+    await fetch(`${api.url}/v1/mails`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mailEvent(0) });
     const bare = await load(REQUESTS, CONCURRENCY, async (i) => {
       const client = await pool.connect();
       try {
@@ -141,13 +143,14 @@ async function main(): Promise<void> {
         await client.query('BEGIN');
         await client.query(`INSERT INTO mail (id, category, receivers_id, reservation_id, status, correlation_id) VALUES ($1, 'CLIENT_PAYMENT_NOTIFICATION', $2, $3, 'PENDING', $4)`, [mailId, [`bench-user-${i % 100}`], `RES-${i}`, randomUUID()]);
         await client.query(`INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id) VALUES ($1, $2, 0, $3, 'PENDING', $4)`, [deliveryId, mailId, `bench-user-${i % 100}`, `<${deliveryId}@example.com>`]);
-        await client.query(`INSERT INTO pgboss.job (name, data) VALUES ('bench-baseline', $1)`, [{ deliveryId }]);
+        await client.query(`INSERT INTO pgboss.job (name, data) VALUES ('mail-delivery', $1)`, [{ deliveryId, bench: true }]);
         await client.query('COMMIT');
       } finally {
         client.release();
       }
     });
-    await client(databaseUrl, (c) => c.query(`DELETE FROM pgboss.job WHERE name = 'bench-baseline'`)).catch(() => undefined);
+    // The baseline's rows are not the service's: remove them before its worker could see them.
+    await client(databaseUrl, (c) => c.query(`DELETE FROM pgboss.job WHERE name = 'mail-delivery' AND data ? 'bench'`));
     const served = await load(REQUESTS, CONCURRENCY, async (i) => {
       const res = await fetch(`${api.url}/v1/mails`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mailEvent(i) });
       if (res.status !== 202) throw new Error(`POST /v1/mails answered ${res.status}: ${await res.text()}`);
@@ -213,8 +216,12 @@ async function main(): Promise<void> {
     });
     report.push(`API RSS after the list runs: ${await rssMb(api.url)} MB`);
     await pool.end();
+  } catch (error) {
+    // Printed before the cleanup, whose own errors could otherwise hide the cause.
+    console.error(error);
+    process.exitCode = 1;
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM'))))));
     await sink.close();
     await postgres?.stop();
     await rm(dir, { recursive: true, force: true });
