@@ -15,19 +15,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    sendError(error, request, reply, this.config, this.logger);
+    // Also reached by what Fastify refuses before routing (bad JSON, size limit): Nest hands its errors here.
+    const context = attachRequestContext(request.raw as RawRequest);
+    const response = toErrorResponse(error, context.correlationId, this.config.http.publicBaseUrl ?? context.requestBaseUrl);
+    if (response.unexpected) {
+      this.logger.error({ err: error, correlationId: context.correlationId }, 'Unexpected error');
+    }
+    void reply
+      .status(response.status)
+      .headers({ ...response.headers, 'x-correlation-id': context.correlationId })
+      .type('application/json; charset=utf-8')
+      .send(response.body);
   }
-}
-
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, config: AppConfig, logger: Logger): void {
-  const context = attachRequestContext(request.raw as RawRequest);
-  const response = toErrorResponse(error, context.correlationId, config.http.publicBaseUrl ?? context.requestBaseUrl);
-  if (response.unexpected) {
-    logger.error({ err: error, correlationId: context.correlationId }, 'Unexpected error');
-  }
-  void reply
-    .status(response.status)
-    .headers({ ...response.headers, 'x-correlation-id': context.correlationId })
-    .type('application/json; charset=utf-8')
-    .send(response.body);
 }

@@ -70,6 +70,10 @@ function classify(error: unknown): { name: ErrorName; message: string; details: 
   }
   const status = error instanceof HttpException ? error.getStatus() : typeof statusCode === 'number' ? statusCode : 500;
   const name = BY_STATUS[status];
+  if (name === 'MALFORMED_REQUEST' || name === 'PAYLOAD_TOO_LARGE') {
+    // What the body parser said (e.g. "Unexpected token b in JSON at position 1").
+    return { name, message: ApiError.defaultMessage(name), details: [{ field: 'body', location: 'body', issue: (error as Error).message }], headers: {}, unexpected: false };
+  }
   if (name) return { name, message: ApiError.defaultMessage(name), details: failedChecks(error), headers: {}, unexpected: false };
   return { name: 'INTERNAL_SERVER_ERROR', message: ApiError.defaultMessage('INTERNAL_SERVER_ERROR'), details: [], headers: {}, unexpected: true };
 }
