@@ -22,9 +22,37 @@ export class MailRepository {
     return this.dataSource.transaction(work);
   }
 
+  /** The mail and its deliveries in one statement (one round trip on the hot path of POST /v1/mails). */
   async insertMail(manager: EntityManager, mail: MailEntity, deliveries: DeliveryEntity[]): Promise<void> {
-    await manager.insert(MailEntity, mail);
-    await manager.insert(DeliveryEntity, deliveries);
+    await manager.query(
+      `WITH new_mail AS (
+         INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id,
+                           establishment_id, variables, locale, test_mode, status, correlation_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+       )
+       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, updated_at)
+       SELECT d.id, $1, d.position - 1, d.receiver_id, 'PENDING', d.message_id, $14
+       FROM unnest($15::uuid[], $16::text[], $17::text[]) WITH ORDINALITY AS d (id, receiver_id, message_id, position)`,
+      [
+        mail.id,
+        mail.category,
+        mail.receiversId,
+        mail.publicationId,
+        mail.reservationId,
+        mail.productType,
+        mail.organizationId,
+        mail.establishmentId,
+        mail.variables,
+        mail.locale,
+        mail.testMode,
+        mail.status,
+        mail.correlationId,
+        mail.createdAt,
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.receiverId),
+        deliveries.map((d) => d.messageId),
+      ],
+    );
   }
 
   async findWithDeliveries(id: string): Promise<{ mail: MailEntity; deliveries: DeliveryEntity[] } | null> {

@@ -1,0 +1,40 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { ApiError } from './api-error';
+import { toErrorResponse } from './error-body.factory';
+
+describe('toErrorResponse', () => {
+  const base = 'https://communication.example';
+
+  it('turns an unexpected error into a 500 without its message or stack', () => {
+    const response = toErrorResponse(new Error('password=hunter2 at db.ts:12'), 'corr-1', base);
+    expect(response.status).toBe(500);
+    expect(response.unexpected).toBe(true);
+    expect(response.body).toEqual({
+      name: 'INTERNAL_SERVER_ERROR',
+      debug_id: 'corr-1',
+      message: 'An unexpected error occurred.',
+      information_link: `${base}/docs#/errors/INTERNAL_SERVER_ERROR`,
+      details: [],
+      links: [],
+    });
+    expect(JSON.stringify(response.body)).not.toContain('hunter2');
+  });
+
+  it('keeps the name, details and headers of an ApiError', () => {
+    const error = new ApiError('TOO_MANY_REQUESTS', undefined, [], { 'retry-after': '3' });
+    const response = toErrorResponse(error, 'corr-2', base);
+    expect(response.status).toBe(429);
+    expect(response.headers).toEqual({ 'retry-after': '3' });
+    expect(response.body.name).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('maps Fastify body errors by code and Nest exceptions by status', () => {
+    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    expect(toErrorResponse(tooLarge, 'c', base)).toMatchObject({ status: 413, body: { name: 'PAYLOAD_TOO_LARGE' } });
+    expect(toErrorResponse(new NotFoundException(), 'c', base)).toMatchObject({ status: 404, body: { name: 'RESOURCE_NOT_FOUND' } });
+    expect(toErrorResponse(new BadRequestException('Unexpected end of JSON input'), 'c', base)).toMatchObject({
+      status: 400,
+      body: { name: 'MALFORMED_REQUEST', details: [{ field: 'body', location: 'body', issue: 'Unexpected end of JSON input' }] },
+    });
+  });
+});
