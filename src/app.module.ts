@@ -12,6 +12,8 @@ import { BASE_URL_KEY } from './common/links/links.builder';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
+import { ContactsModule } from './contacts/contacts.module';
+import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
@@ -44,6 +46,8 @@ export class AppModule {
         RecipientsModule,
         MailsModule,
         TemplatesModule,
+        ContactsModule,
+        ConversationsModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: ApiValidationPipe },

@@ -1,12 +1,25 @@
 import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
+import { ContactMessageEntity } from '../contacts/contact-message.entity';
+import { ContactNotificationEntity } from '../contacts/contact-notification.entity';
+import { ConversationEntity } from '../conversations/conversation.entity';
+import { MessageEntity } from '../conversations/message.entity';
 import { DeliveryEntity } from '../mails/delivery.entity';
 import { MailEntity } from '../mails/mail.entity';
 import { RecipientEntity } from '../recipients/recipient.entity';
 
 /** Every entity of the service, listed once for the app and the TypeORM CLI. */
-export const ENTITIES = [MailEntity, DeliveryEntity, RecipientEntity, IdempotencyKeyEntity];
+export const ENTITIES = [
+  MailEntity,
+  DeliveryEntity,
+  RecipientEntity,
+  IdempotencyKeyEntity,
+  ContactMessageEntity,
+  ContactNotificationEntity,
+  ConversationEntity,
+  MessageEntity,
+];
 
 export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   return {

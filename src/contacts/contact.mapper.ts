@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { LinksBuilder } from '../common/links/links.builder';
+import { PageQueryDto, pageCount } from '../common/pagination/page.dto';
+import { ContactMessageEntity } from './contact-message.entity';
+import { ContactDto, ContactPageDto } from './dto/contact.dto';
+
+/** Turns contact messages into their responses; the only place that adds their links. */
+@Injectable()
+export class ContactMapper {
+  constructor(private readonly links: LinksBuilder) {}
+
+  toDto(message: ContactMessageEntity): ContactDto {
+    return {
+      id: message.id,
+      conversationId: message.conversationId,
+      sendingDate: message.sendingDate.toISOString(),
+      receiverId: message.receiverId,
+      transmitterId: message.transmitterId,
+      name: message.name,
+      mail: message.mail,
+      object: message.object,
+      message: message.message,
+      locale: message.locale,
+      links: [
+        this.links.link('self', 'GET', `/v1/contacts/${message.id}`, 'Get this contact message'),
+        this.links.link('thread', 'GET', `/v1/contacts/${message.conversationId}/messages`, 'Read the whole thread, oldest first'),
+        this.links.link('reply', 'POST', '/v1/contacts', `Reply in this thread (send conversationId ${message.conversationId})`),
+      ],
+    };
+  }
+
+  /** A page of the thread `contactId` belongs to; the page links repeat the path that was asked. */
+  toThreadPage(contactId: string, rows: ContactMessageEntity[], total: number, query: PageQueryDto): ContactPageDto {
+    const totalPages = pageCount(total, query.sizePage);
+    return {
+      totalElements: total,
+      totalPages,
+      currentPage: query.currentPage,
+      content: rows.map((row) => this.toDto(row)),
+      links: this.links.pageLinks(`/v1/contacts/${contactId}/messages`, { sizePage: query.sizePage }, query.currentPage, totalPages),
+    };
+  }
+}

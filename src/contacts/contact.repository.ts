@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ContactMessageEntity } from './contact-message.entity';
+import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
+
+/** Someone who wrote in a thread, as they last presented themselves there. */
+export interface ThreadWriter {
+  mail: string;
+  name: string;
+  locale: string;
+  lastSendingDate: Date;
+}
+
+export interface NotificationOutcome {
+  status: NotificationStatus.SENT | NotificationStatus.FAILED;
+  error: string | null;
+  sentAt: Date | null;
+}
+
+/** Named queries of contact messages and their notification mails, so services never assemble SQL. */
+@Injectable()
+export class ContactRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * The first message of a thread, locked until the transaction ends: replies in one thread are
+   * written one after the other, so each sees every earlier message.
+   */
+  lockThread(manager: EntityManager, threadId: string): Promise<ContactMessageEntity | null> {
+    return manager.getRepository(ContactMessageEntity).findOne({ where: { id: threadId, conversationId: threadId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Every distinct address of a thread (case-insensitive), with the name and locale of its latest message. */
+  async findThreadWriters(manager: EntityManager, threadId: string): Promise<ThreadWriter[]> {
+    const rows: Array<{ mail: string; name: string; locale: string; sending_date: Date }> = await manager.query(
+      `SELECT DISTINCT ON (lower(mail)) mail, name, locale, sending_date
+       FROM contact_message WHERE conversation_id = $1
+       ORDER BY lower(mail), sending_date DESC, id DESC`,
+      [threadId],
+    );
+    return rows.map((row) => ({ mail: row.mail, name: row.name, locale: row.locale, lastSendingDate: row.sending_date }));
+  }
+
+  async insertMessage(manager: EntityManager, message: ContactMessageEntity, notifications: ContactNotificationEntity[]): Promise<void> {
+    await manager.insert(ContactMessageEntity, message);
+    if (notifications.length) await manager.insert(ContactNotificationEntity, notifications);
+  }
+
+  findById(id: string): Promise<ContactMessageEntity | null> {
+    return this.dataSource.getRepository(ContactMessageEntity).findOneBy({ id });
+  }
+
+  /** A page of a thread, oldest first (served by the (conversation_id, sending_date, id) index). */
+  async findThreadPage(threadId: string, currentPage: number, sizePage: number): Promise<{ rows: ContactMessageEntity[]; total: number }> {
+    const [rows, total] = await this.dataSource.getRepository(ContactMessageEntity).findAndCount({
+      where: { conversationId: threadId },
+      order: { sendingDate: 'ASC', id: 'ASC' },
+      skip: (currentPage - 1) * sizePage,
+      take: sizePage,
+    });
+    return { rows, total };
+  }
+
+  async findNotificationWithMessage(id: string): Promise<{ notification: ContactNotificationEntity; message: ContactMessageEntity } | null> {
+    const notification = await this.dataSource.getRepository(ContactNotificationEntity).findOne({ where: { id }, relations: { contactMessage: true } });
+    return notification?.contactMessage ? { notification, message: notification.contactMessage } : null;
+  }
+
+  /** A transient failure: one more attempt and its reason; the notification stays PENDING. */
+  async recordAttempt(id: string, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE contact_notification SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
+      [id, error],
+    );
+  }
+
+  /** Settles a pending notification after an SMTP attempt; false when it was already settled (a job run twice). */
+  async settle(id: string, outcome: NotificationOutcome): Promise<boolean> {
+    const updated: [unknown[], number] = await this.dataSource.query(
+      `UPDATE contact_notification SET status = $2, error = $3, sent_at = $4, attempts = attempts + 1, updated_at = now()
+       WHERE id = $1 AND status = 'PENDING'`,
+      [id, outcome.status, outcome.error, outcome.sentAt],
+    );
+    return updated[1] > 0;
+  }
+}

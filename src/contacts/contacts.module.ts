@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { ContactNotificationWorker } from './contact-notification.worker';
+import { ContactMapper } from './contact.mapper';
+import { ContactRepository } from './contact.repository';
+import { ContactsController } from './contacts.controller';
+import { ContactsService } from './contacts.service';
+
+@Module({
+  imports: [DeliveryModule],
+  controllers: [ContactsController],
+  providers: [ContactsService, ContactRepository, ContactMapper, ContactNotificationWorker],
+})
+export class ContactsModule {}

@@ -1,0 +1,50 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export enum ConversationStatus {
+  OPEN = 'OPEN',
+  CLOSED = 'CLOSED',
+  ARCHIVED = 'ARCHIVED',
+}
+
+/** A chat between a customer and the agents of an establishment about a trip. */
+@Entity('conversation')
+export class ConversationEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'trip_publication_id', type: 'text' })
+  tripPublicationId: string;
+
+  @Column({ name: 'trip_reference', type: 'text' })
+  tripReference: string;
+
+  @Column({ name: 'establishment_id', type: 'text' })
+  establishmentId: string;
+
+  @Column({ name: 'customer_id', type: 'text' })
+  customerId: string;
+
+  @Column({ name: 'assigned_agent_id', type: 'text', nullable: true })
+  assignedAgentId: string | null;
+
+  /** Always holds the customer and the assigned agent (kept so by the service). */
+  @Column({ type: 'text', array: true })
+  participants: string[];
+
+  @Column({ type: 'text' })
+  status: ConversationStatus;
+
+  @Column({ name: 'last_message_id', type: 'uuid', nullable: true })
+  lastMessageId: string | null;
+
+  /** Incremented on every change of the representation; the ETag. */
+  @Column({ type: 'int' })
+  version: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** Last activity: a message, an update or an assignment. Lists are ordered by it. */
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

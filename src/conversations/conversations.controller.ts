@@ -1,0 +1,102 @@
+import { Body, Controller, Get, Headers, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { HttpResult } from '../common/http/http-result';
+import { UuidParam } from '../common/http/id-params';
+import { ConversationsService, TaggedConversation } from './conversations.service';
+import { AssignAgentDto } from './dto/assign-agent.dto';
+import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
+import { CreateConversationDto } from './dto/create-conversation.dto';
+import { CreateMessageDto } from './dto/create-message.dto';
+import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
+import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { ReplaceConversationDto } from './dto/replace-conversation.dto';
+import { UpdateMessageStatusDto } from './dto/update-message-status.dto';
+
+const ETAG_HEADER = { ETag: { description: 'Version of the conversation, for If-Match', schema: { type: 'string' } } };
+const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
+
+@ApiTags('conversations')
+@Controller('v1/conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationsService) {}
+
+  /** Open a conversation; a `lastMessage` in the body is stored as its first message. */
+  @Post()
+  @ApiHeader(IDEMPOTENCY_KEY)
+  @ApiCreatedResponse({ type: ConversationDto, headers: ETAG_HEADER })
+  async create(@Body() dto: CreateConversationDto): Promise<HttpResult<ConversationDto>> {
+    return withETag(await this.conversations.create(dto), HttpStatus.CREATED);
+  }
+
+  /** List conversations, most recent activity first, with filters. */
+  @Get()
+  list(@Query() query: ListConversationsQueryDto): Promise<ConversationPageDto> {
+    return this.conversations.list(query);
+  }
+
+  /** Get a conversation with its last message; the `ETag` header is its version. */
+  @Get(':conversationId')
+  @ApiOkResponse({ type: ConversationDto, headers: ETAG_HEADER })
+  async get(@UuidParam('conversationId') id: string): Promise<HttpResult<ConversationDto>> {
+    return withETag(await this.conversations.findOne(id), HttpStatus.OK);
+  }
+
+  /**
+   * Replace the writable fields of a conversation. With `If-Match`, only when it still has that
+   * ETag (412 otherwise). Status moves: OPEN ⇄ CLOSED, OPEN or CLOSED → ARCHIVED; an archived
+   * conversation can no longer change (409).
+   */
+  @Put(':conversationId')
+  @ApiHeader({ name: 'if-match', required: false, description: 'The ETag read before: the update applies only if nobody changed the conversation since.' })
+  @ApiOkResponse({ type: ConversationDto, headers: ETAG_HEADER })
+  async replace(
+    @UuidParam('conversationId') id: string,
+    @Body() dto: ReplaceConversationDto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<HttpResult<ConversationDto>> {
+    return withETag(await this.conversations.replace(id, dto, ifMatch), HttpStatus.OK);
+  }
+
+  /** Assign an agent to a conversation; the agent joins the participants (409 when archived). */
+  @Patch(':conversationId/assigned-agent')
+  @ApiOkResponse({ type: ConversationDto, headers: ETAG_HEADER })
+  async assignAgent(@UuidParam('conversationId') id: string, @Body() dto: AssignAgentDto): Promise<HttpResult<ConversationDto>> {
+    return withETag(await this.conversations.assignAgent(id, dto), HttpStatus.OK);
+  }
+
+  /** List the messages of a conversation, oldest first (`currentPage=0` is read as 1). */
+  @Get(':conversationId/messages')
+  listMessages(@UuidParam('conversationId') id: string, @Query() query: ListMessagesQueryDto): Promise<MessagePageDto> {
+    return this.conversations.listMessages(id, query);
+  }
+
+  /**
+   * Post a message: the transmitter must be a participant (403 otherwise), the conversation not
+   * archived (409); a closed conversation is reopened.
+   */
+  @Post(':conversationId/messages')
+  @ApiHeader(IDEMPOTENCY_KEY)
+  postMessage(@UuidParam('conversationId') id: string, @Body() dto: CreateMessageDto): Promise<MessageDto> {
+    return this.conversations.postMessage(id, dto);
+  }
+
+  /** Get a message of a conversation. */
+  @Get(':conversationId/messages/:messageId')
+  getMessage(@UuidParam('conversationId') id: string, @UuidParam('messageId') messageId: string): Promise<MessageDto> {
+    return this.conversations.findMessage(id, messageId);
+  }
+
+  /** Move a message's status forward (SENT → DELIVERED → READ; 409 otherwise). */
+  @Patch(':conversationId/messages/:messageId')
+  updateMessageStatus(
+    @UuidParam('conversationId') id: string,
+    @UuidParam('messageId') messageId: string,
+    @Body() dto: UpdateMessageStatusDto,
+  ): Promise<MessageDto> {
+    return this.conversations.updateMessageStatus(id, messageId, dto);
+  }
+}
+
+function withETag({ conversation, etag }: TaggedConversation, status: number): HttpResult<ConversationDto> {
+  return new HttpResult(conversation, status, { ETag: etag });
+}

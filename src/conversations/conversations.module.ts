@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ConversationMapper } from './conversation.mapper';
+import { ConversationRepository } from './conversation.repository';
+import { ConversationsController } from './conversations.controller';
+import { ConversationsService } from './conversations.service';
+
+@Module({
+  controllers: [ConversationsController],
+  providers: [ConversationsService, ConversationRepository, ConversationMapper],
+})
+export class ConversationsModule {}

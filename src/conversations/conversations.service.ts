@@ -1,0 +1,274 @@
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import { ConversationEntity, ConversationStatus } from './conversation.entity';
+import { ConversationMapper } from './conversation.mapper';
+import { ConversationRepository } from './conversation.repository';
+import { AssignAgentDto } from './dto/assign-agent.dto';
+import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
+import { CreateConversationDto } from './dto/create-conversation.dto';
+import { CreateMessageDto, MessageFieldsDto } from './dto/create-message.dto';
+import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
+import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { ReplaceConversationDto } from './dto/replace-conversation.dto';
+import { UpdateMessageStatusDto } from './dto/update-message-status.dto';
+import { ContentType, MESSAGE_STATUS_ORDER, MessageEntity, MessageStatus, TransmitterType } from './message.entity';
+
+/** A conversation as answered, with the ETag of the state it shows. */
+export interface TaggedConversation {
+  conversation: ConversationDto;
+  etag: string;
+}
+
+@Injectable()
+export class ConversationsService {
+  constructor(
+    private readonly conversations: ConversationRepository,
+    private readonly mapper: ConversationMapper,
+    private readonly cls: ClsService,
+  ) {}
+
+  /** A new conversation; a `lastMessage` in the body is stored as its first message. */
+  async create(dto: CreateConversationDto): Promise<TaggedConversation> {
+    const now = new Date();
+    const assignedAgentId = dto.assignedAgentId ?? null;
+    const conversation: ConversationEntity = Object.assign(new ConversationEntity(), {
+      id: randomUUID(),
+      tripPublicationId: dto.tripPublicationId,
+      tripReference: dto.tripReference,
+      establishmentId: dto.establishmentId,
+      customerId: dto.customerId,
+      assignedAgentId,
+      participants: withKeptParticipants(dto.participants ?? [], dto.customerId, assignedAgentId),
+      status: dto.status ?? ConversationStatus.OPEN,
+      lastMessageId: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    let first: MessageEntity | null = null;
+    if (dto.lastMessage) {
+      first = this.newMessage(conversation, dto.lastMessage, dto.lastMessage.transmitterId ?? dto.customerId, now, 'lastMessage.');
+      conversation.lastMessageId = first.id;
+    }
+    await this.conversations.transaction((manager) => this.conversations.insertConversation(manager, conversation, first));
+    return this.tagged(conversation, first);
+  }
+
+  async list(query: ListConversationsQueryDto): Promise<ConversationPageDto> {
+    const { rows, total } = await this.conversations.findPage(query);
+    return this.mapper.toPage(rows, total, query);
+  }
+
+  async findOne(id: string): Promise<TaggedConversation> {
+    const found = await this.conversations.findWithLastMessage(id);
+    if (!found) throw notFound(id);
+    return this.tagged(found.conversation, found.lastMessage);
+  }
+
+  /**
+   * Replaces the writable fields. `If-Match` is compared with the version read under the row
+   * lock, so two clients holding the same ETag cannot both succeed. A PUT that changes nothing
+   * answers the current state (even when archived), so retrying a PUT stays harmless.
+   */
+  async replace(id: string, dto: ReplaceConversationDto, ifMatch: string | undefined): Promise<TaggedConversation> {
+    return this.conversations.transaction(async (manager) => {
+      const conversation = await this.conversations.lockById(manager, id);
+      if (!conversation) throw notFound(id);
+      if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, this.mapper.etag(conversation))) {
+        throw ApiError.preconditionFailed(`The conversation has changed: its ETag is now ${this.mapper.etag(conversation)}.`);
+      }
+      const assignedAgentId = dto.assignedAgentId ?? null;
+      const next = {
+        tripPublicationId: dto.tripPublicationId,
+        tripReference: dto.tripReference,
+        establishmentId: dto.establishmentId,
+        customerId: dto.customerId,
+        assignedAgentId,
+        participants: withKeptParticipants(dto.participants ?? [], dto.customerId, assignedAgentId),
+        status: dto.status ?? conversation.status,
+      };
+      if (sameState(conversation, next)) return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+      assertNotArchived(conversation);
+      Object.assign(conversation, next);
+      await this.touch(manager, conversation);
+      return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+    });
+  }
+
+  /** The agent now in charge joins the participants; earlier agents stay in them. */
+  async assignAgent(id: string, dto: AssignAgentDto): Promise<TaggedConversation> {
+    return this.conversations.transaction(async (manager) => {
+      const conversation = await this.conversations.lockById(manager, id);
+      if (!conversation) throw notFound(id);
+      if (conversation.assignedAgentId !== dto.assignedAgentId) {
+        assertNotArchived(conversation);
+        conversation.assignedAgentId = dto.assignedAgentId;
+        // Appended, so the order in which people joined stays readable.
+        conversation.participants = [...new Set([...conversation.participants, conversation.customerId, dto.assignedAgentId])];
+        await this.touch(manager, conversation);
+      }
+      return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+    });
+  }
+
+  async listMessages(id: string, query: ListMessagesQueryDto): Promise<MessagePageDto> {
+    if (!(await this.conversations.exists(id))) throw notFound(id);
+    const currentPage = Math.max(query.currentPage, 1);
+    const { rows, total } = await this.conversations.findMessagePage(id, currentPage, query.sizePage);
+    return this.mapper.toMessagePage(id, rows, total, currentPage, query.sizePage);
+  }
+
+  async findMessage(id: string, messageId: string): Promise<MessageDto> {
+    const message = await this.conversations.findMessage(id, messageId);
+    if (!message) throw messageNotFound(messageId);
+    return this.mapper.toMessageDto(message);
+  }
+
+  /**
+   * Posts a message under the conversation's row lock: messages of one conversation are written
+   * one after the other, each sent strictly after the previous one, so the newest is always the
+   * conversation's lastMessage. A message reopens a CLOSED conversation.
+   */
+  async postMessage(id: string, dto: CreateMessageDto): Promise<MessageDto> {
+    const message = await this.conversations.transaction(async (manager) => {
+      const conversation = await this.conversations.lockById(manager, id);
+      if (!conversation) throw notFound(id);
+      if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
+      const message = this.newMessage(conversation, dto, dto.transmitterId, after(conversation.updatedAt), '');
+      await this.conversations.insertMessage(manager, message);
+      conversation.status = ConversationStatus.OPEN;
+      conversation.lastMessageId = message.id;
+      await this.touch(manager, conversation, message.sendingDate);
+      return message;
+    });
+    return this.mapper.toMessageDto(message);
+  }
+
+  /** Status only moves forward (SENT → DELIVERED → READ); receivedDate is set when it is first reached. */
+  async updateMessageStatus(id: string, messageId: string, dto: UpdateMessageStatusDto): Promise<MessageDto> {
+    const message = await this.conversations.transaction(async (manager) => {
+      const message = await this.conversations.lockMessage(manager, id, messageId);
+      if (!message) throw messageNotFound(messageId);
+      if (MESSAGE_STATUS_ORDER.indexOf(dto.status) <= MESSAGE_STATUS_ORDER.indexOf(message.status)) {
+        throw ApiError.conflict(`The message is ${message.status}: its status only moves forward (SENT → DELIVERED → READ).`);
+      }
+      message.status = dto.status;
+      message.receivedDate ??= new Date();
+      await this.conversations.saveMessageStatus(manager, message);
+      await this.conversations.bumpVersionIfLast(manager, id, messageId);
+      return message;
+    });
+    return this.mapper.toMessageDto(message);
+  }
+
+  /**
+   * A message of `conversation` from `transmitterId`: a participant (403 otherwise), of a type
+   * that matches who they are, to another participant (the other side by default).
+   */
+  private newMessage(conversation: ConversationEntity, dto: MessageFieldsDto, transmitterId: string, sendingDate: Date, prefix: string): MessageEntity {
+    const contentType = dto.contentType ?? ContentType.TEXT;
+    if ((contentType === ContentType.IMAGE_URL || contentType === ContentType.FILE_URL) && !isHttpUrl(dto.content)) {
+      throw invalid(`${prefix}content`, `must be an http(s) URL when contentType is ${contentType}`);
+    }
+    if (!conversation.participants.includes(transmitterId)) {
+      throw ApiError.forbidden(`${transmitterId.slice(0, 255)} is not a participant of this conversation.`);
+    }
+    const isCustomer = transmitterId === conversation.customerId;
+    const transmitterType = dto.transmitterType ?? (isCustomer ? TransmitterType.CUSTOMER : TransmitterType.AGENT);
+    if ((transmitterType === TransmitterType.CUSTOMER) !== isCustomer && transmitterType !== TransmitterType.SYSTEM) {
+      throw invalid(`${prefix}transmitterType`, isCustomer ? 'must be CUSTOMER or SYSTEM for the customer' : 'may be CUSTOMER only for the customer');
+    }
+    const receiverId = dto.receiverId ?? (isCustomer ? conversation.assignedAgentId : conversation.customerId);
+    if (receiverId !== null && (receiverId === transmitterId || !conversation.participants.includes(receiverId))) {
+      throw invalid(`${prefix}receiverId`, 'must be another participant of the conversation');
+    }
+    return Object.assign(new MessageEntity(), {
+      id: randomUUID(),
+      conversationId: conversation.id,
+      sendingDate,
+      transmitterId,
+      receiverId,
+      transmitterType,
+      content: dto.content,
+      contentType,
+      status: MessageStatus.SENT,
+      receivedDate: null,
+      correlationId: this.cls.getId(),
+    });
+  }
+
+  /** Records a change: a new version (the ETag) and a later activity date. */
+  private async touch(manager: EntityManager, conversation: ConversationEntity, at = after(conversation.updatedAt)): Promise<void> {
+    conversation.version += 1;
+    conversation.updatedAt = at;
+    await this.conversations.saveConversation(manager, conversation);
+  }
+
+  private lastMessageOf(manager: EntityManager, conversation: ConversationEntity): Promise<MessageEntity | null> {
+    return conversation.lastMessageId ? this.conversations.findMessageById(manager, conversation.lastMessageId) : Promise.resolve(null);
+  }
+
+  private tagged(conversation: ConversationEntity, lastMessage: MessageEntity | null): TaggedConversation {
+    return { conversation: this.mapper.toDto(conversation, lastMessage), etag: this.mapper.etag(conversation) };
+  }
+}
+
+/** The customer first, then the assigned agent, then the others in their order, each once. */
+function withKeptParticipants(given: string[], customerId: string, assignedAgentId: string | null): string[] {
+  return [...new Set([customerId, ...(assignedAgentId ? [assignedAgentId] : []), ...given])];
+}
+
+function sameState(current: ConversationEntity, next: Pick<ConversationEntity, 'tripPublicationId' | 'tripReference' | 'establishmentId' | 'customerId' | 'assignedAgentId' | 'participants' | 'status'>): boolean {
+  const sameParticipants = current.participants.length === next.participants.length && next.participants.every((p) => current.participants.includes(p));
+  return (
+    sameParticipants &&
+    current.tripPublicationId === next.tripPublicationId &&
+    current.tripReference === next.tripReference &&
+    current.establishmentId === next.establishmentId &&
+    current.customerId === next.customerId &&
+    current.assignedAgentId === next.assignedAgentId &&
+    current.status === next.status
+  );
+}
+
+function assertNotArchived(conversation: ConversationEntity): void {
+  if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: it can no longer change.');
+}
+
+/**
+ * `If-Match`: `*`, or a list of entity tags compared by their opaque value (the W/ prefix is
+ * ignored: our tags name a version, so weak comparison is the meaningful one).
+ */
+function ifMatchAccepts(header: string, etag: string): boolean {
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
+}
+
+/** Strictly after `previous`, and now when the clock allows: activity and messages never go back in time. */
+function after(previous: Date): Date {
+  return new Date(Math.max(Date.now(), previous.getTime() + 1));
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function invalid(field: string, issue: string): ApiError {
+  return ApiError.validation([{ field, location: 'body', issue }]);
+}
+
+function notFound(id: string): ApiError {
+  return ApiError.notFound(`Conversation ${id}`);
+}
+
+function messageNotFound(id: string): ApiError {
+  return ApiError.notFound(`Message ${id} of this conversation`);
+}
