@@ -1,6 +1,4 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CLS_ID, ClsService } from 'nestjs-cls';
-import { AppConfig, InjectConfig } from '../config/app.config';
 import { QueuedJob, QueueService, RetryLater } from '../delivery/queue.service';
 import { SmtpTransport } from '../delivery/smtp.transport';
 import { TemplateRenderer } from '../delivery/template.renderer';
@@ -21,23 +19,15 @@ export class ContactNotificationWorker implements OnApplicationBootstrap {
   private readonly logger = new Logger(ContactNotificationWorker.name);
 
   constructor(
-    @InjectConfig() private readonly config: AppConfig,
     private readonly queue: QueueService,
     private readonly contacts: ContactRepository,
     private readonly renderer: TemplateRenderer,
     private readonly smtp: SmtpTransport,
-    private readonly cls: ClsService,
     private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.runMode === 'api') return;
-    await this.queue.work<ContactNotificationJob>(CONTACT_NOTIFICATION_QUEUE, (job) =>
-      this.cls.run(() => {
-        this.cls.set(CLS_ID, job.data.correlationId);
-        return this.deliver(job);
-      }),
-    );
+    await this.queue.work<ContactNotificationJob>(CONTACT_NOTIFICATION_QUEUE, (job) => this.deliver(job));
   }
 
   async deliver(job: QueuedJob<ContactNotificationJob>): Promise<void> {
@@ -74,10 +64,9 @@ export class ContactNotificationWorker implements OnApplicationBootstrap {
         },
       });
     } catch (error) {
-      const failure = SmtpTransport.classify(error);
-      if (failure.permanent || lastAttempt) {
-        const reason = failure.permanent ? failure.reason : `Gave up after retries: ${failure.reason}`;
-        return this.settle(notification.id, { status: NotificationStatus.FAILED, error: reason, sentAt: null });
+      const failure = SmtpTransport.classify(error, lastAttempt);
+      if (!failure.retry) {
+        return this.settle(notification.id, { status: NotificationStatus.FAILED, error: failure.reason, sentAt: null });
       }
       await this.contacts.recordAttempt(notification.id, failure.reason);
       this.metrics.deliveries.inc({ status: 'RETRY' });

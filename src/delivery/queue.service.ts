@@ -1,7 +1,13 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { CLS_ID, ClsService } from 'nestjs-cls';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
+
+/** Every job carries the correlation id of the request that caused it. */
+export interface QueuedData {
+  correlationId: string;
+}
 
 export interface QueuedJob<T> {
   id: string;
@@ -29,7 +35,10 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
   private wakers: Array<() => void> = [];
   private stopping = false;
 
-  constructor(@InjectConfig() private readonly config: AppConfig) {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly cls: ClsService,
+  ) {
     this.boss = new PgBoss({
       connectionString: config.database.url,
       schema: PGBOSS_SCHEMA,
@@ -78,7 +87,7 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   /** Inserts jobs inside the transaction of `manager`. */
-  async enqueue<T extends object>(name: string, jobs: T[], manager: EntityManager): Promise<void> {
+  async enqueue<T extends QueuedData>(name: string, jobs: T[], manager: EntityManager): Promise<void> {
     if (jobs.length === 0) return;
     await this.ensureQueue(name);
     const runner = manager.queryRunner;
@@ -98,7 +107,9 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
    * which caps a worker at one batch per interval; this one fetches again at once while there is
    * work and only sleeps when the queue is empty.
    */
-  async work<T extends object>(name: string, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+  async work<T extends QueuedData>(name: string, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+    // RUN_MODE=api only enqueues; the workers (RUN_MODE=worker or all) deliver.
+    if (this.config.runMode === 'api') return;
     await this.ensureQueue(name);
     const { concurrency, pollingIntervalSeconds } = this.config.delivery;
     const loop = async (): Promise<void> => {
@@ -119,9 +130,13 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
     this.loops.push(loop());
   }
 
-  private async run<T extends object>(name: string, job: PgBoss.JobWithMetadata<T>, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
+  /** One job, in the correlation context of the request that queued it (for its logs and mail headers). */
+  private async run<T extends QueuedData>(name: string, job: PgBoss.JobWithMetadata<T>, handler: (job: QueuedJob<T>) => Promise<void>): Promise<void> {
     try {
-      await handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+      await this.cls.run(() => {
+        this.cls.set(CLS_ID, job.data.correlationId);
+        return handler({ id: job.id, data: job.data, retryCount: job.retryCount, retryLimit: job.retryLimit });
+      });
       await this.boss.complete(name, job.id);
     } catch (error) {
       if (!(error instanceof RetryLater)) this.logger.error({ err: error, jobId: job.id }, 'Job handler failed');

@@ -16,8 +16,8 @@ export interface OutgoingMail {
 }
 
 export interface SmtpFailure {
-  /** 5xx: the server refused this mail for good. Anything else may work on a later attempt. */
-  permanent: boolean;
+  /** Try again later: a 4xx or an unreachable server, with attempts left. */
+  retry: boolean;
   reason: string;
 }
 
@@ -62,12 +62,15 @@ export class SmtpTransport implements OnApplicationShutdown {
     await this.transporter.verify();
   }
 
-  static classify(error: unknown): SmtpFailure {
+  /**
+   * After a failed send: a 5xx refuses the mail for good; a 4xx or a connection problem is worth
+   * another attempt, unless this was the last one.
+   */
+  static classify(error: unknown, lastAttempt: boolean): SmtpFailure {
     const { responseCode, response, code, message } = error as { responseCode?: number; response?: string; code?: string; message?: string };
-    if (typeof responseCode === 'number') {
-      return { permanent: responseCode >= 500, reason: response ?? `${responseCode}` };
-    }
-    return { permanent: false, reason: [code, message].filter(Boolean).join(': ') || 'SMTP error' };
+    if (typeof responseCode === 'number' && responseCode >= 500) return { retry: false, reason: response ?? `${responseCode}` };
+    const reason = typeof responseCode === 'number' ? (response ?? `${responseCode}`) : [code, message].filter(Boolean).join(': ') || 'SMTP error';
+    return lastAttempt ? { retry: false, reason: `Gave up after retries: ${reason}` } : { retry: true, reason };
   }
 
   onApplicationShutdown(): void {

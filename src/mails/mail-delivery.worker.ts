@@ -1,6 +1,4 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CLS_ID, ClsService } from 'nestjs-cls';
-import { AppConfig, InjectConfig } from '../config/app.config';
 import { QueuedJob, QueueService, RetryLater } from '../delivery/queue.service';
 import { SmtpTransport } from '../delivery/smtp.transport';
 import { TemplateRenderer } from '../delivery/template.renderer';
@@ -22,24 +20,16 @@ export class MailDeliveryWorker implements OnApplicationBootstrap {
   private readonly logger = new Logger(MailDeliveryWorker.name);
 
   constructor(
-    @InjectConfig() private readonly config: AppConfig,
     private readonly queue: QueueService,
     private readonly mails: MailRepository,
     private readonly recipients: RecipientsService,
     private readonly renderer: TemplateRenderer,
     private readonly smtp: SmtpTransport,
-    private readonly cls: ClsService,
     private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.runMode === 'api') return;
-    await this.queue.work<MailDeliveryJob>(MAIL_DELIVERY_QUEUE, (job) =>
-      this.cls.run(() => {
-        this.cls.set(CLS_ID, job.data.correlationId);
-        return this.deliver(job);
-      }),
-    );
+    await this.queue.work<MailDeliveryJob>(MAIL_DELIVERY_QUEUE, (job) => this.deliver(job));
   }
 
   async deliver(job: QueuedJob<MailDeliveryJob>): Promise<void> {
@@ -54,7 +44,8 @@ export class MailDeliveryWorker implements OnApplicationBootstrap {
       recipient = await this.recipients.resolve(delivery.receiverId);
     } catch (error) {
       if (!(error instanceof DirectoryUnavailableError)) throw error;
-      return this.retryOrFail(mail.id, delivery.id, null, error.message, lastAttempt, false);
+      if (!lastAttempt) throw new RetryLater(error.message);
+      return this.settle(mail.id, delivery.id, { status: DeliveryStatus.FAILED, email: null, error: `Gave up after retries: ${error.message}`, sentAt: null }, false);
     }
     if (!recipient) {
       return this.settle(mail.id, delivery.id, { status: DeliveryStatus.FAILED, email: null, error: RECIPIENT_NOT_FOUND, sentAt: null }, false);
@@ -88,23 +79,16 @@ export class MailDeliveryWorker implements OnApplicationBootstrap {
         headers: { 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
       });
     } catch (error) {
-      const failure = SmtpTransport.classify(error);
-      if (failure.permanent) {
+      const failure = SmtpTransport.classify(error, lastAttempt);
+      if (!failure.retry) {
         return this.settle(mail.id, delivery.id, { status: DeliveryStatus.FAILED, email: recipient.email, error: failure.reason, sentAt: null }, true);
       }
-      return this.retryOrFail(mail.id, delivery.id, recipient.email, failure.reason, lastAttempt, true);
+      await this.mails.recordAttempt(delivery.id, recipient.email, failure.reason);
+      this.metrics.deliveries.inc({ status: 'RETRY' });
+      this.logger.warn({ deliveryId: delivery.id, reason: failure.reason }, 'Delivery will be retried');
+      throw new RetryLater(failure.reason);
     }
     await this.settle(mail.id, delivery.id, { status: DeliveryStatus.SENT, email: recipient.email, error: null, sentAt: new Date() }, true);
-  }
-
-  private async retryOrFail(mailId: string, deliveryId: string, email: string | null, reason: string, lastAttempt: boolean, smtpAttempt: boolean): Promise<void> {
-    if (lastAttempt) {
-      return this.settle(mailId, deliveryId, { status: DeliveryStatus.FAILED, email, error: `Gave up after retries: ${reason}`, sentAt: null }, smtpAttempt);
-    }
-    if (smtpAttempt) await this.mails.recordAttempt(deliveryId, email, reason);
-    this.metrics.deliveries.inc({ status: 'RETRY' });
-    this.logger.warn({ deliveryId, reason }, 'Delivery will be retried');
-    throw new RetryLater(reason);
   }
 
   private async settle(mailId: string, deliveryId: string, outcome: DeliveryOutcome, smtpAttempt: boolean): Promise<void> {
