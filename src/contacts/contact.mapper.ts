@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LinksBuilder } from '../common/links/links.builder';
-import { PageQueryDto, pageCount } from '../common/pagination/page.dto';
+import { PageQueryDto } from '../common/pagination/page.dto';
 import { ContactMessageEntity } from './contact-message.entity';
 import { ContactDto, ContactPageDto } from './dto/contact.dto';
 
@@ -31,13 +31,7 @@ export class ContactMapper {
 
   /** A page of the thread `contactId` belongs to; the page links repeat the path that was asked. */
   toThreadPage(contactId: string, rows: ContactMessageEntity[], total: number, query: PageQueryDto): ContactPageDto {
-    const totalPages = pageCount(total, query.sizePage);
-    return {
-      totalElements: total,
-      totalPages,
-      currentPage: query.currentPage,
-      content: rows.map((row) => this.toDto(row)),
-      links: this.links.pageLinks(`/v1/contacts/${contactId}/messages`, { sizePage: query.sizePage }, query.currentPage, totalPages),
-    };
+    const content = rows.map((row) => this.toDto(row));
+    return this.links.page(`/v1/contacts/${contactId}/messages`, content, total, query.currentPage, query.sizePage);
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LinkDto } from '../common/links/link.dto';
 import { LinksBuilder } from '../common/links/links.builder';
-import { pageCount } from '../common/pagination/page.dto';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
@@ -63,25 +62,13 @@ export class ConversationMapper {
 
   toPage(rows: ConversationWithLast[], total: number, query: ListConversationsQueryDto): ConversationPageDto {
     const { currentPage, sizePage, ...filters } = query;
-    const totalPages = pageCount(total, sizePage);
-    return {
-      totalElements: total,
-      totalPages,
-      currentPage,
-      content: rows.map(({ conversation, lastMessage }) => this.toDto(conversation, lastMessage)),
-      links: this.links.pageLinks('/v1/conversations', { ...filters, sizePage }, currentPage, totalPages),
-    };
+    const content = rows.map(({ conversation, lastMessage }) => this.toDto(conversation, lastMessage));
+    return this.links.page('/v1/conversations', content, total, currentPage, sizePage, filters);
   }
 
   toMessagePage(conversationId: string, rows: MessageEntity[], total: number, currentPage: number, sizePage: number): MessagePageDto {
-    const totalPages = pageCount(total, sizePage);
-    return {
-      totalElements: total,
-      totalPages,
-      currentPage,
-      content: rows.map((row) => this.toMessageDto(row)),
-      links: this.links.pageLinks(`/v1/conversations/${conversationId}/messages`, { sizePage }, currentPage, totalPages),
-    };
+    const content = rows.map((row) => this.toMessageDto(row));
+    return this.links.page(`/v1/conversations/${conversationId}/messages`, content, total, currentPage, sizePage);
   }
 
   private conversationLinks(conversation: ConversationEntity): LinkDto[] {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { LinksBuilder } from '../common/links/links.builder';
-import { pageCount } from '../common/pagination/page.dto';
 import { DeliveryEntity } from './delivery.entity';
 import { DeliveryDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
@@ -35,14 +34,8 @@ export class MailMapper {
 
   toPage(rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>, total: number, query: ListMailsQueryDto): MailPageDto {
     const { currentPage, sizePage, ...filters } = query;
-    const totalPages = pageCount(total, sizePage);
-    return {
-      totalElements: total,
-      totalPages,
-      currentPage,
-      content: rows.map(({ mail, deliveries }) => this.toDto(mail, deliveries)),
-      links: this.links.pageLinks('/v1/mails', { ...filters, sizePage }, currentPage, totalPages),
-    };
+    const content = rows.map(({ mail, deliveries }) => this.toDto(mail, deliveries));
+    return this.links.page('/v1/mails', content, total, currentPage, sizePage, filters);
   }
 
   private toDeliveryDto(delivery: DeliveryEntity): DeliveryDto {

@@ -6,6 +6,14 @@ import { LinkDto } from './link.dto';
 export const BASE_URL_KEY = 'requestBaseUrl';
 const JSON_TYPE = 'application/json';
 
+export interface Page<T> {
+  totalElements: number;
+  totalPages: number;
+  currentPage: number;
+  content: T[];
+  links: LinkDto[];
+}
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
@@ -35,8 +43,17 @@ export class LinksBuilder {
     return { href: this.url(path), rel, title, mediaType, method, encType: JSON_TYPE };
   }
 
+  /**
+   * The page envelope of a list: its counts, its content and its links. `filters` are repeated in
+   * the links so that next/prev stay on the same selection.
+   */
+  page<T>(path: string, content: T[], totalElements: number, currentPage: number, sizePage: number, filters: Record<string, string | number | undefined> = {}): Page<T> {
+    const totalPages = Math.ceil(totalElements / sizePage);
+    return { totalElements, totalPages, currentPage, content, links: this.pageLinks(path, { ...filters, sizePage }, currentPage, totalPages) };
+  }
+
   /** `self`, `first`, `last` and, where they exist, `prev` and `next` of a page. */
-  pageLinks(path: string, query: Record<string, string | number | undefined>, page: number, totalPages: number): LinkDto[] {
+  private pageLinks(path: string, query: Record<string, string | number | undefined>, page: number, totalPages: number): LinkDto[] {
     const last = Math.max(totalPages, 1);
     const to = (rel: string, target: number, title: string): LinkDto => ({
       href: this.url(path, { ...query, currentPage: target }),

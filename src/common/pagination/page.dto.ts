@@ -39,7 +39,3 @@ export abstract class PageDto<T> {
   abstract content: T[];
   links: LinkDto[];
 }
-
-export function pageCount(totalElements: number, sizePage: number): number {
-  return Math.ceil(totalElements / sizePage);
-}
