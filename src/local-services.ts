@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Env } from './config/env.reader';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { freePort, startEmbeddedPostgres } from './database/embedded-postgres';
 import { SmtpInbox } from './delivery/smtp-inbox';
 
 export interface LocalServices {
@@ -24,14 +24,10 @@ export async function startLocalServices(env: Env): Promise<LocalServices> {
   }
   if (!env.SMTP_URL?.trim()) {
     const inbox = new SmtpInbox();
-    await inbox.start(await preferredPort(1025), await preferredPort(1080));
+    // The usual ports of a local SMTP catcher when free, else any free ones.
+    await inbox.start(await freePort(1025), await freePort(1080));
     local.env.SMTP_URL = inbox.smtpUrl;
     local.banner.push(`  Inbox        ${inbox.webUrl}  (embedded SMTP on port ${inbox.smtpPort}; set SMTP_URL to use a real relay)`);
   }
   return local;
-}
-
-async function preferredPort(port: number): Promise<number> {
-  const { freePort } = await import('./database/embedded-postgres');
-  return freePort(port);
 }

@@ -154,9 +154,4 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
       });
     });
   }
-
-  /** Jobs waiting or retrying, for the metrics. */
-  async backlog(name: string): Promise<number> {
-    return this.boss.getQueueSize(name);
-  }
 }
