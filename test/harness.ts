@@ -20,7 +20,7 @@ export interface TestApp {
 export async function createTestDatabase(): Promise<string> {
   const admin = process.env.TEST_ADMIN_DATABASE_URL;
   if (!admin) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (global-setup.ts)');
-  const name = `test_${randomBytes(6).toString('hex')}`;
+  const name = `test_${process.env.TEST_RUN_ID ?? 'adhoc'}_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: admin });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);
