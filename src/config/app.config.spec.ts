@@ -43,6 +43,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, DELIVERY_RETRY_BASE_SECONDS: '60', DELIVERY_RETRY_MAX_SECONDS: '30' })).toThrow(/DELIVERY_RETRY_MAX_SECONDS must be at least/);
   });
 
+  it('refuses a directory timeout that does not fit inside the delivery lease', () => {
+    expect(() => loadConfig({ ...local, DELIVERY_LEASE_SECONDS: '10', USER_DIRECTORY_TIMEOUT_MS: '10000' })).toThrow(/USER_DIRECTORY_TIMEOUT_MS must be shorter/);
+  });
+
   it('never shows a password of a wrong URL', () => {
     expect(() => loadConfig({ ...local, DATABASE_URL: 'mysql://user:secret@host/db' })).toThrow(/user:\*\*\*@host/);
   });

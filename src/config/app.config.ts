@@ -115,6 +115,9 @@ export function loadConfig(env: Env): AppConfig {
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
   }
+  if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
+    read.problems.push(`USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`);
+  }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
 }
