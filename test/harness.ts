@@ -8,6 +8,7 @@ import { configureApp } from '../src/app.setup';
 import { AppConfig, loadConfig } from '../src/config/app.config';
 import { Env } from '../src/config/env.reader';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { fastifyOptions, NEST_HTTP_OPTIONS } from '../src/http-server.options';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -64,8 +65,8 @@ export async function startApp(options: { databaseUrl: string; smtpUrl: string; 
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, { logDestination: options.logs }),
-    new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
-    { logger: false },
+    new FastifyAdapter(fastifyOptions(config)),
+    { ...NEST_HTTP_OPTIONS, logger: false },
   );
   configureApp(app, config);
   await app.listen(0, '127.0.0.1');

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { isIP } from 'node:net';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
 export const RUN_MODES = ['all', 'api', 'worker'] as const;
@@ -11,6 +12,15 @@ export interface HttpConfig {
   /** Base of every `links[].href`; undefined means "built from the request". */
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** Bound on receiving a request, on an idle connection and on keep-alive (REQUEST_TIMEOUT_SECONDS). */
+  requestTimeoutSeconds: number;
+  /**
+   * Which proxies' `X-Forwarded-For` to believe (TRUST_PROXY): false (unset: the socket's address),
+   * true (any), a number of hops, or addresses/CIDRs of the proxies.
+   */
+  trustProxy: boolean | number | string[];
+  /** Origins a browser may call the API from (CORS_ORIGINS); empty: no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export interface DatabaseConfig {
@@ -84,6 +94,9 @@ export function loadConfig(env: Env): AppConfig {
       port: read.int('PORT', 3000, 0, 65535),
       publicBaseUrl: read.url('PUBLIC_BASE_URL', ['http:', 'https:']),
       bodyLimitBytes: 1024 * 1024,
+      requestTimeoutSeconds: read.int('REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+      trustProxy: trustProxy(read),
+      corsOrigins: corsOrigins(read),
     },
     database: {
       url: read.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? read.required('DATABASE_URL', why),
@@ -120,4 +133,47 @@ export function loadConfig(env: Env): AppConfig {
   }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
+}
+
+/** Names proxy-addr (Fastify's `trustProxy`) understands besides addresses and CIDRs. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: unset or `false`, `true`, a number of hops, or comma-separated addresses/CIDRs. */
+function trustProxy(read: EnvReader): boolean | number | string[] {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return read.int('TRUST_PROXY', 0, 1, 100);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const wrong = entries.filter((entry) => !PROXY_NAMES.includes(entry) && !isAddressOrCidr(entry));
+  if (wrong.length || !entries.length) {
+    read.problems.push(`TRUST_PROXY must be true, false, a number of hops or comma-separated proxy addresses/CIDRs (got "${value}")`);
+    return false;
+  }
+  return entries;
+}
+
+export function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** CORS_ORIGINS: comma-separated `scheme://host[:port]` origins, exactly as browsers send them. */
+function corsOrigins(read: EnvReader): string[] {
+  const value = read.raw('CORS_ORIGINS');
+  if (value === undefined) return [];
+  const origins = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const wrong = origins.filter((origin) => {
+    try {
+      const url = new URL(origin);
+      return !['http:', 'https:'].includes(url.protocol) || url.origin !== origin;
+    } catch {
+      return true;
+    }
+  });
+  if (wrong.length) read.problems.push(`CORS_ORIGINS must be comma-separated origins like https://app.example.com, without path or trailing slash (got "${wrong.join(', ')}")`);
+  return origins;
 }
