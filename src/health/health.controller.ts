@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Access, Probe } from '../auth/access.decorator';
 import { SmtpTransport } from '../delivery/smtp.transport';
 import { MetricsService } from './metrics.service';
 
@@ -17,12 +18,14 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('health')
+  @Probe()
   live(): { status: string } {
     return { status: 'ok' };
   }
 
   /** Readiness: the database and the SMTP server are reachable (503 otherwise). */
   @Get('health/ready')
+  @Probe()
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
@@ -39,8 +42,9 @@ export class HealthController {
     ]);
   }
 
-  /** Prometheus metrics. */
+  /** Prometheus metrics (an API key is needed). */
   @Get('metrics')
+  @Access('service')
   @ApiExcludeEndpoint()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   metricsText(): Promise<string> {
