@@ -9,7 +9,11 @@ import { DeliveryEntity } from '../mails/delivery.entity';
 import { MailEntity } from '../mails/mail.entity';
 import { RecipientEntity } from '../recipients/recipient.entity';
 
-/** Every entity of the service, listed once for the app and the TypeORM CLI. */
+/**
+ * Every entity of the service, listed once for the app and the TypeORM CLI. Tables without an
+ * entity: `rate_limit` (key, points, expire; written by rate-limiter-flexible, src/rate-limit) and
+ * pg-boss's own schema.
+ */
 export const ENTITIES = [
   MailEntity,
   DeliveryEntity,
