@@ -61,6 +61,9 @@ export async function startApp(options: { databaseUrl: string; smtpUrl: string; 
     DELIVERY_POLLING_INTERVAL_SECONDS: '1',
     MAIL_FROM: 'Voyages <no-reply@voyages.test>',
     FRONTEND_BASE_URL: 'https://app.voyages.test',
+    // Every spec calls from 127.0.0.1: limits are off unless a spec sets them (rate-limit.e2e-spec.ts).
+    RATE_LIMIT_PER_MINUTE: '0',
+    CONTACT_RATE_LIMIT_PER_HOUR: '0',
     ...options.env,
   });
   const app = await NestFactory.create<NestFastifyApplication>(

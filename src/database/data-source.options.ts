@@ -12,7 +12,11 @@ import { RecipientEntity } from '../recipients/recipient.entity';
 /** How long a request waits for a database connection before it is answered 503. */
 export const DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
-/** Every entity of the service, listed once for the app and the TypeORM CLI. */
+/**
+ * Every entity of the service, listed once for the app and the TypeORM CLI. Tables without an
+ * entity: `rate_limit` (key, points, expire; written by rate-limiter-flexible, src/rate-limit) and
+ * pg-boss's own schema.
+ */
 export const ENTITIES = [
   MailEntity,
   DeliveryEntity,

@@ -3,6 +3,7 @@ import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../common/errors/database-unavailable';
+import { Access, Probe } from '../auth/access.decorator';
 import { MetricsService } from './metrics.service';
 import { SmtpProbe } from './smtp.probe';
 
@@ -18,6 +19,7 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('health')
+  @Probe()
   live(): { status: string } {
     return { status: 'ok' };
   }
@@ -27,6 +29,7 @@ export class HealthController {
    * not count: mails are accepted and queued while it is down, so the instance stays in service.
    */
   @Get('health/ready')
+  @Probe()
   @HealthCheck()
   async ready(): Promise<HealthCheckResult> {
     const [smtp, database] = await Promise.all([
@@ -49,8 +52,9 @@ export class HealthController {
     };
   }
 
-  /** Prometheus metrics. */
+  /** Prometheus metrics (an API key is needed). */
   @Get('metrics')
+  @Access('service')
   @ApiExcludeEndpoint()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async metricsText(): Promise<string> {
