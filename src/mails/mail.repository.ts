@@ -75,20 +75,28 @@ export class MailRepository {
   }
 
   /**
-   * Mails and their deliveries in two statements whatever their number (the batch endpoint stores
-   * up to 500 events this way): one multi-row insert per table, fed by arrays.
+   * Mails and their deliveries in one statement whatever their number (a single statement is
+   * atomic: no BEGIN/COMMIT round trips), fed by arrays: the batch endpoint and the group commit
+   * of concurrent POSTs store up to hundreds of mails this way. `manager`: inside its transaction.
    */
-  async insertMails(manager: EntityManager, rows: MailWithDeliveries[]): Promise<void> {
+  async insertMails(rows: MailWithDeliveries[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     const mails = rows.map((r) => r.mail);
+    const deliveries = rows.flatMap((r) => r.deliveries);
     await manager.query(
-      `INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
-                         variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
-       SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
-              establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), $15, $15
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
-                   $11::boolean[], $12::text[], $13::text[], $14::timestamptz[])
-         AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
-               test_mode, status, correlation_id, scheduled_at)`,
+      `WITH new_mails AS (
+         INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
+                           variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
+         SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
+                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), created_at, created_at
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
+                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+           AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
+                 test_mode, status, correlation_id, scheduled_at, created_at)
+       )
+       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
+       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, updated_at
+       FROM unnest($16::uuid[], $17::uuid[], $18::int[], $19::text[], $20::text[], $21::text[], $22::timestamptz[], $23::timestamptz[])
+         AS t (id, mail_id, position, receiver_id, status, message_id, due_at, updated_at)`,
       [
         mails.map((m) => m.id),
         mails.map((m) => m.category),
@@ -104,16 +112,7 @@ export class MailRepository {
         mails.map((m) => m.status),
         mails.map((m) => m.correlationId),
         mails.map((m) => m.scheduledAt),
-        mails[0].createdAt,
-      ],
-    );
-    const deliveries = rows.flatMap((r) => r.deliveries);
-    await manager.query(
-      `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
-       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, $8
-       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-         AS t (id, mail_id, position, receiver_id, status, message_id, due_at)`,
-      [
+        mails.map((m) => m.createdAt),
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.mailId),
         deliveries.map((d) => d.position),
@@ -121,7 +120,7 @@ export class MailRepository {
         deliveries.map((d) => d.status),
         deliveries.map((d) => d.messageId),
         deliveries.map((d) => d.dueAt),
-        mails[0].createdAt,
+        deliveries.map((d) => d.updatedAt),
       ],
     );
   }
