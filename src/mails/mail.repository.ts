@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryEntity } from './delivery.entity';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
+import { KeysetCursor } from '../common/pagination/cursor';
 import { AttemptOutcome, DeliveryErrorCode, MailStatus } from './mail-status';
 
 export interface MailWithDeliveries {
@@ -130,13 +131,17 @@ export class MailRepository {
     return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
-  /** A page of mails, newest first, each with its deliveries read in the same statement. */
-  async findPage(query: ListMailsQueryDto): Promise<{ rows: MailWithDeliveries[]; total: number }> {
+  /**
+   * A page of mails, newest first, each with its deliveries read in the same statement, and the
+   * exact number of mails of the filter. After `cursor` (the end of the previous page) the page is
+   * an index range scan whatever its depth; without, an offset. The count of all mails, of one
+   * category or of one status is kept in `mail_count`; other filters are counted on their index.
+   */
+  async findPage(query: ListMailsQueryDto, cursor?: KeysetCursor): Promise<{ rows: MailWithDeliveries[]; total: number; last?: KeysetCursor }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
+    const add = (sql: string, ...values: unknown[]): void => {
+      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`));
     };
     const columns = { category: 'category', status: 'status', publicationId: 'publication_id', reservationId: 'reservation_id', organizationId: 'organization_id', establishmentId: 'establishment_id' } as const;
     for (const [field, column] of Object.entries(columns)) {
@@ -147,15 +152,28 @@ export class MailRepository {
     if (query.from !== undefined) add('m.created_at >= ?', new Date(query.from));
     if (query.until !== undefined) add('m.created_at < ?', new Date(query.until));
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [rows, [{ total }]]: [MailRow[], Array<{ total: string }>] = await Promise.all([
+    const countParams = [...params];
+    const counted = countedFilter(query, where.length);
+
+    const pageWhere = [...where];
+    if (cursor) {
+      params.push(cursor.createdAtMicros, cursor.id);
+      pageWhere.push(`(m.created_at, m.id) < (timestamptz 'epoch' + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
+    }
+    const offset = cursor ? 0 : (query.currentPage - 1) * query.sizePage;
+    const [rows, [{ total }]]: [Array<MailRow & { created_us: string }>, Array<{ total: string }>] = await Promise.all([
       this.dataSource.query(
-        `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m ${filter}
-         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${(query.currentPage - 1) * query.sizePage}`,
+        `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON}, (extract(epoch FROM m.created_at) * 1000000)::bigint AS created_us
+         FROM mail m ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${offset}`,
         params,
       ),
-      this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, params),
+      counted === undefined
+        ? this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, countParams)
+        : this.dataSource.query(`SELECT coalesce((SELECT n FROM mail_count WHERE filter = $1), 0) AS total`, [counted]),
     ]);
-    return { rows: rows.map(toMailWithDeliveries), total: Number(total) };
+    const tail = rows.at(-1);
+    return { rows: rows.map(toMailWithDeliveries), total: Number(total), last: tail && { createdAtMicros: tail.created_us, id: tail.id } };
   }
 
   /**
@@ -438,6 +456,14 @@ interface AttemptRow {
   finished_at: string | null;
   outcome: AttemptOutcome | null;
   smtp_response: string | null;
+}
+
+/** The `mail_count` row that holds the count of this filter, when it is one of those kept. */
+function countedFilter(query: ListMailsQueryDto, filters: number): string | undefined {
+  if (filters === 0) return 'all';
+  if (filters === 1 && query.category !== undefined) return `category:${query.category}`;
+  if (filters === 1 && query.status !== undefined) return `status:${query.status}`;
+  return undefined;
 }
 
 const date = (value: string | null): Date | null => (value === null ? null : new Date(value));

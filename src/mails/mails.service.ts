@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
+import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { toErrorResponse } from '../common/errors/error-body.factory';
 import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
@@ -89,8 +90,8 @@ export class MailsService {
   }
 
   async list(query: ListMailsQueryDto): Promise<MailPageDto> {
-    const { rows, total } = await this.mails.findPage(query);
-    return this.mapper.toPage(rows, total, query);
+    const { rows, total, last } = await this.mails.findPage(query, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+    return this.mapper.toPage(rows, total, query, last && rows.length === query.sizePage ? encodeCursor(last) : undefined);
   }
 
   /** Cancels a mail that has sent nothing yet (409 once a delivery is under way or settled). */
