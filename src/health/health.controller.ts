@@ -23,8 +23,10 @@ export class HealthController {
   }
 
   /**
-   * Readiness: the database is reachable (503 otherwise). The SMTP relay's state is shown but does
-   * not count: mails are accepted and queued while it is down, so the instance stays in service.
+   * Readiness: the database is reachable (503 otherwise); the SMTP relay's state is shown only.
+   *
+   * Mails are accepted and queued while the relay is down, so its state does not take the
+   * instance out of service; it is in the body and in the `smtp_up` metric.
    */
   @Get('health/ready')
   @HealthCheck()
