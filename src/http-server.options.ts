@@ -30,7 +30,7 @@ export function fastifyOptions(config: AppConfig): FastifyHttpOptions<Server> {
   return {
     bodyLimit: config.http.bodyLimitBytes,
     // Recipient ids are up to 255 characters; the URL as a whole is bounded at 8 KB (414 beyond).
-    maxParamLength: MAX_URL_LENGTH,
+    routerOptions: { maxParamLength: MAX_URL_LENGTH },
     // Receiving a request and its headers, an idle socket and an idle keep-alive connection.
     requestTimeout: timeoutMs,
     connectionTimeout: timeoutMs,
