@@ -33,11 +33,22 @@ describe('loadConfig', () => {
     ['PUBLIC_BASE_URL', 'ftp://host'],
     ['LOG_LEVEL', 'loud'],
     ['DELIVERY_RETRY_LIMIT', '-1'],
+    ['REQUEST_TIMEOUT_SECONDS', '0'],
+    ['TRUST_PROXY', 'sometimes'],
+    ['CORS_ORIGINS', 'https://app.example.com/'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
   ])('stops on a wrong %s, naming it', (name, value) => {
     expect(() => loadConfig({ ...local, [name]: value })).toThrow(new RegExp(`${name} must`));
   });
 
   it('never shows a password of a wrong URL', () => {
     expect(() => loadConfig({ ...local, DATABASE_URL: 'mysql://user:secret@host/db' })).toThrow(/user:\*\*\*@host/);
+  });
+
+  it('reads the HTTP limits: timeout, trusted proxies and CORS origins', () => {
+    expect(loadConfig(local).http).toMatchObject({ requestTimeoutSeconds: 30, trustProxy: false, corsOrigins: [] });
+    const http = loadConfig({ ...local, REQUEST_TIMEOUT_SECONDS: '5', TRUST_PROXY: '1', CORS_ORIGINS: 'https://app.example.com, http://localhost:4200' }).http;
+    expect(http).toMatchObject({ requestTimeoutSeconds: 5, trustProxy: 1, corsOrigins: ['https://app.example.com', 'http://localhost:4200'] });
   });
 });
