@@ -103,7 +103,7 @@ describe('Mails API: contract conventions', () => {
       expect(category.issue).toContain('PROFILE_COMPLETION_REQUEST');
     });
 
-    it('refuses malformed JSON, a wrong content type and a body that is not an object with MALFORMED_REQUEST', async () => {
+    it('refuses malformed JSON and a body that is not an object with MALFORMED_REQUEST (a wrong content type: malformed-input spec)', async () => {
       for (const [type, body] of [
         ['application/json', '{"receiversId": ['],
         ['application/json', '[1,2]'],

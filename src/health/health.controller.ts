@@ -22,15 +22,12 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /**
-   * Readiness: the database is reachable (503 otherwise); the SMTP relay's state is shown only.
-   *
-   * Mails are accepted and queued while the relay is down, so its state does not take the
-   * instance out of service; it is in the body and in the `smtp_up` metric.
-   */
+  /** Readiness: the database is reachable (503 otherwise); the SMTP relay's state is shown, not required. */
   @Get('health/ready')
   @HealthCheck()
   async ready(): Promise<HealthCheckResult> {
+    // Mails are accepted and queued while the relay is down: its state (in the body and in
+    // `smtp_up`) must not take the instance out of service.
     const [smtp, database] = await Promise.all([
       this.smtp.state(),
       this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]).catch((error: unknown) => error),
