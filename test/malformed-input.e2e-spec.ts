@@ -298,6 +298,14 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       }
     });
 
+    it('lets a template preview show its inline styles, but run no script', async () => {
+      const res = await api().get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview').expect(200);
+      const csp = res.headers['content-security-policy'];
+      expect(csp).toContain("style-src 'unsafe-inline'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('script-src');
+    });
+
     it('sends no CORS headers when CORS_ORIGINS is unset', async () => {
       const preflight = await api().options('/v1/mails').set('Origin', 'https://app.voyages.test').set('Access-Control-Request-Method', 'POST');
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
