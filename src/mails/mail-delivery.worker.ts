@@ -154,7 +154,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         html: rendered.html,
         text: rendered.text,
         messageId: delivery.messageId,
-        headers: { 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
+        headers: { ...rendered.headers, 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
       });
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: response };
     } catch (error) {
