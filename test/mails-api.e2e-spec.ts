@@ -94,7 +94,7 @@ describe('Mails API: contract conventions', () => {
       const before = await countMails({});
       const res = await api().post('/v1/mails').set('X-Correlation-ID', 'bad-input-1').send(body).expect(400);
       expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', debug_id: 'bad-input-1', message: expect.any(String), links: [] });
-      expect(res.body.information_link).toBe(`${service.url}/docs#/errors/VALIDATION_ERROR`);
+      expect(res.body.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]));
       expect(await countMails({})).toBe(before);
     });

@@ -172,7 +172,7 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       name: c.error,
       debug_id: 'malformed-1',
       message: expect.any(String),
-      information_link: expect.stringContaining(`#/errors/${c.error}`),
+      information_link: expect.stringContaining(`/docs/errors#${c.error}`),
       details: expect.any(Array),
       links: [],
     });

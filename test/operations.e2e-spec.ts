@@ -71,6 +71,17 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
     });
   });
 
+  describe('error explanations', () => {
+    it('serves /docs/errors with a section for the name of every error, where information_link points', async () => {
+      const error = await request(service.url).get('/v1/mails/not-a-uuid').expect(404);
+      const [page, anchor] = String(error.body.information_link).replace(service.url, '').split('#');
+      const res = await request(service.url).get(page).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain(`id="${anchor}"`);
+      for (const name of ['VALIDATION_ERROR', 'CONFLICT', 'PRECONDITION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']) expect(res.text).toContain(`id="${name}"`);
+    });
+  });
+
   describe('templates', () => {
     it('lists the 18 categories with what each requires, its variables and its subjects', async () => {
       const res = await request(service.url).get('/v1/templates').expect(200);
