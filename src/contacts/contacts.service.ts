@@ -11,7 +11,7 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 import { senderDomain } from '../delivery/message-id';
 import { QueueService } from '../delivery/queue.service';
 import { RateLimits } from '../rate-limit/rate-limits';
-import { DEFAULT_LOCALE } from '../mails/mail-category';
+import { DEFAULT_LOCALE } from '../catalog/mail-category';
 import { ContactMessageEntity } from './contact-message.entity';
 import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
 import { ContactMapper } from './contact.mapper';
