@@ -15,6 +15,7 @@ import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
 import { ContactsModule } from './contacts/contacts.module';
+import { EventsModule } from './events/events.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
 import { MailsModule } from './mails/mails.module';
@@ -47,6 +48,7 @@ export class AppModule {
         LoggerModule.forRoot(pinoParams(logger)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
+        EventsModule,
         AuthModule,
         RateLimitModule,
         HealthModule,

@@ -39,6 +39,12 @@ export class ConversationRepository {
       .getOne();
   }
 
+  /** Who takes part in the conversation (read without a lock: it routes an event, nothing more). */
+  async participantsOf(manager: EntityManager, id: string): Promise<string[]> {
+    const rows: Array<{ participants: string[] }> = await manager.query('SELECT participants FROM conversation WHERE id = $1', [id]);
+    return rows[0]?.participants ?? [];
+  }
+
   /** Writes back every column a change may touch (after lockById in the same transaction). */
   async saveConversation(manager: EntityManager, conversation: ConversationEntity): Promise<void> {
     await manager.update(

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { EventsRepository, NewEvent } from '../events/events.repository';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationMapper } from './conversation.mapper';
 import { ConversationPolicy, ConversationScope } from './conversation.policy';
@@ -33,6 +34,7 @@ export class ConversationsService {
     private readonly policy: ConversationPolicy,
     private readonly cls: ClsService,
     private readonly idempotency: IdempotencyService,
+    private readonly events: EventsRepository,
   ) {}
 
   /** A new conversation; a `lastMessage` in the body is stored as its first message. */
@@ -64,6 +66,9 @@ export class ConversationsService {
     return this.conversations.transaction(async (manager) => {
       await this.conversations.insertConversation(manager, conversation, first);
       const answer = this.tagged(conversation, first);
+      const created = [conversationEvent('conversation.created', conversation, answer.conversation)];
+      if (first) created.push(conversationEvent('message.created', conversation, this.mapper.toMessageDto(first)));
+      await this.events.append(manager, created);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer.conversation, { etag: answer.etag });
       return answer;
     });
@@ -109,7 +114,7 @@ export class ConversationsService {
       assertNotArchived(conversation);
       Object.assign(conversation, next);
       await this.touch(manager, conversation);
-      return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+      return this.updated(manager, conversation);
     });
   }
 
@@ -126,6 +131,7 @@ export class ConversationsService {
         // Appended, so the order in which people joined stays readable.
         conversation.participants = [...new Set([...conversation.participants, conversation.customerId, dto.assignedAgentId])];
         await this.touch(manager, conversation);
+        return this.updated(manager, conversation);
       }
       return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
     });
@@ -163,6 +169,10 @@ export class ConversationsService {
       conversation.lastMessageId = message.id;
       await this.touch(manager, conversation, message.sendingDate);
       const answer = this.mapper.toMessageDto(message);
+      await this.events.append(manager, [
+        conversationEvent('message.created', conversation, answer),
+        conversationEvent('conversation.updated', conversation, this.mapper.toDto(conversation, message)),
+      ]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       return answer;
     });
@@ -182,6 +192,8 @@ export class ConversationsService {
       message.receivedDate ??= new Date();
       await this.conversations.saveMessageStatus(manager, message);
       await this.conversations.bumpVersionIfLast(manager, id, messageId);
+      const participantIds = await this.conversations.participantsOf(manager, id);
+      await this.events.append(manager, [{ type: 'message.updated', data: this.mapper.toMessageDto(message), conversationId: id, participantIds }]);
       return message;
     });
     return this.mapper.toMessageDto(message);
@@ -239,9 +251,21 @@ export class ConversationsService {
     return conversation.lastMessageId ? this.conversations.findMessageById(manager, conversation.lastMessageId) : Promise.resolve(null);
   }
 
+  /** The answer of a change, and its `conversation.updated` event in the same transaction. */
+  private async updated(manager: EntityManager, conversation: ConversationEntity): Promise<TaggedConversation> {
+    const answer = this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+    await this.events.append(manager, [conversationEvent('conversation.updated', conversation, answer.conversation)]);
+    return answer;
+  }
+
   private tagged(conversation: ConversationEntity, lastMessage: MessageEntity | null): TaggedConversation {
     return { conversation: this.mapper.toDto(conversation, lastMessage), etag: this.mapper.etag(conversation) };
   }
+}
+
+/** An outbox event about a conversation, routed to its stream and its participants' streams. */
+function conversationEvent(type: string, conversation: ConversationEntity, data: unknown): NewEvent {
+  return { type, data, conversationId: conversation.id, participantIds: conversation.participants };
 }
 
 /** The customer first, then the assigned agent, then the others in their order, each once. */
