@@ -13,5 +13,7 @@ import { MailsService } from './mails.service';
   imports: [DeliveryModule, RecipientsModule],
   controllers: [MailsController],
   providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
+  // Conversations schedule and cancel their unread digests in their own transactions.
+  exports: [MailRepository],
 })
 export class MailsModule {}
