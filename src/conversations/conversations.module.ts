@@ -5,6 +5,7 @@ import { ConversationPolicy } from './conversation.policy';
 import { ConversationRepository } from './conversation.repository';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
+import { LiveEventsController } from './live-events.controller';
 import { ParticipantsController } from './participants.controller';
 import { ReadMarkerRepository } from './read-marker.repository';
 import { ReadMarkersService } from './read-markers.service';
@@ -13,7 +14,7 @@ import { UnreadDigestScheduler } from './unread-digest.scheduler';
 
 @Module({
   imports: [MailsModule],
-  controllers: [ConversationsController, ParticipantsController],
+  controllers: [ConversationsController, ParticipantsController, LiveEventsController],
   providers: [
     ConversationsService,
     ConversationRepository,

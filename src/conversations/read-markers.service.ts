@@ -55,9 +55,19 @@ export class ReadMarkersService {
     });
   }
 
+  /** Who may follow a conversation's events: whoever may read it (404 otherwise). */
+  async assertSeesConversation(conversationId: string): Promise<void> {
+    if (!(await this.conversations.exists(conversationId, this.policy.scope(currentCaller())))) throw ApiError.notFound(`Conversation ${conversationId}`);
+  }
+
+  /** Who may follow a participant's events or counts: that person, services and admins (404 otherwise). */
+  assertSeesParticipant(participantId: string): void {
+    this.policy.assertSeesParticipant(currentCaller(), participantId);
+  }
+
   /** A participant's unread messages per conversation (only conversations with some), newest activity first. */
   async unread(participantId: string): Promise<UnreadSummaryDto> {
-    this.policy.assertSeesParticipant(currentCaller(), participantId);
+    this.assertSeesParticipant(participantId);
     const rows = await this.markers.unreadByConversation(participantId);
     const lastIds = rows.flatMap((row) => (row.last_message_id ? [row.last_message_id] : []));
     const messages = new Map((await this.conversations.findMessagesByIds(lastIds)).map((m) => [m.id, m]));
@@ -78,7 +88,7 @@ export class ReadMarkersService {
 
   /** Everything that happened to a conversation, oldest first. */
   async timelinePage(conversationId: string, query: PageQueryDto): Promise<TimelinePageDto> {
-    if (!(await this.conversations.exists(conversationId, this.policy.scope(currentCaller())))) throw ApiError.notFound(`Conversation ${conversationId}`);
+    await this.assertSeesConversation(conversationId);
     const { rows, total } = await this.timeline.findPage(conversationId, query.currentPage, query.sizePage);
     const content = rows.map((row) => ({ id: row.id, type: row.type, actorId: row.actor_id, at: row.at.toISOString(), correlationId: row.correlation_id, data: row.data }));
     return this.links.page(`/v1/conversations/${conversationId}/timeline`, content, total, query.currentPage, query.sizePage);
