@@ -121,6 +121,17 @@ export interface WebhookConfig {
   perEndpointConcurrency: number;
 }
 
+export interface LiveConfig {
+  /** A message still unread this long after it was sent mails its receiver a digest. */
+  unreadMailDelaySeconds: number;
+  /** At most one unread digest per receiver per this period. */
+  unreadMailIntervalSeconds: number;
+  /** A comment line this often keeps proxies from closing an idle event stream. */
+  sseHeartbeatSeconds: number;
+  /** Bytes a stream may hold unsent before its slow client is dropped (it reconnects with Last-Event-ID). */
+  sseBufferBytes: number;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
@@ -134,6 +145,7 @@ export interface AppConfig {
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
   webhooks: WebhookConfig;
+  live: LiveConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -197,6 +209,12 @@ export function loadConfig(env: Env): AppConfig {
       contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
     },
     webhooks: readWebhooks(read, production),
+    live: {
+      unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
+      unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
+      sseHeartbeatSeconds: read.int('SSE_HEARTBEAT_SECONDS', 25, 1, 3600),
+      sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);

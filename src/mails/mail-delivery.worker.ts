@@ -151,7 +151,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       organizationId: mail.organizationId,
       establishmentId: mail.establishmentId,
       productType: mail.productType,
-      buttonUrl: this.renderer.buttonUrl(mail.category, mail),
+      buttonUrl: this.renderer.buttonUrl(mail.category, mail, mail.variables),
       vars: mail.variables,
     });
     const base = { id: delivery.id, attempt: delivery.attempt, email: recipient.email, dueAt: null, errorCode: null, error: null };
