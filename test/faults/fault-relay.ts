@@ -94,13 +94,14 @@ export class FaultRelay {
     return this.received.length - this.countsByMessageId().size;
   }
 
-  /** Distinct Message-IDs received for each X-Mail-Id (a duplicate under a new Message-ID would show as 2). */
-  messageIdsByMailId(): Map<string, Set<string>> {
+  /** Distinct Message-IDs received for each copy (X-Mail-Id and recipient): a duplicate under a new Message-ID would show as 2. */
+  messageIdsByCopy(): Map<string, Set<string>> {
     const ids = new Map<string, Set<string>>();
     for (const copy of this.received) {
-      const set = ids.get(copy.mailId) ?? new Set<string>();
+      const key = `${copy.mailId} ${copy.to.join(',')}`;
+      const set = ids.get(key) ?? new Set<string>();
       set.add(copy.messageId);
-      ids.set(copy.mailId, set);
+      ids.set(key, set);
     }
     return ids;
   }

@@ -132,8 +132,8 @@ export interface Tally {
   lost: number;
   /** Copies received beyond the first of their Message-ID. */
   duplicates: number;
-  /** Mails received under more than one Message-ID (a duplicate that does not carry its twin's id). */
-  mailsWithSeveralMessageIds: number;
+  /** Copies (mail and recipient) received under more than one Message-ID: a duplicate that does not carry its twin's id. */
+  copiesWithSeveralMessageIds: number;
   /** Message-IDs received that belong to none of the deliveries. */
   unknownMessageIds: number;
 }
@@ -150,7 +150,7 @@ export async function tally(url: string, ids: string[], relay: FaultRelay): Prom
     received: relay.received.length,
     lost: [...messageIds].filter((id) => !counts.has(id)).length,
     duplicates: relay.duplicates(),
-    mailsWithSeveralMessageIds: [...relay.messageIdsByMailId().values()].filter((set) => set.size > 1).length,
+    copiesWithSeveralMessageIds: [...relay.messageIdsByCopy().values()].filter((set) => set.size > 1).length,
     unknownMessageIds: [...counts.keys()].filter((id) => !messageIds.has(id)).length,
   };
 }
@@ -158,7 +158,7 @@ export async function tally(url: string, ids: string[], relay: FaultRelay): Prom
 export function describeTally(name: string, t: Tally): string {
   return (
     `${name}: ${t.accepted} accepted, ${t.sent} SENT, ${t.received} received, ${t.lost} lost, ` +
-    `${t.duplicates} duplicates (same Message-ID), ${t.mailsWithSeveralMessageIds} mails under several Message-IDs, ${t.unknownMessageIds} unknown Message-IDs` +
+    `${t.duplicates} duplicates (same Message-ID), ${t.copiesWithSeveralMessageIds} copies under several Message-IDs, ${t.unknownMessageIds} unknown Message-IDs` +
     (t.notSent.length ? `; not SENT: ${t.notSent.slice(0, 5).join(', ')}${t.notSent.length > 5 ? ', ...' : ''}` : '')
   );
 }
