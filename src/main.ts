@@ -19,6 +19,7 @@ async function bootstrap(): Promise<void> {
     { bufferLogs: true },
   );
   configureApp(app, config);
+  exitWithinGrace(config.delivery.shutdownGraceSeconds);
   await app.listen(config.http.port, '0.0.0.0');
   const base = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
   const lines = [
@@ -29,6 +30,22 @@ async function bootstrap(): Promise<void> {
     ...local.banner,
   ];
   process.stdout.write(`\n${lines.filter(Boolean).join('\n')}\n\n`);
+}
+
+/**
+ * On SIGTERM or SIGINT Nest closes the app (the worker drains within the grace period, see
+ * MailDeliveryWorker); whatever still hangs then (a stalled relay, an unreachable database), the
+ * process is gone at the end of the grace period, as an orchestrator expects.
+ */
+function exitWithinGrace(graceSeconds: number): void {
+  const arm = (signal: NodeJS.Signals) => () => {
+    setTimeout(() => {
+      process.stderr.write(`communication: still stopping ${graceSeconds} s after ${signal}; exiting now\n`);
+      process.exit(1);
+    }, graceSeconds * 1000).unref();
+  };
+  process.once('SIGTERM', arm('SIGTERM'));
+  process.once('SIGINT', arm('SIGINT'));
 }
 
 bootstrap().catch((error: unknown) => {

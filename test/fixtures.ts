@@ -20,7 +20,9 @@ export async function waitForMail(url: string, id: string, done: (mail: MailBody
   }
 }
 
-export const settled = (mail: MailBody): boolean => mail.deliveries.every((d) => d.status !== 'PENDING');
+/** Every delivery has its outcome and the mail's status follows them (both read in one snapshot). */
+export const settled = (mail: MailBody): boolean =>
+  !['SCHEDULED', 'PENDING'].includes(mail.status) && mail.deliveries.every((d) => !['SCHEDULED', 'PENDING'].includes(d.status));
 
 export interface MailBody {
   id: string;
@@ -28,7 +30,17 @@ export interface MailBody {
   sendingDate: string | null;
   correlationId: string;
   category: string;
-  deliveries: Array<{ receiverId: string; status: string; attempts: number; email: string | null; sentAt: string | null; messageId: string; error: string | null }>;
+  scheduledAt: string | null;
+  deliveries: Array<{
+    receiverId: string;
+    status: string;
+    attempts: number;
+    nextAttemptAt: string | null;
+    email: string | null;
+    sentAt: string | null;
+    messageId: string;
+    error: { code: string; message: string; smtpResponse: string | null } | null;
+  }>;
   links: Array<{ rel: string; href: string; method: string }>;
 }
 

@@ -50,7 +50,10 @@ describe('Mails API: contract conventions', () => {
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       const self = `${service.url}/v1/mails/${res.body.id}`;
       expect(res.headers.location).toBe(self);
-      expect(res.body.links).toEqual([{ href: self, rel: 'self', title: expect.any(String), mediaType: 'application/json', method: 'GET', encType: 'application/json' }]);
+      expect(res.body.links).toEqual([
+        { href: self, rel: 'self', title: expect.any(String), mediaType: 'application/json', method: 'GET', encType: 'application/json' },
+        { href: self, rel: 'cancel', title: expect.any(String), mediaType: 'application/json', method: 'DELETE', encType: 'application/json' },
+      ]);
       const read = await api().get(`/v1/mails/${res.body.id}`).expect(200);
       expect(read.body.id).toBe(res.body.id);
     });
@@ -163,7 +166,7 @@ describe('Mails API: contract conventions', () => {
       await waitForMail(service.url, res.body.id, settled);
       const mine = logs.lines.filter((line) => line.correlationId === 'order-4711:attempt.1');
       expect(mine.some((line) => line.msg === 'request completed')).toBe(true);
-      expect(mine.some((line) => line.msg === 'Delivery settled')).toBe(true);
+      expect(mine.some((line) => line.msg === 'Delivery attempt recorded')).toBe(true);
       // Every line about this mail, in the request or in the worker, carries the same id.
       const aboutMail = logs.lines.filter((line) => line.mailId === res.body.id);
       expect(aboutMail.length).toBeGreaterThan(0);

@@ -127,7 +127,7 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
         const mail = await waitForMail(withDirectory.url, first.body.id, settled);
         expect(mail.deliveries).toEqual([
           expect.objectContaining({ receiverId: 'remote-1', status: 'SENT', email: 'r***@example.com' }),
-          expect.objectContaining({ receiverId: 'ghost', status: 'FAILED', error: 'RECIPIENT_NOT_FOUND' }),
+          expect.objectContaining({ receiverId: 'ghost', status: 'FAILED', error: expect.objectContaining({ code: 'RECIPIENT_NOT_FOUND' }) }),
         ]);
         const [received] = await inbox.waitFor((m) => m.parsed.headers.get('x-mail-id') === first.body.id);
         expect(received.envelopeTo).toEqual(['remote@example.com']);

@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { LinksBuilder } from './links/links.builder';
 
 /** Cross-cutting pieces every feature module uses. */
 @Global()
 @Module({
-  providers: [LinksBuilder, IdempotencyRepository],
-  exports: [LinksBuilder, IdempotencyRepository],
+  providers: [LinksBuilder, IdempotencyRepository, IdempotencyService],
+  exports: [LinksBuilder, IdempotencyRepository, IdempotencyService],
 })
 export class CommonModule {}

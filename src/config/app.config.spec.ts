@@ -32,9 +32,15 @@ describe('loadConfig', () => {
     ['MAIL_FROM', 'a@b.c\r\nBcc: x@y.z'],
     ['PUBLIC_BASE_URL', 'ftp://host'],
     ['LOG_LEVEL', 'loud'],
-    ['DELIVERY_RETRY_LIMIT', '-1'],
+    ['DELIVERY_MAX_ATTEMPTS', '0'],
+    ['DELIVERY_LEASE_SECONDS', '2'],
+    ['SHUTDOWN_GRACE_SECONDS', 'soon'],
   ])('stops on a wrong %s, naming it', (name, value) => {
     expect(() => loadConfig({ ...local, [name]: value })).toThrow(new RegExp(`${name} must`));
+  });
+
+  it('refuses a retry ceiling below the base delay', () => {
+    expect(() => loadConfig({ ...local, DELIVERY_RETRY_BASE_SECONDS: '60', DELIVERY_RETRY_MAX_SECONDS: '30' })).toThrow(/DELIVERY_RETRY_MAX_SECONDS must be at least/);
   });
 
   it('never shows a password of a wrong URL', () => {

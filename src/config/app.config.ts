@@ -27,14 +27,22 @@ export interface MailConfig {
 }
 
 export interface DeliveryConfig {
-  /** Attempts after the first one for transient SMTP failures (4xx, connection refused). */
-  retryLimit: number;
-  /** Base delay in seconds of the exponential backoff (pg-boss doubles it, with jitter). */
-  retryDelaySeconds: number;
-  /** Jobs a worker handles at once. */
+  /** First retry delay of a temporary failure; it doubles per attempt, with jitter. */
+  retryBaseSeconds: number;
+  /** The longest wait between two attempts. */
+  retryMaxSeconds: number;
+  /** Attempts (the first one included) before a delivery fails with RETRIES_EXHAUSTED. */
+  maxAttempts: number;
+  /** How long after it was due a delivery may still be retried before it fails with EXPIRED. */
+  maxAgeHours: number;
+  /** A claimed delivery whose worker died is taken up again after this; every SMTP timeout is shorter. */
+  leaseSeconds: number;
+  /** Deliveries a worker handles at once. */
   concurrency: number;
   pollingIntervalSeconds: number;
   smtpPoolSize: number;
+  /** SIGTERM: in-flight deliveries get this long to finish before the process exits. */
+  shutdownGraceSeconds: number;
 }
 
 export interface DirectoryConfig {
@@ -88,11 +96,15 @@ export function loadConfig(env: Env): AppConfig {
       frontendBaseUrl: read.url('FRONTEND_BASE_URL', ['http:', 'https:']) ?? 'http://localhost:4200',
     },
     delivery: {
-      retryLimit: read.int('DELIVERY_RETRY_LIMIT', 12, 0, 100),
-      retryDelaySeconds: read.int('DELIVERY_RETRY_DELAY_SECONDS', 5, 1, 3600),
-      concurrency: read.int('DELIVERY_CONCURRENCY', 10, 1, 100),
+      retryBaseSeconds: read.int('DELIVERY_RETRY_BASE_SECONDS', 30, 1, 86400),
+      retryMaxSeconds: read.int('DELIVERY_RETRY_MAX_SECONDS', 3600, 1, 86400),
+      maxAttempts: read.int('DELIVERY_MAX_ATTEMPTS', 10, 1, 100),
+      maxAgeHours: read.int('DELIVERY_MAX_AGE_HOURS', 24, 1, 24 * 30),
+      leaseSeconds: read.int('DELIVERY_LEASE_SECONDS', 60, 5, 3600),
+      concurrency: read.int('DELIVERY_CONCURRENCY', 10, 1, 200),
       pollingIntervalSeconds: read.int('DELIVERY_POLLING_INTERVAL_SECONDS', 1, 1, 60),
       smtpPoolSize: read.int('SMTP_POOL_SIZE', 5, 1, 50),
+      shutdownGraceSeconds: read.int('SHUTDOWN_GRACE_SECONDS', 25, 1, 600),
     },
     directory: {
       userDirectoryUrl: read.url('USER_DIRECTORY_URL', ['http:', 'https:']),
@@ -100,6 +112,9 @@ export function loadConfig(env: Env): AppConfig {
       timeoutMs: read.int('USER_DIRECTORY_TIMEOUT_MS', 3000, 100, 60000),
     },
   };
+  if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
+    read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
+  }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { QueuedJob, QueueService, RetryLater } from '../delivery/queue.service';
-import { SmtpTransport } from '../delivery/smtp.transport';
+import { classifySmtpError, SmtpTransport } from '../delivery/smtp.transport';
 import { TemplateRenderer } from '../delivery/template.renderer';
 import { MetricsService } from '../health/metrics.service';
 import { DEFAULT_LOCALE, Locale, LOCALES } from '../mails/mail-category';
@@ -64,14 +64,15 @@ export class ContactNotificationWorker implements OnApplicationBootstrap {
         },
       });
     } catch (error) {
-      const failure = SmtpTransport.classify(error, lastAttempt);
-      if (!failure.retry) {
-        return this.settle(notification.id, { status: NotificationStatus.FAILED, error: failure.reason, sentAt: null });
+      const failure = classifySmtpError(error);
+      if (failure.permanent || lastAttempt) {
+        const reason = failure.permanent ? failure.response : `Gave up after retries: ${failure.response}`;
+        return this.settle(notification.id, { status: NotificationStatus.FAILED, error: reason, sentAt: null });
       }
-      await this.contacts.recordAttempt(notification.id, failure.reason);
+      await this.contacts.recordAttempt(notification.id, failure.response);
       this.metrics.deliveries.inc({ status: 'RETRY' });
-      this.logger.warn({ notificationId: notification.id, reason: failure.reason }, 'Contact notification will be retried');
-      throw new RetryLater(failure.reason);
+      this.logger.warn({ notificationId: notification.id, reason: failure.response }, 'Contact notification will be retried');
+      throw new RetryLater(failure.response);
     }
     await this.settle(notification.id, { status: NotificationStatus.SENT, error: null, sentAt: new Date() });
   }

@@ -23,7 +23,8 @@ export class RetryLater extends Error {}
 const PGBOSS_SCHEMA = 'pgboss';
 
 /**
- * The durable delivery queue (pg-boss, in our own Postgres). Jobs are inserted through the
+ * The durable queue of contact-us notifications (pg-boss, in our own Postgres; mail deliveries
+ * are their own queue, see MailRepository.claimDue). Jobs are inserted through the
  * caller's transaction, so a job exists exactly when the rows it delivers were committed.
  */
 @Injectable()
@@ -44,8 +45,10 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
       schema: PGBOSS_SCHEMA,
       application_name: 'communication-queue',
       max: Math.min(config.delivery.concurrency + 2, 20),
-      // Maintenance (expiring stuck jobs, archiving) runs wherever a worker runs.
+      // Maintenance (expiring stuck jobs, archiving) runs wherever a worker runs, often enough that a
+      // job whose worker died is retried about one lease later (its default is every 2 minutes).
       supervise: config.runMode !== 'api',
+      maintenanceIntervalSeconds: Math.min(120, config.delivery.leaseSeconds),
       schedule: false,
     });
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'Queue error'));
@@ -63,19 +66,13 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    await this.boss.stop({ graceful: true, wait: true, timeout: Math.min(10_000, this.config.delivery.shutdownGraceSeconds * 1000) });
   }
 
   /** Creates the queue with the retry policy of deliveries, once per process. */
   async ensureQueue(name: string): Promise<void> {
     if (this.queues.has(name)) return;
-    const policy = {
-      name,
-      retryLimit: this.config.delivery.retryLimit,
-      retryDelay: this.config.delivery.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: 120,
-    };
+    const policy = { name, ...this.retryPolicy() };
     try {
       if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, policy);
       else await this.boss.createQueue(name, policy);
@@ -86,15 +83,24 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown, On
     this.queues.add(name);
   }
 
+  /**
+   * The retry settings of the mail deliveries, for the jobs of this queue: a job expires (and is
+   * retried) after one lease, which every SMTP timeout fits in.
+   */
+  private retryPolicy(): { retryLimit: number; retryDelay: number; retryBackoff: true; expireInSeconds: number } {
+    const { maxAttempts, retryBaseSeconds, leaseSeconds } = this.config.delivery;
+    return { retryLimit: maxAttempts - 1, retryDelay: retryBaseSeconds, retryBackoff: true, expireInSeconds: leaseSeconds };
+  }
+
   /** Inserts jobs inside the transaction of `manager`. */
   async enqueue<T extends QueuedData>(name: string, jobs: T[], manager: EntityManager): Promise<void> {
     if (jobs.length === 0) return;
     await this.ensureQueue(name);
     const runner = manager.queryRunner;
     if (!runner) throw new Error('enqueue must run inside a transaction');
-    const { retryLimit, retryDelaySeconds } = this.config.delivery;
+    const policy = this.retryPolicy();
     await this.boss.insert(
-      jobs.map((data) => ({ name, data, retryLimit, retryDelay: retryDelaySeconds, retryBackoff: true, expireInSeconds: 120 })),
+      jobs.map((data) => ({ name, data, ...policy })),
       { db: { executeSql: async (text: string, values: unknown[]) => ({ rows: (await runner.query(text, values, true)).records }) } },
     );
   }

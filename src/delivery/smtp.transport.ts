@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Socket } from 'node:net';
 import { createTransport, Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -11,14 +12,61 @@ export interface OutgoingMail {
   /** `<id@domain>`, fixed per delivery so a retry never yields a second id. */
   messageId: string;
   replyTo?: string;
-  /** Headers set by the service itself (ids it generated); never client data. */
+  /** Headers set by the service itself (ids it generated, fixed values); never client data. */
   headers: Record<string, string>;
 }
 
 export interface SmtpFailure {
-  /** Try again later: a 4xx or an unreachable server, with attempts left. */
-  retry: boolean;
-  reason: string;
+  /** A 5xx: the relay refused for good. Anything else (4xx, timeout, unreachable) may pass later. */
+  permanent: boolean;
+  /** The relay's reply (`550 5.1.1 …`), or what went wrong on the way to it. */
+  response: string;
+  /** The SMTP command that failed (`RCPT TO`, `DATA`, `CONN`…) when known. */
+  command?: string;
+}
+
+export interface SmtpTimeouts {
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+}
+
+/**
+ * Every SMTP wait is bounded well inside the delivery lease, so a slow or stalled relay makes the
+ * attempt fail (and be retried by the same worker) long before another worker may take it up.
+ */
+export function smtpTimeouts(leaseSeconds: number): SmtpTimeouts {
+  const lease = leaseSeconds * 1000;
+  return {
+    connectionTimeout: Math.min(10_000, Math.floor(lease / 4)),
+    greetingTimeout: Math.min(10_000, Math.floor(lease / 4)),
+    socketTimeout: Math.min(30_000, Math.floor(lease / 2)),
+  };
+}
+
+/**
+ * The transport options of an `smtp://` or `smtps://` URL. nodemailer's `createTransport({url, ...})`
+ * keeps the url's options only and silently drops the rest (pool, timeouts), so the url is parsed here.
+ */
+export function smtpOptionsFromUrl(url: string): Pick<SMTPPool.Options, 'host' | 'port' | 'secure' | 'auth'> {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'smtps:';
+  const user = decodeURIComponent(parsed.username);
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    auth: user ? { user, pass: decodeURIComponent(parsed.password) } : undefined,
+  };
+}
+
+/** Sorts a failed send: only a 5xx reply is final. */
+export function classifySmtpError(error: unknown): SmtpFailure {
+  const { responseCode, response, code, message, command } = (error ?? {}) as { responseCode?: number; response?: string; code?: string; message?: string; command?: string };
+  if (typeof responseCode === 'number') {
+    return { permanent: responseCode >= 500 && responseCode < 600, response: response ?? String(responseCode), command };
+  }
+  return { permanent: false, response: [code, message].filter(Boolean).join(': ') || 'SMTP error', command };
 }
 
 /** The SMTP side, and nothing of the business of mails: a pooled nodemailer transport. */
@@ -28,19 +76,28 @@ export class SmtpTransport implements OnApplicationShutdown {
   private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
+    const options = smtpOptionsFromUrl(config.mail.smtpUrl);
     this.transporter = createTransport({
-      url: config.mail.smtpUrl,
+      ...options,
       pool: true,
       maxConnections: config.delivery.smtpPoolSize,
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000,
+      // A connection is reused for many mails; a fresh one now and then spreads load on relays.
+      maxMessages: 1000,
+      ...smtpTimeouts(config.delivery.leaseSeconds),
+      // Plain SMTP: a socket with Nagle's algorithm off (nodemailer leaves it on, which costs ~40 ms
+      // per command round trip). nodemailer connects it and applies its connection timeout.
+      getSocket: options.secure ? undefined : (_options: unknown, callback: (error: Error | null, socket?: { socket: Socket }) => void) => {
+        const socket = new Socket();
+        socket.setNoDelay(true);
+        callback(null, { socket });
+      },
       // Nothing we send may read a local file or fetch a URL on a client's behalf.
       disableFileAccess: true,
       disableUrlAccess: true,
     } as SMTPPool.Options);
   }
 
+  /** Sends one mail; resolves with the relay's `250` reply. */
   async send(mail: OutgoingMail): Promise<string> {
     const info = await this.transporter.sendMail({
       from: this.config.mail.from,
@@ -57,20 +114,9 @@ export class SmtpTransport implements OnApplicationShutdown {
     return info.response;
   }
 
-  /** Whether the SMTP server answers and accepts us (for readiness). */
+  /** Whether the SMTP server answers and accepts us (shown by readiness, never failing it). */
   async verify(): Promise<void> {
     await this.transporter.verify();
-  }
-
-  /**
-   * After a failed send: a 5xx refuses the mail for good; a 4xx or a connection problem is worth
-   * another attempt, unless this was the last one.
-   */
-  static classify(error: unknown, lastAttempt: boolean): SmtpFailure {
-    const { responseCode, response, code, message } = error as { responseCode?: number; response?: string; code?: string; message?: string };
-    if (typeof responseCode === 'number' && responseCode >= 500) return { retry: false, reason: response ?? `${responseCode}` };
-    const reason = typeof responseCode === 'number' ? (response ?? `${responseCode}`) : [code, message].filter(Boolean).join(': ') || 'SMTP error';
-    return lastAttempt ? { retry: false, reason: `Gave up after retries: ${reason}` } : { retry: true, reason };
   }
 
   onApplicationShutdown(): void {

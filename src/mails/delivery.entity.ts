@@ -1,8 +1,11 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { MailEntity } from './mail.entity';
-import { DeliveryStatus } from './mail-status';
+import { DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
 
-/** One receiver of one mail: the source of truth for what was sent, not the queue job. */
+/**
+ * One receiver of one mail: the source of truth for what was sent, and the queue the workers claim
+ * from (`due_at`: when it is next due, or when the lease of a SENDING delivery runs out).
+ */
 @Entity('delivery')
 export class DeliveryEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -23,10 +26,22 @@ export class DeliveryEntity {
   receiverId: string;
 
   @Column({ type: 'text' })
-  status: DeliveryStatus;
+  status: StoredDeliveryStatus;
 
+  /** Attempts made so far (a claim by a worker is an attempt, whatever its outcome). */
   @Column({ type: 'int', default: 0 })
   attempts: number;
+
+  /** `attempts` when the retry budget last started (0, or the count at a manual retry). */
+  @Column({ name: 'attempts_base', type: 'int', default: 0 })
+  attemptsBase: number;
+
+  @Column({ name: 'due_at', type: 'timestamptz' })
+  dueAt: Date;
+
+  /** When the delivery first became due (its scheduled time or acceptance): the base of the age limit. */
+  @Column({ name: 'first_due_at', type: 'timestamptz' })
+  firstDueAt: Date;
 
   /** The address it was sent to, known once the receiver is resolved; shown masked. */
   @Column({ type: 'text', nullable: true })
@@ -39,8 +54,15 @@ export class DeliveryEntity {
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
   sentAt: Date | null;
 
+  @Column({ name: 'error_code', type: 'text', nullable: true })
+  errorCode: DeliveryErrorCode | null;
+
+  /** What the error code means for this delivery, in words. */
   @Column({ type: 'text', nullable: true })
   error: string | null;
+
+  @Column({ name: 'smtp_response', type: 'text', nullable: true })
+  smtpResponse: string | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;

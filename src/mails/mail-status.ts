@@ -7,12 +7,36 @@ export enum MailStatus {
   CANCELLED = 'CANCELLED',
 }
 
+/** What the API shows of a delivery. */
 export enum DeliveryStatus {
+  SCHEDULED = 'SCHEDULED',
   PENDING = 'PENDING',
   SENT = 'SENT',
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
 
-/** Error code of a delivery whose receiver id resolves to no address. */
-export const RECIPIENT_NOT_FOUND = 'RECIPIENT_NOT_FOUND';
+/**
+ * What the delivery row holds: the API's statuses plus SENDING, a delivery a worker has claimed
+ * and is handing to SMTP (shown as PENDING; taken up again when its lease runs out).
+ */
+export type StoredDeliveryStatus = DeliveryStatus | 'SENDING';
+
+/** Why a delivery failed, or why it is being retried (CONTRACT.md "Mails"). */
+export enum DeliveryErrorCode {
+  SMTP_TEMPORARY = 'SMTP_TEMPORARY',
+  SMTP_REJECTED = 'SMTP_REJECTED',
+  RECIPIENT_NOT_FOUND = 'RECIPIENT_NOT_FOUND',
+  SUPPRESSED = 'SUPPRESSED',
+  RETRIES_EXHAUSTED = 'RETRIES_EXHAUSTED',
+  EXPIRED = 'EXPIRED',
+}
+
+export enum AttemptOutcome {
+  SENT = 'SENT',
+  TEMPORARY_FAILURE = 'TEMPORARY_FAILURE',
+  PERMANENT_FAILURE = 'PERMANENT_FAILURE',
+}
+
+/** Deliveries that nothing has been sent for yet, and that a cancellation may still stop. */
+export const CANCELLABLE: StoredDeliveryStatus[] = [DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING];

@@ -46,6 +46,10 @@ export class MailEntity {
   @Column({ name: 'correlation_id', type: 'text' })
   correlationId: string;
 
+  /** When it is to be sent; null: at once. */
+  @Column({ name: 'scheduled_at', type: 'timestamptz', nullable: true })
+  scheduledAt: Date | null;
+
   /** When the SMTP server first accepted one of its deliveries. */
   @Column({ name: 'sending_date', type: 'timestamptz', nullable: true })
   sendingDate: Date | null;

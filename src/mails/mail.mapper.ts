@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { LinkDto } from '../common/links/link.dto';
 import { LinksBuilder } from '../common/links/links.builder';
 import { DeliveryEntity } from './delivery.entity';
-import { DeliveryDto, MailDto, MailPageDto } from './dto/mail.dto';
+import { DeliveryAttemptDto, DeliveryDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
+import { DeliveryAttempt } from './mail.repository';
+import { CANCELLABLE, DeliveryStatus, MailStatus } from './mail-status';
 
 /** Turns mails into their responses; the only place that adds their links. */
 @Injectable()
@@ -24,11 +27,12 @@ export class MailMapper {
       variables: mail.variables,
       locale: mail.locale,
       testMode: mail.testMode,
+      scheduledAt: mail.scheduledAt?.toISOString() ?? null,
       status: mail.status,
       createdAt: mail.createdAt.toISOString(),
       correlationId: mail.correlationId,
       deliveries: deliveries.map((delivery) => this.toDeliveryDto(delivery)),
-      links: [this.links.link('self', 'GET', `/v1/mails/${mail.id}`, 'Get this mail')],
+      links: this.mailLinks(mail, deliveries),
     };
   }
 
@@ -38,15 +42,38 @@ export class MailMapper {
     return this.links.page('/v1/mails', content, total, currentPage, sizePage, filters);
   }
 
+  toAttemptDtos(attempts: DeliveryAttempt[]): DeliveryAttemptDto[] {
+    return attempts.map((a) => ({
+      attempt: a.attempt,
+      startedAt: a.startedAt.toISOString(),
+      finishedAt: a.finishedAt?.toISOString() ?? null,
+      outcome: a.outcome,
+      smtpResponse: a.smtpResponse,
+    }));
+  }
+
+  /** Only the actions allowed now: cancel before anything is under way, reschedule while scheduled, retry after a failure. */
+  private mailLinks(mail: MailEntity, deliveries: DeliveryEntity[]): LinkDto[] {
+    const path = `/v1/mails/${mail.id}`;
+    const links = [this.links.link('self', 'GET', path, 'Get this mail')];
+    if (deliveries.every((d) => CANCELLABLE.includes(d.status))) links.push(this.links.link('cancel', 'DELETE', path, 'Cancel this mail'));
+    if (mail.status === MailStatus.SCHEDULED) links.push(this.links.link('reschedule', 'PATCH', path, 'Send this mail at another time'));
+    if (deliveries.some((d) => d.status === DeliveryStatus.FAILED)) links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
+    return links;
+  }
+
   private toDeliveryDto(delivery: DeliveryEntity): DeliveryDto {
+    const waiting = delivery.status === DeliveryStatus.SCHEDULED || delivery.status === DeliveryStatus.PENDING;
     return {
       receiverId: delivery.receiverId,
-      status: delivery.status,
+      // SENDING is the worker's business: for callers the delivery is still pending.
+      status: delivery.status === 'SENDING' ? DeliveryStatus.PENDING : delivery.status,
       attempts: delivery.attempts,
+      nextAttemptAt: waiting ? delivery.dueAt.toISOString() : null,
       email: delivery.email ? maskEmail(delivery.email) : null,
       sentAt: delivery.sentAt?.toISOString() ?? null,
       messageId: delivery.messageId,
-      error: delivery.error,
+      error: delivery.errorCode ? { code: delivery.errorCode, message: delivery.error ?? delivery.errorCode, smtpResponse: delivery.smtpResponse } : null,
     };
   }
 }

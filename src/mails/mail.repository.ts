@@ -1,17 +1,69 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryEntity } from './delivery.entity';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
-import { DeliveryStatus } from './mail-status';
+import { AttemptOutcome, DeliveryErrorCode, MailStatus } from './mail-status';
 
-export interface DeliveryOutcome {
-  status: DeliveryStatus.SENT | DeliveryStatus.FAILED;
-  email: string | null;
-  error: string | null;
-  sentAt: Date | null;
+export interface MailWithDeliveries {
+  mail: MailEntity;
+  deliveries: DeliveryEntity[];
 }
+
+/** A delivery a worker claimed, with what it needs to send it (one round trip for a whole batch). */
+export interface ClaimedDelivery {
+  id: string;
+  mailId: string;
+  receiverId: string;
+  messageId: string;
+  /** The number of this attempt (the settle names it, so a late worker cannot settle a newer claim). */
+  attempt: number;
+  attemptsBase: number;
+  firstDueAt: Date;
+  mail: Pick<MailEntity, 'id' | 'category' | 'publicationId' | 'reservationId' | 'productType' | 'organizationId' | 'establishmentId' | 'variables' | 'locale' | 'testMode' | 'correlationId'>;
+  /** The receiver from the recipient table, or null (then the HTTP directory may know it). */
+  recipient: { email: string; firstName: string | null; lastName: string | null; locale: string | null } | null;
+}
+
+/** How an attempt ended: the delivery is SENT, FAILED, or PENDING again until `dueAt`. */
+export interface Settlement {
+  id: string;
+  attempt: number;
+  status: 'SENT' | 'FAILED' | 'PENDING';
+  outcome: AttemptOutcome;
+  email: string | null;
+  sentAt: Date | null;
+  dueAt: Date | null;
+  errorCode: DeliveryErrorCode | null;
+  error: string | null;
+  smtpResponse: string | null;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  outcome: AttemptOutcome | null;
+  smtpResponse: string | null;
+}
+
+/** Which mails a cancellation reaches; at least one id is set. */
+export interface CancellationFilter {
+  mailId?: string;
+  reservationId?: string;
+  publicationId?: string;
+  organizationId?: string;
+  establishmentId?: string;
+  receiverId?: string;
+  categories?: string[];
+}
+
+const MAIL_COLUMNS = `m.id, m.category, m.receivers_id, m.publication_id, m.reservation_id, m.product_type, m.organization_id,
+  m.establishment_id, m.variables, m.locale, m.test_mode, m.status, m.correlation_id, m.scheduled_at, m.sending_date, m.created_at, m.updated_at`;
+
+/** The mail's deliveries as JSON, read by the same statement as the mail: one snapshot of both. */
+const DELIVERIES_JSON = `(SELECT coalesce(json_agg(d ORDER BY d.position), '[]') FROM delivery d WHERE d.mail_id = m.id) AS deliveries`;
 
 /** Named queries of mails and deliveries, so services never assemble SQL. */
 @Injectable()
@@ -22,118 +74,408 @@ export class MailRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** The mail and its deliveries in one statement (one round trip on the hot path of POST /v1/mails). */
-  async insertMail(manager: EntityManager, mail: MailEntity, deliveries: DeliveryEntity[]): Promise<void> {
+  /**
+   * Mails and their deliveries in two statements whatever their number (the batch endpoint stores
+   * up to 500 events this way): one multi-row insert per table, fed by arrays.
+   */
+  async insertMails(manager: EntityManager, rows: MailWithDeliveries[]): Promise<void> {
+    const mails = rows.map((r) => r.mail);
     await manager.query(
-      `WITH new_mail AS (
-         INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id,
-                           establishment_id, variables, locale, test_mode, status, correlation_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-       )
-       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, updated_at)
-       SELECT d.id, $1, d.position - 1, d.receiver_id, 'PENDING', d.message_id, $14
-       FROM unnest($15::uuid[], $16::text[], $17::text[]) WITH ORDINALITY AS d (id, receiver_id, message_id, position)`,
+      `INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
+                         variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
+       SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
+              establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), $15, $15
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
+                   $11::boolean[], $12::text[], $13::text[], $14::timestamptz[])
+         AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
+               test_mode, status, correlation_id, scheduled_at)`,
       [
-        mail.id,
-        mail.category,
-        mail.receiversId,
-        mail.publicationId,
-        mail.reservationId,
-        mail.productType,
-        mail.organizationId,
-        mail.establishmentId,
-        mail.variables,
-        mail.locale,
-        mail.testMode,
-        mail.status,
-        mail.correlationId,
-        mail.createdAt,
+        mails.map((m) => m.id),
+        mails.map((m) => m.category),
+        mails.map((m) => JSON.stringify(m.receiversId)),
+        mails.map((m) => m.publicationId),
+        mails.map((m) => m.reservationId),
+        mails.map((m) => m.productType),
+        mails.map((m) => m.organizationId),
+        mails.map((m) => m.establishmentId),
+        mails.map((m) => JSON.stringify(m.variables)),
+        mails.map((m) => m.locale),
+        mails.map((m) => m.testMode),
+        mails.map((m) => m.status),
+        mails.map((m) => m.correlationId),
+        mails.map((m) => m.scheduledAt),
+        mails[0].createdAt,
+      ],
+    );
+    const deliveries = rows.flatMap((r) => r.deliveries);
+    await manager.query(
+      `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
+       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, $8
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+         AS t (id, mail_id, position, receiver_id, status, message_id, due_at)`,
+      [
         deliveries.map((d) => d.id),
+        deliveries.map((d) => d.mailId),
+        deliveries.map((d) => d.position),
         deliveries.map((d) => d.receiverId),
+        deliveries.map((d) => d.status),
         deliveries.map((d) => d.messageId),
+        deliveries.map((d) => d.dueAt),
+        mails[0].createdAt,
       ],
     );
   }
 
-  async findWithDeliveries(id: string): Promise<{ mail: MailEntity; deliveries: DeliveryEntity[] } | null> {
-    const mail = await this.dataSource.getRepository(MailEntity).findOneBy({ id });
-    if (!mail) return null;
-    const deliveries = await this.dataSource.getRepository(DeliveryEntity).find({ where: { mailId: id }, order: { position: 'ASC' } });
-    return { mail, deliveries };
+  async findWithDeliveries(id: string): Promise<MailWithDeliveries | null> {
+    const rows: MailRow[] = await this.dataSource.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = $1`, [id]);
+    return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
-  /** A page of mails, newest first, with the deliveries of those mails in one more query. */
-  async findPage(query: ListMailsQueryDto): Promise<{ rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>; total: number }> {
-    const qb = this.dataSource.getRepository(MailEntity).createQueryBuilder('m');
-    const equals = ['category', 'status', 'publicationId', 'reservationId', 'organizationId', 'establishmentId'] as const;
-    for (const field of equals) {
-      if (query[field] !== undefined) qb.andWhere(`m.${field} = :${field}`, { [field]: query[field] });
+  /** A page of mails, newest first, each with its deliveries read in the same statement. */
+  async findPage(query: ListMailsQueryDto): Promise<{ rows: MailWithDeliveries[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    const columns = { category: 'category', status: 'status', publicationId: 'publication_id', reservationId: 'reservation_id', organizationId: 'organization_id', establishmentId: 'establishment_id' } as const;
+    for (const [field, column] of Object.entries(columns)) {
+      const value = query[field as keyof typeof columns];
+      if (value !== undefined) add(`m.${column} = ?`, value);
     }
-    if (query.receiverId !== undefined) {
-      qb.andWhere('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = :receiverId)', { receiverId: query.receiverId });
-    }
-    if (query.from !== undefined) qb.andWhere('m.createdAt >= :from', { from: new Date(query.from) });
-    if (query.until !== undefined) qb.andWhere('m.createdAt < :until', { until: new Date(query.until) });
-    const [mails, total] = await qb
-      .orderBy('m.createdAt', 'DESC')
-      .addOrderBy('m.id', 'DESC')
-      .skip((query.currentPage - 1) * query.sizePage)
-      .take(query.sizePage)
-      .getManyAndCount();
-    const deliveries = mails.length
-      ? await this.dataSource.getRepository(DeliveryEntity).find({ where: { mailId: In(mails.map((m) => m.id)) }, order: { position: 'ASC' } })
-      : [];
-    return { rows: mails.map((mail) => ({ mail, deliveries: deliveries.filter((d) => d.mailId === mail.id) })), total };
-  }
-
-  async findDeliveryWithMail(deliveryId: string): Promise<{ delivery: DeliveryEntity; mail: MailEntity } | null> {
-    const delivery = await this.dataSource.getRepository(DeliveryEntity).findOne({ where: { id: deliveryId }, relations: { mail: true } });
-    return delivery?.mail ? { delivery, mail: delivery.mail } : null;
-  }
-
-  /** A transient failure: one more attempt and its reason; the delivery stays PENDING. */
-  async recordAttempt(deliveryId: string, email: string | null, error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE delivery SET attempts = attempts + 1, email = COALESCE($2, email), error = $3, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
-      [deliveryId, email, error],
-    );
+    if (query.receiverId !== undefined) add('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = ?)', query.receiverId);
+    if (query.from !== undefined) add('m.created_at >= ?', new Date(query.from));
+    if (query.until !== undefined) add('m.created_at < ?', new Date(query.until));
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [rows, [{ total }]]: [MailRow[], Array<{ total: string }>] = await Promise.all([
+      this.dataSource.query(
+        `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m ${filter}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${(query.currentPage - 1) * query.sizePage}`,
+        params,
+      ),
+      this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, params),
+    ]);
+    return { rows: rows.map(toMailWithDeliveries), total: Number(total) };
   }
 
   /**
-   * Settles a pending delivery and recomputes its mail's status and sendingDate from all its
-   * deliveries. The mail row is locked first, so concurrent settlements of one mail's deliveries
-   * recompute one after the other and the last one sees them all.
+   * Claims up to `limit` due deliveries for this worker and records the attempt, in one statement:
+   * each becomes SENDING with a lease of `leaseSeconds` (after which another worker may take it up
+   * again), an attempt row is opened, an attempt left open by a dead worker is closed as a temporary
+   * failure, and a scheduled mail whose time has come becomes PENDING. `SKIP LOCKED`: workers never
+   * wait on each other nor claim the same delivery.
    */
-  async settle(mailId: string, deliveryId: string, outcome: DeliveryOutcome, countsAsAttempt: boolean): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT 1 FROM mail WHERE id = $1 FOR UPDATE', [mailId]);
-      const updated: [unknown[], number] = await manager.query(
-        `UPDATE delivery SET status = $2, email = COALESCE($3, email), error = $4, sent_at = $5,
-           attempts = attempts + $6, updated_at = now()
-         WHERE id = $1 AND status = 'PENDING'`,
-        [deliveryId, outcome.status, outcome.email, outcome.error, outcome.sentAt, countsAsAttempt ? 1 : 0],
-      );
-      if (updated[1] === 0) return false;
-      await manager.query(
-        `UPDATE mail m SET
-           status = CASE
-             WHEN s.pending > 0 THEN 'PENDING'
-             WHEN s.sent = s.total THEN 'SENT'
-             WHEN s.cancelled = s.total THEN 'CANCELLED'
-             WHEN s.sent > 0 THEN 'PARTIALLY_SENT'
-             ELSE 'FAILED' END,
-           sending_date = COALESCE(m.sending_date, s.first_sent),
-           updated_at = now()
-         FROM (SELECT count(*) AS total,
-                      count(*) FILTER (WHERE status = 'PENDING') AS pending,
-                      count(*) FILTER (WHERE status = 'SENT') AS sent,
-                      count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,
-                      min(sent_at) AS first_sent
-               FROM delivery WHERE mail_id = $1) s
-         WHERE m.id = $1`,
-        [mailId],
-      );
-      return true;
-    });
+  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    const rows: ClaimRow[] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM delivery
+         WHERE status IN ('SCHEDULED', 'PENDING', 'SENDING') AND due_at <= now()
+         ORDER BY due_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), lost AS (
+         UPDATE delivery_attempt a SET finished_at = now(), outcome = 'TEMPORARY_FAILURE',
+           smtp_response = 'The worker of this attempt stopped before recording its outcome; taken up again after its lease.'
+         FROM due WHERE a.delivery_id = due.id AND a.finished_at IS NULL
+       ), claimed AS (
+         UPDATE delivery d SET status = 'SENDING', attempts = d.attempts + 1, due_at = now() + make_interval(secs => $2), updated_at = now()
+         FROM due WHERE d.id = due.id
+         RETURNING d.id, d.mail_id, d.receiver_id, d.message_id, d.attempts, d.attempts_base, d.first_due_at
+       ), opened AS (
+         INSERT INTO delivery_attempt (delivery_id, attempt, started_at) SELECT id, attempts, now() FROM claimed
+       ), started AS (
+         UPDATE mail SET status = 'PENDING', updated_at = now() WHERE id IN (SELECT mail_id FROM claimed) AND status = 'SCHEDULED'
+       )
+       SELECT c.*, m.category, m.publication_id, m.reservation_id, m.product_type, m.organization_id, m.establishment_id, m.variables,
+              m.locale, m.test_mode, m.correlation_id,
+              r.email AS r_email, r.first_name AS r_first_name, r.last_name AS r_last_name, r.locale AS r_locale
+       FROM claimed c JOIN mail m ON m.id = c.mail_id LEFT JOIN recipient r ON r.id = c.receiver_id`,
+      [limit, leaseSeconds],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      mailId: row.mail_id,
+      receiverId: row.receiver_id,
+      messageId: row.message_id,
+      attempt: row.attempts,
+      attemptsBase: row.attempts_base,
+      firstDueAt: row.first_due_at,
+      mail: {
+        id: row.mail_id,
+        category: row.category,
+        publicationId: row.publication_id,
+        reservationId: row.reservation_id,
+        productType: row.product_type,
+        organizationId: row.organization_id,
+        establishmentId: row.establishment_id,
+        variables: row.variables,
+        locale: row.locale,
+        testMode: row.test_mode,
+        correlationId: row.correlation_id,
+      },
+      recipient: row.r_email === null ? null : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
+    }));
   }
+
+  /**
+   * Records the outcome of many attempts in one statement: each delivery (only if it is still the
+   * claim of that attempt), its attempt row, and its mail's counters and status. Counters are
+   * incremented, so concurrent settles of one mail's deliveries add up whatever their order.
+   * Returns the ids that were settled (a delivery cancelled or re-claimed meanwhile is not).
+   */
+  async settle(settlements: Settlement[]): Promise<Set<string>> {
+    const s = settlements;
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `WITH o AS (
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+           AS o (id, attempt, status, outcome, email, sent_at, due_at, error_code, error, smtp_response)
+       ), settled AS (
+         UPDATE delivery d SET status = o.status, email = coalesce(o.email, d.email), sent_at = o.sent_at, due_at = coalesce(o.due_at, d.due_at),
+           error_code = o.error_code, error = o.error, smtp_response = o.smtp_response, updated_at = now()
+         FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
+         RETURNING d.id, d.mail_id, d.status, d.sent_at
+       ), attempts AS (
+         UPDATE delivery_attempt a SET finished_at = now(), outcome = o.outcome, smtp_response = o.smtp_response
+         FROM o WHERE a.delivery_id = o.id AND a.attempt = o.attempt AND a.finished_at IS NULL
+       ), per_mail AS (
+         SELECT mail_id, count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status = 'FAILED') AS failed, min(sent_at) AS first_sent
+         FROM settled GROUP BY mail_id
+       ), mails AS (
+         UPDATE mail m SET deliveries_sent = m.deliveries_sent + p.sent, deliveries_failed = m.deliveries_failed + p.failed,
+           status = mail_status_of(m.deliveries_total, m.deliveries_sent + p.sent::int, m.deliveries_failed + p.failed::int, m.deliveries_cancelled),
+           sending_date = coalesce(m.sending_date, p.first_sent), updated_at = now()
+         FROM per_mail p WHERE m.id = p.mail_id AND (p.sent > 0 OR p.failed > 0)
+       )
+       SELECT id FROM settled`,
+      [
+        s.map((x) => x.id),
+        s.map((x) => x.attempt),
+        s.map((x) => x.status),
+        s.map((x) => x.outcome),
+        s.map((x) => x.email),
+        s.map((x) => x.sentAt),
+        s.map((x) => x.dueAt),
+        s.map((x) => x.errorCode),
+        s.map((x) => x.error),
+        s.map((x) => x.smtpResponse),
+      ],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Cancels every mail of the filter that has sent nothing yet: its deliveries are locked first
+   * (a worker's claim holds them until it commits, so this waits for it and then sees SENDING),
+   * and a mail is cancelled only when every delivery is still SCHEDULED or PENDING. A mail is
+   * therefore sent or cancelled, never both. Returns the ids of the mails cancelled.
+   */
+  async cancel(filter: CancellationFilter): Promise<string[]> {
+    const where: string[] = [`m.status IN ('SCHEDULED', 'PENDING')`];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.mailId) add('m.id = ?', filter.mailId);
+    if (filter.reservationId) add('m.reservation_id = ?', filter.reservationId);
+    if (filter.publicationId) add('m.publication_id = ?', filter.publicationId);
+    if (filter.organizationId) add('m.organization_id = ?', filter.organizationId);
+    if (filter.establishmentId) add('m.establishment_id = ?', filter.establishmentId);
+    if (filter.receiverId) add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
+    if (filter.categories?.length) add('m.category = ANY(?)', filter.categories);
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `WITH locked AS (
+         SELECT d.mail_id, d.status FROM delivery d
+         WHERE d.mail_id IN (SELECT m.id FROM mail m WHERE ${where.join(' AND ')})
+         ORDER BY d.id
+         FOR UPDATE
+       ), eligible AS (
+         SELECT mail_id FROM locked GROUP BY mail_id HAVING bool_and(status IN ('SCHEDULED', 'PENDING'))
+       ), cancelled AS (
+         UPDATE delivery SET status = 'CANCELLED', updated_at = now()
+         WHERE mail_id IN (SELECT mail_id FROM eligible) AND status IN ('SCHEDULED', 'PENDING')
+       )
+       UPDATE mail m SET status = 'CANCELLED', deliveries_cancelled = m.deliveries_total, updated_at = now()
+       FROM eligible e WHERE m.id = e.mail_id
+       RETURNING m.id`,
+      params,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Moves a mail that is still wholly SCHEDULED to another time; false when it is not (any more). */
+  async reschedule(mailId: string, scheduledAt: Date): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH locked AS (
+         SELECT status FROM delivery WHERE mail_id = $1 ORDER BY id FOR UPDATE
+       ), eligible AS (
+         SELECT $1::uuid AS mail_id FROM locked HAVING bool_and(status = 'SCHEDULED')
+       ), moved AS (
+         UPDATE delivery SET due_at = $2, first_due_at = $2, updated_at = now()
+         WHERE mail_id IN (SELECT mail_id FROM eligible) AND status = 'SCHEDULED'
+       )
+       UPDATE mail m SET scheduled_at = $2, updated_at = now() FROM eligible e WHERE m.id = e.mail_id AND m.status = 'SCHEDULED'
+       RETURNING m.id`,
+      [mailId, scheduledAt],
+    );
+    return rows.length > 0;
+  }
+
+  /** Queues the FAILED deliveries of a mail again with a fresh retry budget; returns how many. */
+  async retryFailed(mailId: string): Promise<number> {
+    const rows: Array<{ count: number }> = await this.dataSource.query(
+      `WITH retried AS (
+         UPDATE delivery SET status = 'PENDING', due_at = now(), first_due_at = now(), attempts_base = attempts,
+           error_code = NULL, error = NULL, smtp_response = NULL, updated_at = now()
+         WHERE mail_id = $1 AND status = 'FAILED'
+         RETURNING mail_id
+       ), counted AS (
+         SELECT count(*)::int AS count FROM retried
+       ), mails AS (
+         UPDATE mail m SET deliveries_failed = m.deliveries_failed - c.count,
+           status = mail_status_of(m.deliveries_total, m.deliveries_sent, m.deliveries_failed - c.count, m.deliveries_cancelled), updated_at = now()
+         FROM counted c WHERE m.id = $1 AND c.count > 0
+       )
+       SELECT count FROM counted`,
+      [mailId],
+    );
+    return rows[0].count;
+  }
+
+  /** Every attempt of one delivery, oldest first; null when the mail has no such receiver. */
+  async findAttempts(mailId: string, receiverId: string): Promise<DeliveryAttempt[] | null> {
+    const rows: Array<{ found: boolean; attempts: AttemptRow[] | null }> = await this.dataSource.query(
+      `SELECT true AS found,
+              (SELECT json_agg(a ORDER BY a.attempt) FROM delivery_attempt a WHERE a.delivery_id = d.id) AS attempts
+       FROM delivery d WHERE d.mail_id = $1 AND d.receiver_id = $2`,
+      [mailId, receiverId],
+    );
+    if (!rows.length) return null;
+    return (rows[0].attempts ?? []).map((a) => ({
+      attempt: a.attempt,
+      startedAt: new Date(a.started_at),
+      finishedAt: a.finished_at ? new Date(a.finished_at) : null,
+      outcome: a.outcome,
+      smtpResponse: a.smtp_response,
+    }));
+  }
+}
+
+interface MailRow {
+  id: string;
+  category: MailEntity['category'];
+  receivers_id: string[];
+  publication_id: string | null;
+  reservation_id: string | null;
+  product_type: MailEntity['productType'];
+  organization_id: string | null;
+  establishment_id: string | null;
+  variables: MailEntity['variables'];
+  locale: string | null;
+  test_mode: boolean;
+  status: MailStatus;
+  correlation_id: string;
+  scheduled_at: Date | null;
+  sending_date: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  deliveries: DeliveryJson[];
+}
+
+/** A delivery row as `json_agg` writes it: snake_case keys, dates as text. */
+interface DeliveryJson {
+  id: string;
+  mail_id: string;
+  position: number;
+  receiver_id: string;
+  status: DeliveryEntity['status'];
+  attempts: number;
+  attempts_base: number;
+  due_at: string;
+  first_due_at: string;
+  email: string | null;
+  message_id: string;
+  sent_at: string | null;
+  error_code: DeliveryErrorCode | null;
+  error: string | null;
+  smtp_response: string | null;
+  updated_at: string;
+}
+
+interface ClaimRow {
+  id: string;
+  mail_id: string;
+  receiver_id: string;
+  message_id: string;
+  attempts: number;
+  attempts_base: number;
+  first_due_at: Date;
+  category: MailEntity['category'];
+  publication_id: string | null;
+  reservation_id: string | null;
+  product_type: MailEntity['productType'];
+  organization_id: string | null;
+  establishment_id: string | null;
+  variables: MailEntity['variables'];
+  locale: string | null;
+  test_mode: boolean;
+  correlation_id: string;
+  r_email: string | null;
+  r_first_name: string | null;
+  r_last_name: string | null;
+  r_locale: string | null;
+}
+
+interface AttemptRow {
+  attempt: number;
+  started_at: string;
+  finished_at: string | null;
+  outcome: AttemptOutcome | null;
+  smtp_response: string | null;
+}
+
+const date = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+function toMailWithDeliveries(row: MailRow): MailWithDeliveries {
+  const mail = Object.assign(new MailEntity(), {
+    id: row.id,
+    category: row.category,
+    receiversId: row.receivers_id,
+    publicationId: row.publication_id,
+    reservationId: row.reservation_id,
+    productType: row.product_type,
+    organizationId: row.organization_id,
+    establishmentId: row.establishment_id,
+    variables: row.variables,
+    locale: row.locale,
+    testMode: row.test_mode,
+    status: row.status,
+    correlationId: row.correlation_id,
+    scheduledAt: row.scheduled_at,
+    sendingDate: row.sending_date,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+  const deliveries = row.deliveries.map((d) =>
+    Object.assign(new DeliveryEntity(), {
+      id: d.id,
+      mailId: d.mail_id,
+      position: d.position,
+      receiverId: d.receiver_id,
+      status: d.status,
+      attempts: d.attempts,
+      attemptsBase: d.attempts_base,
+      dueAt: new Date(d.due_at),
+      firstDueAt: new Date(d.first_due_at),
+      email: d.email,
+      messageId: d.message_id,
+      sentAt: date(d.sent_at),
+      errorCode: d.error_code,
+      error: d.error,
+      smtpResponse: d.smtp_response,
+      updatedAt: new Date(d.updated_at),
+    }),
+  );
+  return { mail, deliveries };
 }

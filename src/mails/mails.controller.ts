@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
-import { UuidParam } from '../common/http/id-params';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { TextIdParam, UuidParam } from '../common/http/id-params';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
-import { MailDto, MailPageDto } from './dto/mail.dto';
+import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
+import { BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { MailsService } from './mails.service';
+
+const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
 
 @ApiTags('mails')
 @Controller('v1/mails')
@@ -12,14 +15,37 @@ export class MailsController {
   constructor(private readonly mails: MailsService) {}
 
   /**
-   * Accept a mail event: it is stored and queued, then delivered asynchronously to each receiver.
-   * Answers 202 with the mail and a `Location` header.
+   * Accept a mail event: it is stored and queued, then delivered asynchronously to each receiver
+   * (at `scheduledAt` when given). Answers 202 with the mail and a `Location` header.
    */
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' })
+  @ApiHeader(IDEMPOTENCY_KEY)
   create(@Body() dto: CreateMailDto): Promise<MailDto> {
     return this.mails.create(dto);
+  }
+
+  /**
+   * Accept up to 500 mail events at once. Each is validated on its own: the answer gives, per index,
+   * 202 and the mail, or 400 and the error; the valid ones are accepted even when others are not.
+   */
+  @Post('batch')
+  @HttpCode(HttpStatus.OK)
+  @ApiHeader(IDEMPOTENCY_KEY)
+  @ApiBody({ type: [CreateMailDto] })
+  createBatch(@Body() items: unknown[]): Promise<BatchResultDto> {
+    return this.mails.createBatch(items);
+  }
+
+  /**
+   * Cancel every mail of a booking, publication, organization, establishment or receiver that has
+   * sent nothing yet (SCHEDULED or PENDING): a cancelled booking is one call, and none of its
+   * reminders leaves. A mail whose sending has begun is left as it is.
+   */
+  @Post('cancellations')
+  @HttpCode(HttpStatus.OK)
+  cancelMany(@Body() dto: CancelMailsDto): Promise<CancellationResultDto> {
+    return this.mails.cancelMany(dto);
   }
 
   /** List mails, newest first, with filters. */
@@ -32,5 +58,30 @@ export class MailsController {
   @Get(':mailId')
   get(@UuidParam('mailId') id: string): Promise<MailDto> {
     return this.mails.findOne(id);
+  }
+
+  /** Move a SCHEDULED mail to another time (409 once its sending has begun). */
+  @Patch(':mailId')
+  reschedule(@UuidParam('mailId') id: string, @Body() dto: RescheduleMailDto): Promise<MailDto> {
+    return this.mails.reschedule(id, dto);
+  }
+
+  /** Cancel a mail that has sent nothing yet (409 otherwise). */
+  @Delete(':mailId')
+  cancel(@UuidParam('mailId') id: string): Promise<MailDto> {
+    return this.mails.cancel(id);
+  }
+
+  /** Queue the FAILED deliveries of a mail again, with a fresh retry budget (409 when none failed). */
+  @Post(':mailId/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  retry(@UuidParam('mailId') id: string): Promise<MailDto> {
+    return this.mails.retry(id);
+  }
+
+  /** Every attempt of one receiver's delivery, oldest first. */
+  @Get(':mailId/deliveries/:receiverId/attempts')
+  attempts(@UuidParam('mailId') id: string, @TextIdParam('receiverId') receiverId: string): Promise<DeliveryAttemptDto[]> {
+    return this.mails.attempts(id, receiverId);
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { RecipientsModule } from '../recipients/recipients.module';
+import { DeliverySettler } from './delivery-settler';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailMapper } from './mail.mapper';
 import { MailRepository } from './mail.repository';
@@ -10,6 +11,6 @@ import { MailsService } from './mails.service';
 @Module({
   imports: [DeliveryModule, RecipientsModule],
   controllers: [MailsController],
-  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker],
+  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler],
 })
 export class MailsModule {}

@@ -1,36 +1,39 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
+import { toErrorResponse } from '../common/errors/error-body.factory';
+import { ApiValidationPipe } from '../common/errors/validation.pipe';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { LinksBuilder } from '../common/links/links.builder';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { senderDomain } from '../delivery/message-id';
-import { QueueService } from '../delivery/queue.service';
 import { MetricsService } from '../health/metrics.service';
 import { DeliveryEntity } from './delivery.entity';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
-import { MailDto, MailPageDto } from './dto/mail.dto';
+import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
+import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
+import { MailDeliveryWorker } from './mail-delivery.worker';
 import { CATEGORY_RULES } from './mail-category';
 import { MailEntity } from './mail.entity';
 import { MailMapper } from './mail.mapper';
-import { MailRepository } from './mail.repository';
+import { MailRepository, MailWithDeliveries } from './mail.repository';
 import { DeliveryStatus, MailStatus } from './mail-status';
 
-export const MAIL_DELIVERY_QUEUE = 'mail-delivery';
-
-export interface MailDeliveryJob {
-  deliveryId: string;
-  correlationId: string;
-}
+export const MAX_BATCH_SIZE = 500;
 
 @Injectable()
 export class MailsService {
   private readonly messageIdDomain: string;
+  private readonly validator = new ApiValidationPipe();
 
   constructor(
     private readonly mails: MailRepository,
-    private readonly queue: QueueService,
     private readonly mapper: MailMapper,
+    private readonly idempotency: IdempotencyService,
+    private readonly worker: MailDeliveryWorker,
+    private readonly links: LinksBuilder,
     private readonly cls: ClsService,
     private readonly metrics: MetricsService,
     @InjectConfig() config: AppConfig,
@@ -39,53 +42,42 @@ export class MailsService {
   }
 
   /**
-   * Accepts a mail event: the mail, one delivery per receiver and one queue job per delivery are
-   * written in one transaction, so an accepted mail is never lost and never half-queued.
+   * Accepts a mail event: the mail and one delivery per receiver (the queue the workers claim from)
+   * are written in one transaction with the Idempotency-Key's answer, so an accepted mail is never
+   * lost, never half-queued, and never created twice by a retried request.
    */
   async create(dto: CreateMailDto): Promise<MailDto> {
-    assertCategoryIds(dto);
-    const correlationId = this.cls.getId();
+    const row = this.build(dto, new Date());
+    const body = this.mapper.toDto(row.mail, row.deliveries);
+    await this.store([row], HttpStatus.ACCEPTED, body);
+    return body;
+  }
+
+  /**
+   * Up to 500 events in one request and one transaction (two inserts whatever their number). Each
+   * is validated on its own: the valid ones are accepted even when others are refused.
+   */
+  async createBatch(items: unknown): Promise<BatchResultDto> {
+    if (!Array.isArray(items) || items.length < 1 || items.length > MAX_BATCH_SIZE) {
+      throw ApiError.validation([{ field: 'body', location: 'body', value: Array.isArray(items) ? `[array of ${items.length}]` : typeof items, issue: `must be an array of 1 to ${MAX_BATCH_SIZE} mail events` }]);
+    }
     const now = new Date();
-    const mail = Object.assign(new MailEntity(), {
-      id: randomUUID(),
-      category: dto.category,
-      receiversId: dto.receiversId,
-      publicationId: dto.publicationId ?? null,
-      reservationId: dto.reservationId ?? null,
-      productType: dto.productType ?? null,
-      organizationId: dto.organizationId ?? null,
-      establishmentId: dto.establishmentId ?? null,
-      variables: dto.variables ?? {},
-      locale: dto.locale ?? null,
-      testMode: dto.testMode ?? false,
-      status: MailStatus.PENDING,
-      correlationId,
-      sendingDate: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const deliveries = dto.receiversId.map((receiverId, position) => {
-      const id = randomUUID();
-      return Object.assign(new DeliveryEntity(), {
-        id,
-        mailId: mail.id,
-        position,
-        receiverId,
-        status: DeliveryStatus.PENDING,
-        attempts: 0,
-        email: null,
-        messageId: `<${id}@${this.messageIdDomain}>`,
-        sentAt: null,
-        error: null,
-        updatedAt: now,
-      });
-    });
-    await this.mails.transaction(async (manager) => {
-      await this.mails.insertMail(manager, mail, deliveries);
-      await this.queue.enqueue<MailDeliveryJob>(MAIL_DELIVERY_QUEUE, deliveries.map((d) => ({ deliveryId: d.id, correlationId })), manager);
-    });
-    this.metrics.mailsAccepted.inc({ category: mail.category });
-    return this.mapper.toDto(mail, deliveries);
+    const rows: MailWithDeliveries[] = [];
+    const results: BatchItemResultDto[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        const dto = (await this.validator.transform(item, { type: 'body', metatype: CreateMailDto })) as CreateMailDto;
+        const row = this.build(dto, now);
+        rows.push(row);
+        results.push({ index, status: HttpStatus.ACCEPTED, mail: this.mapper.toDto(row.mail, row.deliveries) });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        results.push({ index, status: error.getStatus(), error: toErrorResponse(error, this.cls.getId(), this.links.baseUrl()).body });
+      }
+    }
+    const body = { results };
+    await this.store(rows, HttpStatus.OK, body);
+    return body;
   }
 
   async findOne(id: string): Promise<MailDto> {
@@ -98,6 +90,103 @@ export class MailsService {
     const { rows, total } = await this.mails.findPage(query);
     return this.mapper.toPage(rows, total, query);
   }
+
+  /** Cancels a mail that has sent nothing yet (409 once a delivery is under way or settled). */
+  async cancel(id: string): Promise<MailDto> {
+    const cancelled = await this.mails.cancel({ mailId: id });
+    const mail = await this.findOne(id);
+    if (!cancelled.length) throw ApiError.conflict(`Mail ${id} is ${mail.status} and its sending has begun: it can no longer be cancelled.`);
+    return mail;
+  }
+
+  /** Cancels every mail of a booking (or publication, organization, establishment, receiver) that has sent nothing yet. */
+  async cancelMany(dto: CancelMailsDto): Promise<CancellationResultDto> {
+    const { categories, ...ids } = dto;
+    if (!Object.values(ids).some((value) => value !== undefined)) {
+      throw ApiError.validation([{ field: 'body', location: 'body', issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId' }]);
+    }
+    const mailIds = await this.mails.cancel({ ...ids, categories });
+    return { count: mailIds.length, mailIds };
+  }
+
+  async reschedule(id: string, dto: RescheduleMailDto): Promise<MailDto> {
+    const scheduledAt = futureDate(dto.scheduledAt, 'scheduledAt');
+    const moved = await this.mails.reschedule(id, scheduledAt);
+    const mail = await this.findOne(id);
+    if (!moved) throw ApiError.conflict(`Mail ${id} is ${mail.status}: only a SCHEDULED mail can be rescheduled.`);
+    return mail;
+  }
+
+  /** Queues the FAILED deliveries of a mail again, with a fresh retry budget. */
+  async retry(id: string): Promise<MailDto> {
+    const count = await this.mails.retryFailed(id);
+    const mail = await this.findOne(id);
+    if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry.`);
+    this.worker.nudge();
+    return mail;
+  }
+
+  async attempts(mailId: string, receiverId: string): Promise<DeliveryAttemptDto[]> {
+    const attempts = await this.mails.findAttempts(mailId, receiverId);
+    if (!attempts) throw ApiError.notFound(`Delivery of mail ${mailId} to ${receiverId}`);
+    return this.mapper.toAttemptDtos(attempts);
+  }
+
+  private async store(rows: MailWithDeliveries[], statusCode: number, body: unknown): Promise<void> {
+    await this.mails.transaction(async (manager) => {
+      if (rows.length) await this.mails.insertMails(manager, rows);
+      await this.idempotency.storeWithin(manager, statusCode, body);
+    });
+    for (const { mail } of rows) this.metrics.mailsAccepted.inc({ category: mail.category });
+    if (rows.some(({ mail }) => mail.status === MailStatus.PENDING)) this.worker.nudge();
+  }
+
+  /** The rows of a valid event: the mail and one delivery per receiver, due now or at its time. */
+  private build(dto: CreateMailDto, now: Date): MailWithDeliveries {
+    assertCategoryIds(dto);
+    const scheduledAt = dto.scheduledAt === undefined ? null : futureDate(dto.scheduledAt, 'scheduledAt', now);
+    const mail = Object.assign(new MailEntity(), {
+      id: randomUUID(),
+      category: dto.category,
+      receiversId: dto.receiversId,
+      publicationId: dto.publicationId ?? null,
+      reservationId: dto.reservationId ?? null,
+      productType: dto.productType ?? null,
+      organizationId: dto.organizationId ?? null,
+      establishmentId: dto.establishmentId ?? null,
+      variables: dto.variables ?? {},
+      locale: dto.locale ?? null,
+      testMode: dto.testMode ?? false,
+      status: scheduledAt ? MailStatus.SCHEDULED : MailStatus.PENDING,
+      correlationId: this.cls.getId(),
+      scheduledAt,
+      sendingDate: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const deliveries = dto.receiversId.map((receiverId, position) => {
+      const id = randomUUID();
+      return Object.assign(new DeliveryEntity(), {
+        id,
+        mailId: mail.id,
+        position,
+        receiverId,
+        status: scheduledAt ? DeliveryStatus.SCHEDULED : DeliveryStatus.PENDING,
+        attempts: 0,
+        attemptsBase: 0,
+        dueAt: scheduledAt ?? now,
+        firstDueAt: scheduledAt ?? now,
+        email: null,
+        messageId: `<${id}@${this.messageIdDomain}>`,
+        sentAt: null,
+        errorCode: null,
+        error: null,
+        smtpResponse: null,
+        updatedAt: now,
+      });
+    });
+    return { mail, deliveries };
+  }
 }
 
 /** The ids a category needs to build its mail and its button link (400 when one is missing). */
@@ -106,4 +195,10 @@ function assertCategoryIds(dto: CreateMailDto): void {
     .filter((field) => dto[field] === undefined)
     .map((field) => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
   if (details.length) throw ApiError.validation(details);
+}
+
+function futureDate(value: string, field: string, now = new Date()): Date {
+  const date = new Date(value);
+  if (!(date.getTime() > now.getTime())) throw ApiError.validation([{ field, location: 'body', value, issue: 'must be a time in the future' }]);
+  return date;
 }

@@ -37,12 +37,10 @@ export class RecipientsService {
   }
 
   /**
-   * Who a receiver id is, at delivery time: the directory table first, then the HTTP user
-   * directory when configured. Null when neither knows the id.
+   * The HTTP user directory's answer for an id the directory table does not hold (the delivery
+   * worker reads the table in its claim already). Null when unknown or not configured.
    */
-  async resolve(id: string): Promise<ResolvedRecipient | null> {
-    const own = await this.recipients.findById(id);
-    if (own) return { email: own.email, firstName: own.firstName, lastName: own.lastName, locale: own.locale };
+  lookUpDirectory(id: string): Promise<ResolvedRecipient | null> {
     return this.directory.lookUp(id);
   }
 }

@@ -1,8 +1,8 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { map, Observable } from 'rxjs';
-import { LinkDto } from '../links/link.dto';
 import { HttpResult } from './http-result';
+import { locationOf } from './location';
 
 /**
  * Applies an HttpResult's status and headers, and gives every 201/202 a `Location` header: the
@@ -20,10 +20,8 @@ export class HttpResultInterceptor implements NestInterceptor {
           reply.headers(result.headers);
           body = result.body;
         }
-        if (reply.statusCode === HttpStatus.CREATED || reply.statusCode === HttpStatus.ACCEPTED) {
-          const self = (body as { links?: LinkDto[] } | undefined)?.links?.find((link) => link.rel === 'self');
-          if (self) reply.header('location', self.href);
-        }
+        const location = locationOf(reply.statusCode, body);
+        if (location) reply.header('location', location);
         return body;
       }),
     );

@@ -3,6 +3,10 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 /** The first answer to a POST sent with an Idempotency-Key, replayed for 24 hours. */
 @Entity('idempotency_key')
 export class IdempotencyKeyEntity {
+  /** The API key name or token `sub` that used the key ('' when anonymous): callers never share keys. */
+  @PrimaryColumn({ type: 'text' })
+  caller: string;
+
   /** Method and path the key was used on: the same key on another endpoint is another key. */
   @PrimaryColumn({ type: 'text' })
   scope: string;
@@ -14,7 +18,6 @@ export class IdempotencyKeyEntity {
   @Column({ name: 'request_hash', type: 'text' })
   requestHash: string;
 
-  /** Null while the first request is still being handled. */
   @Column({ name: 'status_code', type: 'int', nullable: true })
   statusCode: number | null;
 

@@ -1,21 +1,32 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { ClsService } from 'nestjs-cls';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, Observable, of } from 'rxjs';
+import { currentCaller } from '../../auth/caller';
 import { ApiError } from '../errors/api-error';
-import { IdempotencyRepository } from './idempotency.repository';
+import { locationOf } from '../http/location';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { IdempotencyRepository, KeyScope } from './idempotency.repository';
+import { IDEMPOTENT_REQUEST, IdempotencyKeyTaken, IdempotentRequest } from './idempotency.service';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
-const REPLAYED_HEADERS = ['location'];
 
 /**
- * `Idempotency-Key` on every POST: the same key and body within 24 h answers the first response
- * again (with `Idempotent-Replayed: true`) and creates nothing; another body is a 422. Only
- * successful answers are kept: a failed request may be retried with the same key.
+ * `Idempotency-Key` on every POST, per caller: the same key and body within 24 h answers the first
+ * response again (with `Idempotent-Replayed: true`) and creates nothing; another body is a 422.
+ * Services store the answer in their own transaction (IdempotencyService); for the others it is
+ * stored here once the handler succeeded. Failures are not stored: the request may be retried.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly keys: IdempotencyRepository) {}
+  constructor(
+    private readonly keys: IdempotencyRepository,
+    private readonly cls: ClsService,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -25,34 +36,40 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw ApiError.validation([{ field: 'Idempotency-Key', location: 'header', value: String(key).slice(0, 50), issue: 'must be 1 to 255 characters' }]);
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const scope = `POST ${request.url.split('?')[0]}`;
-    const hash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
+    const id: KeyScope = { caller: currentCaller().id ?? '', scope: `POST ${request.url.split('?')[0]}`, key };
+    const requestHash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
 
-    return from(this.keys.claim(scope, key, hash)).pipe(
-      mergeMap((claim) => {
-        if (!claim.claimed) {
-          const { existing } = claim;
-          if (existing.requestHash !== hash) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
-          if (existing.statusCode === null) {
-            throw ApiError.conflict('A request with this Idempotency-Key is still being processed; retry shortly.');
-          }
-          reply.status(existing.statusCode).headers({ ...existing.responseHeaders, 'idempotent-replayed': 'true' });
-          return of(existing.responseBody);
-        }
+    return from(this.keys.find(id)).pipe(
+      mergeMap((existing) => {
+        if (existing) return of(replay(existing, requestHash, reply));
+        const pending: IdempotentRequest = { ...id, requestHash, stored: false };
+        this.cls.set(IDEMPOTENT_REQUEST, pending);
         return next.handle().pipe(
           mergeMap(async (body: unknown) => {
-            const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((name) => (reply.getHeader(name) ? [[name, String(reply.getHeader(name))]] : [])));
-            await this.keys.complete(scope, key, reply.statusCode, body, headers);
+            if (!pending.stored) {
+              const statusCode = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? (reply.statusCode === HttpStatus.OK ? HttpStatus.CREATED : reply.statusCode);
+              const location = locationOf(statusCode, body);
+              await this.keys.store(id, { requestHash, statusCode, body, headers: location ? { location } : {} });
+            }
             return body;
           }),
           catchError(async (error: unknown) => {
-            await this.keys.release(scope, key);
-            throw error;
+            if (!(error instanceof IdempotencyKeyTaken)) throw error;
+            const first = await this.keys.find(id);
+            if (!first) throw ApiError.conflict('A request with this Idempotency-Key was being processed; retry shortly.');
+            return replay(first, requestHash, reply);
           }),
         );
       }),
     );
   }
+}
+
+/** The stored answer again, or 422 when the key came with another body. */
+function replay(existing: IdempotencyKeyEntity, requestHash: string, reply: FastifyReply): unknown {
+  if (existing.requestHash !== requestHash) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
+  void reply.status(existing.statusCode ?? HttpStatus.OK).headers({ ...existing.responseHeaders, 'idempotent-replayed': 'true' });
+  return existing.responseBody;
 }
 
 /** JSON with object keys sorted, so the same body sent with its keys in another order is the same request. */

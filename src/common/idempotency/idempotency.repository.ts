@@ -1,42 +1,55 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 
-export type Claim = { claimed: true } | { claimed: false; existing: IdempotencyKeyEntity };
+/** One caller's key on one endpoint. */
+export interface KeyScope {
+  caller: string;
+  scope: string;
+  key: string;
+}
+
+export interface StoredResponse {
+  requestHash: string;
+  statusCode: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/** Keys are kept 24 hours; an older one is free again. */
+const TTL = `interval '24 hours'`;
 
 @Injectable()
 export class IdempotencyRepository {
-  private readonly repository;
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.repository = dataSource.getRepository(IdempotencyKeyEntity);
+  /** The answer stored under this key within 24 hours, if any. */
+  async find(id: KeyScope): Promise<IdempotencyKeyEntity | null> {
+    const rows: IdempotencyKeyEntity[] = await this.dataSource.getRepository(IdempotencyKeyEntity).query(
+      `SELECT request_hash AS "requestHash", status_code AS "statusCode", response_body AS "responseBody", response_headers AS "responseHeaders"
+       FROM idempotency_key WHERE caller = $1 AND scope = $2 AND key = $3 AND created_at > now() - ${TTL}`,
+      [id.caller, id.scope, id.key],
+    );
+    return rows[0] ?? null;
   }
 
   /**
-   * Takes the key for this request, atomically. A key older than 24 h is free again, and so is one
-   * left pending for over a minute by a process that died mid-request.
+   * Stores the answer, through `manager` when given (the transaction that creates what the request
+   * creates, so one never commits without the other). False when the key is already taken: a
+   * concurrent request with the same key waits here for the first one's commit, then finds it.
    */
-  async claim(scope: string, key: string, requestHash: string): Promise<Claim> {
-    const inserted: unknown[] = await this.repository.query(
-      `INSERT INTO idempotency_key (scope, key, request_hash, created_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (scope, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, created_at = now(), status_code = NULL, response_body = NULL, response_headers = NULL
-         WHERE idempotency_key.created_at < now() - interval '24 hours'
-            OR (idempotency_key.status_code IS NULL AND idempotency_key.created_at < now() - interval '60 seconds')
+  async store(id: KeyScope, response: StoredResponse, manager?: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO idempotency_key (caller, scope, key, request_hash, status_code, response_body, response_headers, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+       ON CONFLICT (caller, scope, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code, response_body = EXCLUDED.response_body,
+             response_headers = EXCLUDED.response_headers, created_at = now()
+         WHERE idempotency_key.created_at <= now() - ${TTL}
        RETURNING 1`,
-      [scope, key, requestHash],
+      [id.caller, id.scope, id.key, response.requestHash, response.statusCode, JSON.stringify(response.body ?? null), response.headers],
     );
-    if (inserted.length > 0) return { claimed: true };
-    const existing = await this.repository.findOneByOrFail({ scope, key });
-    return { claimed: false, existing };
-  }
-
-  async complete(scope: string, key: string, statusCode: number, body: unknown, headers: Record<string, string>): Promise<void> {
-    await this.repository.update({ scope, key }, { statusCode, responseBody: body as object, responseHeaders: headers });
-  }
-
-  async release(scope: string, key: string): Promise<void> {
-    await this.repository.delete({ scope, key });
+    return rows.length > 0;
   }
 }

@@ -8,6 +8,7 @@ import {
   IsBoolean,
   IsEnum,
   IsIn,
+  IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -81,6 +82,14 @@ export class CreateMailDto {
   @IsOptional()
   @IsIn(LOCALES)
   locale?: 'fr' | 'en';
+
+  /**
+   * Send at this time (ISO 8601, in the future) rather than at once; the mail is SCHEDULED until then.
+   * @example "2027-05-13T08:00:00.000Z"
+   */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  scheduledAt?: string;
 
   /** Render and record the deliveries, but send nothing. */
   @IsOptional()

@@ -1,20 +1,31 @@
 import { LinkDto } from '../../common/links/link.dto';
 import { PageDto } from '../../common/pagination/page.dto';
 import { MailCategory, ProductType } from '../mail-category';
-import { DeliveryStatus, MailStatus } from '../mail-status';
+import { ErrorBodyDto } from '../../common/errors/error-body.dto';
+import { AttemptOutcome, DeliveryErrorCode, DeliveryStatus, MailStatus } from '../mail-status';
+
+export class DeliveryErrorDto {
+  code: DeliveryErrorCode;
+  /** What happened, in words. */
+  message: string;
+  /** The relay's reply, when it gave one (`550 5.1.1 No such user`). */
+  smtpResponse: string | null;
+}
 
 export class DeliveryDto {
   receiverId: string;
   status: DeliveryStatus;
-  /** SMTP attempts made so far. */
+  /** Attempts made so far. */
   attempts: number;
+  /** When the next attempt is due (a scheduled or retried delivery); null otherwise. */
+  nextAttemptAt: string | null;
   /** The address it went to, masked (`j***@example.com`); null until the receiver is resolved. */
   email: string | null;
   sentAt: string | null;
   /** The Message-ID header of this delivery, the same on every attempt. */
   messageId: string;
-  /** Why it failed or is being retried (`RECIPIENT_NOT_FOUND`, the SMTP server's reply…). */
-  error: string | null;
+  /** Why it failed, or why it is being retried (`SMTP_TEMPORARY`); null when nothing went wrong. */
+  error: DeliveryErrorDto | null;
 }
 
 export class MailDto {
@@ -32,6 +43,8 @@ export class MailDto {
   /** The locale forced by the event, or null (each receiver's own). */
   locale: string | null;
   testMode: boolean;
+  /** When it is to be sent (a scheduled mail); null: at once. */
+  scheduledAt: string | null;
   status: MailStatus;
   createdAt: string;
   correlationId: string;
@@ -41,4 +54,34 @@ export class MailDto {
 
 export class MailPageDto extends PageDto<MailDto> {
   content: MailDto[];
+}
+
+export class DeliveryAttemptDto {
+  /** Numbered from 1. */
+  attempt: number;
+  startedAt: string;
+  /** Null while the attempt is under way. */
+  finishedAt: string | null;
+  /** Null while the attempt is under way. */
+  outcome: AttemptOutcome | null;
+  smtpResponse: string | null;
+}
+
+export class CancellationResultDto {
+  /** How many mails were cancelled. */
+  count: number;
+  mailIds: string[];
+}
+
+export class BatchItemResultDto {
+  /** Position of the event in the posted array, from 0. */
+  index: number;
+  /** 202: accepted (`mail`); 400: refused (`error`). */
+  status: number;
+  mail?: MailDto;
+  error?: ErrorBodyDto;
+}
+
+export class BatchResultDto {
+  results: BatchItemResultDto[];
 }
