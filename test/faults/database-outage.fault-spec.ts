@@ -4,10 +4,14 @@ import { TEST_APPLICATION_NAME } from './fault-postgres';
 import { sleep } from './fault-relay';
 import { Answer, call, describeTally, mailEvent, postMails, putRecipients, receiverIds, tally, waitAllSent } from './traffic';
 
-/** Outage of the API's answers: how many of each status, and how many 503 lacked Retry-After. */
+/** The API's answers: how many of each status (and error name), and how many 503 lacked Retry-After. */
 function summarize(answers: Answer[]): { byStatus: Record<string, number>; without503RetryAfter: number; noAnswer: string[] } {
   const byStatus: Record<string, number> = {};
-  for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
+  for (const a of answers) {
+    const name = (a.body as { name?: unknown } | null)?.name;
+    const key = a.status >= 400 && typeof name === 'string' ? `${a.status} ${name}` : String(a.status);
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+  }
   return {
     byStatus,
     without503RetryAfter: answers.filter((a) => a.status === 503 && !a.headers.get('retry-after')).length,
@@ -65,9 +69,9 @@ describe('faults: the database fails under the service', () => {
     expect(t.lost).toBe(0);
     expect(t.duplicates).toBe(0);
     expect(t.sent).toBe(all.length);
-    expect(Object.keys(api.byStatus)).toEqual(['503']);
+    expect(Object.keys(api.byStatus)).toEqual(['503 SERVICE_UNAVAILABLE']);
     expect(api.without503RetryAfter).toBe(0);
-    expect(Object.keys(ready.byStatus)).toEqual(['503']);
+    expect(Object.keys(ready.byStatus).map((status) => status.slice(0, 3))).toEqual(['503']);
   });
 
   it('pg_terminate_backend on the API’s connections during concurrent POSTs: 202 or 503, never a mail without its deliveries, every 202 delivered', async () => {
@@ -134,7 +138,7 @@ describe('faults: the database fails under the service', () => {
     );
 
     expect(terminated).toBeGreaterThan(0);
-    expect(Object.keys(summary.byStatus).filter((status) => status !== '202' && status !== '503')).toEqual([]);
+    expect(Object.keys(summary.byStatus).filter((status) => status !== '202' && status !== '503 SERVICE_UNAVAILABLE')).toEqual([]);
     expect(summary.without503RetryAfter).toBe(0);
     expect(orphans.mailsWithoutDeliveries).toBe(0);
     expect(orphans.deliveriesWithoutMail).toBe(0);

@@ -157,7 +157,7 @@ export async function tally(url: string, ids: string[], relay: FaultRelay): Prom
 
 export function describeTally(name: string, t: Tally): string {
   return (
-    `${name}: ${t.accepted} accepted, ${t.sent} SENT, ${t.received} received, ${t.lost} lost, ` +
+    `${name ? `${name}: ` : ''}${t.accepted} accepted, ${t.sent} SENT, ${t.received} received, ${t.lost} lost, ` +
     `${t.duplicates} duplicates (same Message-ID), ${t.copiesWithSeveralMessageIds} copies under several Message-IDs, ${t.unknownMessageIds} unknown Message-IDs` +
     (t.notSent.length ? `; not SENT: ${t.notSent.slice(0, 5).join(', ')}${t.notSent.length > 5 ? ', ...' : ''}` : '')
   );
