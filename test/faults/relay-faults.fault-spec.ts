@@ -1,7 +1,7 @@
 import { FaultFixture } from './fault-fixture';
 import { sleep } from './fault-relay';
 import { FAULT_ENV } from './service-process';
-import { describeTally, postMails, putRecipients, readMails, tally, waitAllSent } from './traffic';
+import { describeTally, postMails, putRecipients, readMails, tally, waitAllSent, waitForStatus } from './traffic';
 
 /** The SMTP relay misbehaves: it stalls, or it goes away. */
 describe('faults: the SMTP relay stalls or goes away', () => {
@@ -56,5 +56,39 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     expect(t.lost).toBe(0);
     expect(t.duplicates).toBe(0);
     expect(t.received).toBe(total);
+  });
+
+  it('the relay answers 4xx for a while: retried and sent once; 5xx: FAILED with SMTP_REJECTED at once, nothing received', async () => {
+    const service = await fx.start('relay-codes', 'all');
+    await putRecipients(service.url, 5);
+    fx.relay.mode = { kind: 'tempfail' };
+    const retried = await postMails(service.url, 20, 5);
+    await sleep(5_000);
+    fx.relay.mode = { kind: 'accept' };
+    const allSent = await waitAllSent(fx.pg, fx.databaseUrl, retried.length, 60_000);
+    const t = await tally(service.url, retried, fx.relay);
+    const retriedMails = await readMails(service.url, retried);
+    const attempts = retriedMails.flatMap((m) => m.deliveries).reduce((sum, d) => sum + d.attempts, 0);
+
+    fx.relay.mode = { kind: 'reject' };
+    const receivedBefore = fx.relay.received.length;
+    const refused = await postMails(service.url, 5, 5);
+    const allFailed = await waitForStatus(fx.pg, fx.databaseUrl, 'FAILED', refused.length, 30_000);
+    const refusedMails = await readMails(service.url, refused);
+    const refusedDeliveries = refusedMails.flatMap((m) => m.deliveries);
+    console.log(
+      `relay answering 451 for 5 s: ${describeTally('', t)}; ${attempts} attempts, ${fx.relay.refusals.get(451) ?? 0} answered 451. ` +
+        `Relay answering 554: ${refusedMails.filter((m) => m.status === 'FAILED').length} of ${refused.length} mails FAILED, ` +
+        `error codes ${JSON.stringify([...new Set(refusedDeliveries.map((d) => (d.error as { code?: string } | null)?.code))])}, ` +
+        `${refusedDeliveries.reduce((sum, d) => sum + d.attempts, 0)} attempts, ${fx.relay.received.length - receivedBefore} received`,
+    );
+    expect(allSent).toBe(true);
+    expect(t.sent).toBe(retried.length);
+    expect(t.duplicates).toBe(0);
+    expect(attempts).toBeGreaterThan(retried.length);
+    expect(allFailed).toBe(true);
+    expect(refusedMails.map((m) => m.status)).toEqual(refused.map(() => 'FAILED'));
+    expect(refusedDeliveries.map((d) => [(d.error as { code?: string } | null)?.code, d.attempts])).toEqual(refused.map(() => ['SMTP_REJECTED', 1]));
+    expect(fx.relay.received.length).toBe(receivedBefore);
   });
 });

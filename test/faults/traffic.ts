@@ -100,14 +100,18 @@ export async function deliveryStatuses(pg: FaultPostgres, databaseUrl: string): 
  * Waits until `expected` deliveries are SENT (by the table). Returns whether they were, so a test
  * prints its counts before it asserts; logs what it saw last when they were not.
  */
-export async function waitAllSent(pg: FaultPostgres, databaseUrl: string, expected: number, timeoutMs: number): Promise<boolean> {
+export function waitAllSent(pg: FaultPostgres, databaseUrl: string, expected: number, timeoutMs: number): Promise<boolean> {
+  return waitForStatus(pg, databaseUrl, 'SENT', expected, timeoutMs);
+}
+
+export async function waitForStatus(pg: FaultPostgres, databaseUrl: string, status: string, expected: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, number> | null = null;
   for (;;) {
     last = (await deliveryStatuses(pg, databaseUrl)) ?? last;
-    if ((last?.SENT ?? 0) >= expected) return true;
+    if ((last?.[status] ?? 0) >= expected) return true;
     if (Date.now() > deadline) {
-      console.log(`Not every delivery was SENT within ${timeoutMs} ms: ${JSON.stringify(last)} of ${expected}`);
+      console.log(`Not every delivery was ${status} within ${timeoutMs} ms: ${JSON.stringify(last)} of ${expected}`);
       return false;
     }
     await sleep(500);
