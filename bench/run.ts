@@ -29,6 +29,9 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const LIST_ROWS = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
 const ROOT = join(__dirname, '..', '..');
+/** The service runs as in production (AUTH_MODE=on): every call carries this API key. */
+const BENCH_KEY = `bench_${randomUUID()}`;
+const AUTH = { authorization: `Bearer ${BENCH_KEY}` };
 
 interface Sink {
   url: string;
@@ -76,7 +79,7 @@ async function load(total: number, concurrency: number, task: (i: number) => Pro
 
 function post(url: string, body: string, agent: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...AUTH, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -109,7 +112,7 @@ function startService(env: Record<string, string>): Promise<{ child: ChildProces
 }
 
 async function rssMb(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: AUTH })).text();
   const match = /^process_resident_memory_bytes (\d+)/m.exec(text);
   return match ? Math.round(Number(match[1]) / 1024 / 1024) : NaN;
 }
@@ -138,17 +141,18 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const report: string[] = [];
   try {
-    const env = { DATABASE_URL: databaseUrl, SMTP_URL: sink.url, NODE_ENV: 'production', MAIL_FROM: 'Bench <bench@example.com>' };
+    // One key sends thousands of requests a minute: its rate limit is off (RATE_LIMIT_PER_MINUTE=0).
+    const env = { DATABASE_URL: databaseUrl, SMTP_URL: sink.url, NODE_ENV: 'production', MAIL_FROM: 'Bench <bench@example.com>', API_KEYS: `bench:${BENCH_KEY}`, RATE_LIMIT_PER_MINUTE: '0' };
     const api = await startService({ ...env, RUN_MODE: 'api', PORT: String(await freePort()) });
     children.push(api.child);
     const pool = new Pool({ connectionString: databaseUrl, max: 10 });
     pool.on('error', () => undefined);
     for (let i = 0; i < 100; i++) {
-      await fetch(`${api.url}/v1/recipients/bench-user-${i}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${i}@example.com`, firstName: `User${i}` }) });
+      await fetch(`${api.url}/v1/recipients/bench-user-${i}`, { method: 'PUT', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${i}@example.com`, firstName: `User${i}` }) });
     }
 
     // 1. Accepting mails. A first mail creates the queue and warms both sides up.
-    await fetch(`${api.url}/v1/mails`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mailEvent(0) });
+    await fetch(`${api.url}/v1/mails`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: mailEvent(0) });
     const bare = await load(REQUESTS, CONCURRENCY, async (i) => {
       const client = await pool.connect();
       try {
@@ -221,7 +225,7 @@ async function main(): Promise<void> {
     ];
     await client(databaseUrl, async (c) => {
       for (const [name, query, sql, params] of cases) {
-        const apiMs = await timeIt(5, async () => (await fetch(`${api.url}/v1/mails?${query}`)).arrayBuffer());
+        const apiMs = await timeIt(5, async () => (await fetch(`${api.url}/v1/mails?${query}`, { headers: AUTH })).arrayBuffer());
         const rawMs = await timeIt(5, async () => {
           await c.query(sql, params);
           await c.query(sql.replace(/^SELECT \* FROM mail/, 'SELECT count(*) FROM mail').replace(/ ORDER BY.*$/, ''), params.length && !sql.includes('OFFSET') ? params : []);

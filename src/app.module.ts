@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { ApiValidationPipe } from './common/errors/validation.pipe';
 import { attachRequestContext, RawRequest } from './common/correlation/correlation';
@@ -19,6 +21,8 @@ import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
 import { pinoOptions } from './logging';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { CommonModule } from './common/common.module';
 
 @Module({})
@@ -42,6 +46,8 @@ export class AppModule {
         LoggerModule.forRoot(pinoOptions(config, options.logDestination)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
+        AuthModule,
+        RateLimitModule,
         HealthModule,
         RecipientsModule,
         MailsModule,
@@ -52,6 +58,9 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useClass: ApiValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        // Order matters: the rate limit counts per caller, so the auth guard names the caller first.
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         // Order matters: idempotency wraps the result interceptor so it stores the final status and headers.
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: HttpResultInterceptor },

@@ -1,3 +1,5 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -5,35 +7,82 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
+import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
+import { MAX_URL_LENGTH } from './http-server.options';
 import { buildOpenApiDocument } from './openapi';
 
 /** Paths a `RUN_MODE=worker` process still serves: it has no API, only its probes and metrics. */
 const OPERATIONS_PATHS = /^\/(health|health\/ready|metrics)(\?|$)/;
 
+/** The API answers JSON only: nothing in a response may load or run anything. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/** Swagger UI loads its own scripts and styles (and inline styles, data: images) from /docs. */
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+  "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+/** A template preview is a mail: inline styles and remote images, but never a script. */
+const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; font-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const DOCS_PATH = /^\/docs(?:[/?#.-]|$)/;
+const PREVIEW_PATH = /^\/v1\/templates\/[^/?]+\/preview(?:\?|$)/;
+
+/** Headers a browser may send and read across origins (when CORS_ORIGINS allows the origin). */
+const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Last-Event-ID', 'X-Correlation-ID'];
+const CORS_EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Correlation-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+
 /**
  * Everything about the HTTP side that is not a route: the correlation id on every request and
- * response, error bodies for what Fastify rejects itself, metrics, and the Swagger UI.
+ * response, JSON as the only body, security headers and CORS, error bodies for what Fastify
+ * rejects itself, metrics, and the Swagger UI. The server's own options (limits, timeouts,
+ * proxies) are in http-server.options.ts.
  */
 export function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
+  let closing = false;
 
   app.useLogger(app.get(PinoLogger));
   app.enableShutdownHooks();
+  registerJsonBodyParser(fastify, config.http.bodyLimitBytes);
 
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
     void reply.header(CORRELATION_HEADER, correlationId);
+    void reply.header('content-security-policy', DOCS_PATH.test(request.url) ? DOCS_CSP : PREVIEW_PATH.test(request.url) ? PREVIEW_CSP : API_CSP);
+    if (closing) {
+      void reply.header('connection', 'close');
+      throw ApiError.serviceUnavailable(1, 'This instance is shutting down; retry.');
+    }
+    if (request.url.length > MAX_URL_LENGTH) throw new ApiError('URI_TOO_LONG');
     if (config.runMode === 'worker' && !OPERATIONS_PATHS.test(request.url)) {
       throw new ApiError('RESOURCE_NOT_FOUND', 'This instance runs with RUN_MODE=worker and serves no API.');
     }
+  });
+  fastify.addHook('preClose', async () => {
+    closing = true;
   });
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+
+  void app.register(fastifyHelmet, {
+    global: true,
+    // Set per path by the hook above (the API, /docs and the template previews differ).
+    contentSecurityPolicy: false,
+    strictTransportSecurity: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  if (config.http.corsOrigins.length) {
+    void app.register(fastifyCors, {
+      origin: config.http.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: CORS_ALLOWED_HEADERS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  }
 
   const document = buildOpenApiDocument(app as INestApplication);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -5,6 +5,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { loadConfig } from './config/app.config';
 import { ConfigError } from './config/env.reader';
+import { fastifyOptions, NEST_HTTP_OPTIONS } from './http-server.options';
 import { startLocalServices } from './local-services';
 
 async function bootstrap(): Promise<void> {
@@ -15,8 +16,8 @@ async function bootstrap(): Promise<void> {
   const config = loadConfig({ ...process.env, ...local.env });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config),
-    new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
-    { bufferLogs: true },
+    new FastifyAdapter(fastifyOptions(config)),
+    { ...NEST_HTTP_OPTIONS, bufferLogs: true },
   );
   configureApp(app, config);
   exitWithinGrace(config.delivery.shutdownGraceSeconds);

@@ -1,5 +1,7 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { OperationObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { BEARER_SCHEME } from './auth/access.decorator';
 import { ErrorBodyDto } from './common/errors/error-body.dto';
 
 /** The OpenAPI document served at /docs-json and committed as openapi/communication.yaml. */
@@ -19,11 +21,64 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       schema: { type: 'string' },
     })
     .addGlobalResponse({ status: 'default', description: 'An error, in the error body of the contract.', type: ErrorBodyDto })
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key or JWT',
+        description:
+          'Services: an API key of API_KEYS. People: a JWT of the configured issuer (`sub` the user id, `roles` customer, agent or admin, `establishments` for agents). ' +
+          'Not checked when the service runs with AUTH_MODE=off.',
+      },
+      BEARER_SCHEME,
+    )
+    // Every operation needs a key or a token unless it says otherwise (@Public, @Probe), as the guard does.
+    .addSecurityRequirements(BEARER_SCHEME)
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ErrorBodyDto],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  describeAccessAnswers(document);
+  return document;
+}
+
+/**
+ * The answers the auth and rate-limit guards and the policies add to an operation, read from its
+ * security: one that takes a token may answer 401 and 403, and is rate limited (429); the probes
+ * (open, taking no token) answer none of them. Each is described once under components.responses.
+ */
+function describeAccessAnswers(document: OpenAPIObject): void {
+  const error = (description: string, headers: ResponseObject['headers'] = {}): ResponseObject => ({
+    description,
+    headers,
+    content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBodyDto) } } },
+  });
+  const integer = (description: string) => ({ description, schema: { type: 'integer' as const } });
+  const rateLimitHeaders = {
+    'RateLimit-Limit': integer('Requests allowed per window (RATE_LIMIT_PER_MINUTE); sent on every answer'),
+    'RateLimit-Remaining': integer('Requests left in the window'),
+    'RateLimit-Reset': integer('Seconds until the window resets'),
+  };
+  const answers: Record<string, ResponseObject> = {
+    '401': error('No valid API key or token (`UNAUTHORIZED`); an open operation answers it only to a token that is not valid.', {
+      'WWW-Authenticate': { description: 'The Bearer challenge', schema: { type: 'string' } },
+    }),
+    '403': error('The caller may not do this (`FORBIDDEN`).'),
+    '429': error('Over a rate limit (`TOO_MANY_REQUESTS`).', { 'Retry-After': integer('Seconds to wait before retrying'), ...rateLimitHeaders }),
+  };
+  const names: Record<string, string> = { '401': 'Unauthorized', '403': 'Forbidden', '429': 'TooManyRequests' };
+  document.components ??= {};
+  document.components.responses ??= {};
+  for (const [status, response] of Object.entries(answers)) document.components.responses[names[status]] = response;
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as OperationObject[]) {
+      if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
+      const security = operation.security ?? document.security ?? [];
+      if (!security.some((requirement) => BEARER_SCHEME in requirement)) continue;
+      for (const status of Object.keys(answers)) operation.responses[status] = { $ref: `#/components/responses/${names[status]}` };
+    }
+  }
 }
 
 const CORRELATION = 'X-Correlation-ID';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
  * directory. Each spec file then works in a database of its own (see harness.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // Names this run's databases, so the teardown drops them and nothing else of a shared server.
+  process.env.TEST_RUN_ID = randomBytes(4).toString('hex');
   if (process.env.DATABASE_URL) {
     process.env.TEST_ADMIN_DATABASE_URL = process.env.DATABASE_URL;
     return;

@@ -8,6 +8,7 @@ import { configureApp } from '../src/app.setup';
 import { AppConfig, loadConfig } from '../src/config/app.config';
 import { Env } from '../src/config/env.reader';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { fastifyOptions, NEST_HTTP_OPTIONS } from '../src/http-server.options';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -20,7 +21,7 @@ export interface TestApp {
 export async function createTestDatabase(): Promise<string> {
   const admin = process.env.TEST_ADMIN_DATABASE_URL;
   if (!admin) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (global-setup.ts)');
-  const name = `test_${randomBytes(6).toString('hex')}`;
+  const name = `test_${process.env.TEST_RUN_ID ?? 'adhoc'}_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: admin });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);
@@ -60,12 +61,15 @@ export async function startApp(options: { databaseUrl: string; smtpUrl: string; 
     DELIVERY_POLLING_INTERVAL_SECONDS: '1',
     MAIL_FROM: 'Voyages <no-reply@voyages.test>',
     FRONTEND_BASE_URL: 'https://app.voyages.test',
+    // Every spec calls from 127.0.0.1: limits are off unless a spec sets them (rate-limit.e2e-spec.ts).
+    RATE_LIMIT_PER_MINUTE: '0',
+    CONTACT_RATE_LIMIT_PER_HOUR: '0',
     ...options.env,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, { logDestination: options.logs }),
-    new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes }),
-    { logger: false },
+    new FastifyAdapter(fastifyOptions(config)),
+    { ...NEST_HTTP_OPTIONS, logger: false },
   );
   configureApp(app, config);
   await app.listen(0, '127.0.0.1');

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from './app.config';
 import { ConfigError } from './env.reader';
 
@@ -14,12 +15,16 @@ describe('loadConfig', () => {
     });
   });
 
-  it('in production requires DATABASE_URL and SMTP_URL, naming both', () => {
+  it('in production requires DATABASE_URL, SMTP_URL and a way to authenticate callers, naming each', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     try {
       loadConfig({ NODE_ENV: 'production' });
     } catch (error) {
-      expect((error as ConfigError).problems).toEqual([expect.stringContaining('DATABASE_URL'), expect.stringContaining('SMTP_URL')]);
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringContaining('DATABASE_URL'),
+        expect.stringContaining('SMTP_URL'),
+        expect.stringMatching(/AUTH_MODE=on .*API_KEYS.*JWT_JWKS_URL.*JWT_PUBLIC_KEY/),
+      ]);
     }
   });
 
@@ -41,6 +46,95 @@ describe('loadConfig', () => {
 
   it('refuses a retry ceiling below the base delay', () => {
     expect(() => loadConfig({ ...local, DELIVERY_RETRY_BASE_SECONDS: '60', DELIVERY_RETRY_MAX_SECONDS: '30' })).toThrow(/DELIVERY_RETRY_MAX_SECONDS must be at least/);
+  });
+
+  it('refuses a directory timeout that does not fit inside the delivery lease', () => {
+    expect(() => loadConfig({ ...local, DELIVERY_LEASE_SECONDS: '10', USER_DIRECTORY_TIMEOUT_MS: '10000' })).toThrow(/USER_DIRECTORY_TIMEOUT_MS must be shorter/);
+  });
+
+  it('has the rate limits of the contract by default', () => {
+    expect(loadConfig(local).rateLimit).toEqual({ perMinute: 600, contactThreadsPerHour: 5 });
+    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', CONTACT_RATE_LIMIT_PER_HOUR: '20' }).rateLimit).toEqual({ perMinute: 0, contactThreadsPerHour: 20 });
+  });
+
+  describe('access control', () => {
+    const production = { ...local, NODE_ENV: 'production' };
+    const jwks = { JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'communication' };
+    const keys = { API_KEYS: 'booking:0123456789abcdef0123, payment:fedcba9876543210fedc' };
+
+    it('is off locally and on in production', () => {
+      expect(loadConfig(local).auth).toEqual({ mode: 'off', apiKeys: [], jwt: undefined });
+      expect(loadConfig({ ...production, ...keys }).auth.mode).toBe('on');
+    });
+
+    it('reads API_KEYS as name:key pairs', () => {
+      expect(loadConfig({ ...production, ...keys }).auth.apiKeys).toEqual([
+        { name: 'booking', key: '0123456789abcdef0123' },
+        { name: 'payment', key: 'fedcba9876543210fedc' },
+      ]);
+    });
+
+    it('reads a JWT verifier with the algorithms pinned (RS256 and ES256 by default)', () => {
+      expect(loadConfig({ ...production, ...jwks }).auth.jwt).toEqual({
+        jwksUrl: jwks.JWT_JWKS_URL,
+        publicKey: undefined,
+        issuer: jwks.JWT_ISSUER,
+        audience: 'communication',
+        algorithms: ['RS256', 'ES256'],
+        jwksCooldownSeconds: 30,
+      });
+    });
+
+    it('accepts a PEM public key, also with its line breaks written as \\n', () => {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const config = loadConfig({ ...production, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
+      expect(config.auth.jwt?.publicKey).toBe(pem.trim());
+    });
+
+    it('refuses production with AUTH_MODE=on and nothing to check callers with, and also locally when asked for', () => {
+      expect(() => loadConfig(production)).toThrow(/AUTH_MODE=on \(the default when NODE_ENV=production\) needs API_KEYS/);
+      expect(() => loadConfig({ ...local, AUTH_MODE: 'on' })).toThrow(/AUTH_MODE=on needs API_KEYS/);
+      expect(loadConfig({ ...production, AUTH_MODE: 'off' }).auth.mode).toBe('off');
+    });
+
+    it.each([
+      ['AUTH_MODE', { AUTH_MODE: 'maybe' }],
+      ['API_KEYS', { API_KEYS: 'no-separator' }],
+      ['API_KEYS', { API_KEYS: 'short:abc' }],
+      ['API_KEYS', { API_KEYS: 'bad name:0123456789abcdef' }],
+      ['API_KEYS', { API_KEYS: 'a:0123456789abcdef,a:fedcba9876543210' }],
+      ['API_KEYS', { API_KEYS: 'a:0123456789abcdef,b:0123456789abcdef' }],
+      ['JWT_JWKS_URL', { ...jwks, JWT_JWKS_URL: 'ftp://id.example.com/jwks' }],
+      ['JWT_ALGORITHMS', { ...jwks, JWT_ALGORITHMS: 'none' }],
+      ['JWT_ALGORITHMS', { ...jwks, JWT_ALGORITHMS: 'RS256,HS256' }],
+      ['JWT_ISSUER', { ...jwks, JWT_ISSUER: undefined }],
+      ['JWT_AUDIENCE', { ...jwks, JWT_AUDIENCE: undefined }],
+      ['JWT_PUBLIC_KEY', { ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: 'not a key' }],
+      ['JWT_PUBLIC_KEY', { ...jwks, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' }],
+      ['JWT_ISSUER', { JWT_ISSUER: 'https://id.example.com/' }],
+      ['RATE_LIMIT_PER_MINUTE', { RATE_LIMIT_PER_MINUTE: '-1' }],
+      ['CONTACT_RATE_LIMIT_PER_HOUR', { CONTACT_RATE_LIMIT_PER_HOUR: 'five' }],
+    ])('stops on a wrong %s, naming it', (name, env) => {
+      expect(() => loadConfig({ ...local, ...env })).toThrow(new RegExp(`${name}`));
+    });
+
+    it('never shows an API key in a problem', () => {
+      expect(() => loadConfig({ ...local, API_KEYS: 'ok:0123456789abcdef, b:short-secret' })).toThrow(/API_KEYS key of "b"/);
+      expect(() => loadConfig({ ...local, API_KEYS: 'ok:0123456789abcdef, b:short-secret' })).not.toThrow(/secret/);
+    });
+
+    it('refuses a key type that none of the pinned algorithms can verify', () => {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      expect(() => loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem, JWT_ALGORITHMS: 'RS256' })).toThrow(/JWT_ALGORITHMS \(RS256\) has no algorithm for the ec key/);
+    });
+
+    it('refuses a private key in JWT_PUBLIC_KEY', () => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(() => loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem })).toThrow(/JWT_PUBLIC_KEY must be a PEM public key/);
+    });
   });
 
   it('never shows a password of a wrong URL', () => {

@@ -1,4 +1,6 @@
 import { Inject } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
 export const RUN_MODES = ['all', 'api', 'worker'] as const;
@@ -11,6 +13,15 @@ export interface HttpConfig {
   /** Base of every `links[].href`; undefined means "built from the request". */
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** Bound on receiving a request, on an idle connection and on keep-alive (REQUEST_TIMEOUT_SECONDS). */
+  requestTimeoutSeconds: number;
+  /**
+   * Which proxies' `X-Forwarded-For` to believe (TRUST_PROXY): false (unset: the socket's address),
+   * true (any), a number of hops, or addresses/CIDRs of the proxies.
+   */
+  trustProxy: boolean | number | string[];
+  /** Origins a browser may call the API from (CORS_ORIGINS); empty: no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export interface DatabaseConfig {
@@ -51,6 +62,44 @@ export interface DirectoryConfig {
   timeoutMs: number;
 }
 
+export const AUTH_MODES = ['on', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+/** Asymmetric signatures only: `none` and the HMAC family (a public key used as a shared secret) never verify a token. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export interface ApiKey {
+  /** Who the caller is (logs, idempotency scope, rate limit); never the secret. */
+  name: string;
+  key: string;
+}
+
+export interface JwtConfig {
+  /** A JWKS endpoint (keys fetched, cached and refetched on an unknown `kid`)… */
+  jwksUrl?: string;
+  /** …or one PEM public key. */
+  publicKey?: string;
+  issuer: string;
+  audience: string;
+  algorithms: JwtAlgorithm[];
+  /** Least time between two JWKS fetches caused by unknown key ids. */
+  jwksCooldownSeconds: number;
+}
+
+export interface AuthConfig {
+  mode: AuthMode;
+  apiKeys: ApiKey[];
+  /** Undefined when people's tokens are not accepted. */
+  jwt?: JwtConfig;
+}
+
+export interface RateLimitConfig {
+  /** Requests per minute per API key, token subject or client address; 0 turns the limit off. */
+  perMinute: number;
+  /** New contact threads per hour per visitor address and per client address; 0 turns it off. */
+  contactThreadsPerHour: number;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
@@ -60,6 +109,8 @@ export interface AppConfig {
   mail: MailConfig;
   delivery: DeliveryConfig;
   directory: DirectoryConfig;
+  auth: AuthConfig;
+  rateLimit: RateLimitConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -84,6 +135,9 @@ export function loadConfig(env: Env): AppConfig {
       port: read.int('PORT', 3000, 0, 65535),
       publicBaseUrl: read.url('PUBLIC_BASE_URL', ['http:', 'https:']),
       bodyLimitBytes: 1024 * 1024,
+      requestTimeoutSeconds: read.int('REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+      trustProxy: trustProxy(read),
+      corsOrigins: corsOrigins(read),
     },
     database: {
       url: read.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? read.required('DATABASE_URL', why),
@@ -111,10 +165,151 @@ export function loadConfig(env: Env): AppConfig {
       cacheTtlSeconds: read.int('USER_DIRECTORY_CACHE_SECONDS', 300, 0, 86400),
       timeoutMs: read.int('USER_DIRECTORY_TIMEOUT_MS', 3000, 100, 60000),
     },
+    auth: readAuth(read, production),
+    rateLimit: {
+      perMinute: read.int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+      contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
+    },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
   }
+  if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
+    read.problems.push(`USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`);
+  }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
+}
+
+/** Names proxy-addr (Fastify's `trustProxy`) understands besides addresses and CIDRs. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: unset or `false`, `true`, a number of hops, or comma-separated addresses/CIDRs. */
+function trustProxy(read: EnvReader): boolean | number | string[] {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return read.int('TRUST_PROXY', 0, 1, 100);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const wrong = entries.filter((entry) => !PROXY_NAMES.includes(entry) && !isAddressOrCidr(entry));
+  if (wrong.length || !entries.length) {
+    read.problems.push(`TRUST_PROXY must be true, false, a number of hops or comma-separated proxy addresses/CIDRs (got "${value}")`);
+    return false;
+  }
+  return entries;
+}
+
+export function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** CORS_ORIGINS: comma-separated `scheme://host[:port]` origins, exactly as browsers send them. */
+function corsOrigins(read: EnvReader): string[] {
+  const value = read.raw('CORS_ORIGINS');
+  if (value === undefined) return [];
+  const origins = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const wrong = origins.filter((origin) => {
+    try {
+      const url = new URL(origin);
+      return !['http:', 'https:'].includes(url.protocol) || url.origin !== origin;
+    } catch {
+      return true;
+    }
+  });
+  if (wrong.length) read.problems.push(`CORS_ORIGINS must be comma-separated origins like https://app.example.com, without path or trailing slash (got "${wrong.join(', ')}")`);
+  return origins;
+}
+
+/**
+ * AUTH_MODE is `on` by default in production and `off` locally. When on, at least one way in must
+ * be configured (API keys or a JWT verifier), or nobody could ever call the service.
+ */
+function readAuth(read: EnvReader, production: boolean): AuthConfig {
+  const mode = read.oneOf('AUTH_MODE', AUTH_MODES, production ? 'on' : 'off');
+  const apiKeys = readApiKeys(read);
+  const jwt = readJwt(read);
+  if (mode === 'on' && apiKeys.length === 0 && !jwt) {
+    read.problems.push(
+      `AUTH_MODE=on${production ? ' (the default when NODE_ENV=production)' : ''} needs API_KEYS or a JWT verifier (JWT_JWKS_URL or JWT_PUBLIC_KEY, with JWT_ISSUER and JWT_AUDIENCE); set AUTH_MODE=off to run without access control`,
+    );
+  }
+  return { mode, apiKeys, jwt };
+}
+
+const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const MIN_KEY_LENGTH = 16;
+
+/** `name:key,name2:key2`. Problems name the entry by its name or position, never show a key. */
+function readApiKeys(read: EnvReader): ApiKey[] {
+  const value = read.raw('API_KEYS');
+  if (value === undefined) return [];
+  const keys: ApiKey[] = [];
+  value.split(',').forEach((entry, index) => {
+    const separator = entry.indexOf(':');
+    const name = entry.slice(0, Math.max(separator, 0)).trim();
+    const key = entry.slice(separator + 1).trim();
+    if (separator < 0 || !KEY_NAME.test(name)) {
+      read.problems.push(`API_KEYS entry ${index + 1} must be name:key, the name 1-64 of [A-Za-z0-9._-]`);
+    } else if (key.length < MIN_KEY_LENGTH || /[\s,]/.test(key)) {
+      read.problems.push(`API_KEYS key of "${name}" must be at least ${MIN_KEY_LENGTH} characters without spaces or commas`);
+    } else if (keys.some((other) => other.name === name)) {
+      read.problems.push(`API_KEYS names must be unique ("${name}" is given twice)`);
+    } else if (keys.some((other) => other.key === key)) {
+      read.problems.push(`API_KEYS keys must be unique (the key of "${name}" is already another name's)`);
+    } else {
+      keys.push({ name, key });
+    }
+  });
+  return keys;
+}
+
+function readJwt(read: EnvReader): JwtConfig | undefined {
+  const jwksUrl = read.url('JWT_JWKS_URL', ['https:', 'http:']);
+  // A PEM in one environment line usually has its line breaks written as \n.
+  const publicKey = read.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n').trim();
+  const algorithms = readAlgorithms(read);
+  const jwksCooldownSeconds = read.int('JWT_JWKS_COOLDOWN_SECONDS', 30, 0, 3600);
+  if (!jwksUrl && !publicKey) {
+    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
+      if (read.raw(name) !== undefined) read.problems.push(`${name} is set but no JWT verifier is: set JWT_JWKS_URL or JWT_PUBLIC_KEY`);
+    }
+    return undefined;
+  }
+  if (jwksUrl && publicKey) read.problems.push('JWT_JWKS_URL and JWT_PUBLIC_KEY are both set: tokens are verified against one of them, set only one');
+  if (publicKey) checkPublicKey(read, publicKey, algorithms);
+  const why = 'when JWT_JWKS_URL or JWT_PUBLIC_KEY is set (tokens of other issuers or audiences must not get in)';
+  return { jwksUrl, publicKey, issuer: read.required('JWT_ISSUER', why), audience: read.required('JWT_AUDIENCE', why), algorithms, jwksCooldownSeconds };
+}
+
+function readAlgorithms(read: EnvReader): JwtAlgorithm[] {
+  const value = read.raw('JWT_ALGORITHMS') ?? 'RS256,ES256';
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const wrong = names.filter((name) => !(JWT_ALGORITHMS as readonly string[]).includes(name));
+  if (wrong.length || names.length === 0) {
+    read.problems.push(`JWT_ALGORITHMS must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')} (got "${value}"; none and HS* are never accepted)`);
+    return ['RS256', 'ES256'];
+  }
+  return [...new Set(names)] as JwtAlgorithm[];
+}
+
+/** The algorithms a key of each type can verify. */
+const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = { rsa: ['RS', 'PS'], ec: ['ES'], ed25519: ['EdDSA'], ed448: ['EdDSA'] };
+
+function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]): void {
+  let key: KeyObject;
+  try {
+    if (/PRIVATE KEY/.test(pem)) throw new Error('private');
+    key = createPublicKey(pem);
+  } catch {
+    read.problems.push('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----), never a private key');
+    return;
+  }
+  const families = ALGORITHMS_BY_KEY_TYPE[key.asymmetricKeyType ?? ''] ?? [];
+  if (!algorithms.some((algorithm) => families.some((family) => algorithm.startsWith(family)))) {
+    read.problems.push(`JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`);
+  }
 }

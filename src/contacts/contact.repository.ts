@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ContactMessageEntity } from './contact-message.entity';
 import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
+import { ContactScope } from './contact.policy';
 
 /** Someone who wrote in a thread, as they last presented themselves there. */
 export interface ThreadWriter {
@@ -51,8 +52,15 @@ export class ContactRepository {
     if (notifications.length) await manager.insert(ContactNotificationEntity, notifications);
   }
 
-  findById(id: string): Promise<ContactMessageEntity | null> {
-    return this.dataSource.getRepository(ContactMessageEntity).findOneBy({ id });
+  /** A message of a thread within the scope: a person's look-up joins the thread's first message, which they must have written. */
+  findById(id: string, scope: ContactScope): Promise<ContactMessageEntity | null> {
+    const qb = this.dataSource.getRepository(ContactMessageEntity).createQueryBuilder('m').where('m.id = :id', { id });
+    if (!scope.all) {
+      qb.innerJoin(ContactMessageEntity, 'opener', 'opener.id = m.conversation_id').andWhere(scope.openerId === null ? 'FALSE' : 'opener.transmitter_id = :openerId', {
+        openerId: scope.openerId,
+      });
+    }
+    return qb.getOne();
   }
 
   /** A page of a thread, oldest first (served by the (conversation_id, sending_date, id) index). */

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Access, Public } from '../auth/access.decorator';
 import { UuidParam } from '../common/http/id-params';
 import { PageOfThreeQueryDto } from '../common/pagination/page.dto';
 import { ContactsService } from './contacts.service';
@@ -14,22 +15,26 @@ export class ContactsController {
   /**
    * Write to the support team. Without `conversationId` the message opens a thread (forwarded to
    * the support inbox and acknowledged to the writer); with it, it is a reply sent to the other
-   * addresses of the thread. Answers 201 with the message and a `Location` header.
+   * addresses of the thread. Answers 201 with the message and a `Location` header. Open to anyone;
+   * a new thread is limited per writer's address and per client address (429 beyond).
    */
   @Post()
+  @Public()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' })
-  create(@Body() dto: CreateContactDto): Promise<ContactDto> {
-    return this.contacts.create(dto);
+  create(@Body() dto: CreateContactDto, @Ip() clientAddress: string): Promise<ContactDto> {
+    return this.contacts.create(dto, clientAddress);
   }
 
-  /** Get a contact message. */
+  /** Get a contact message (services, admins, and the person who opened its thread). */
   @Get(':contactId')
+  @Access('service', 'admin', 'customer', 'agent')
   get(@UuidParam('contactId') id: string): Promise<ContactDto> {
     return this.contacts.findOne(id);
   }
 
-  /** A page of every message of the thread this message belongs to, oldest first. */
+  /** A page of every message of the thread this message belongs to, oldest first (same access as the message). */
   @Get(':contactId/messages')
+  @Access('service', 'admin', 'customer', 'agent')
   thread(@UuidParam('contactId') id: string, @Query() query: PageOfThreeQueryDto): Promise<ContactPageDto> {
     return this.contacts.thread(id, query);
   }

@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
+import { currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { senderDomain } from '../delivery/message-id';
 import { QueueService } from '../delivery/queue.service';
+import { RateLimits } from '../rate-limit/rate-limits';
 import { DEFAULT_LOCALE } from '../mails/mail-category';
 import { ContactMessageEntity } from './contact-message.entity';
 import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
 import { ContactMapper } from './contact.mapper';
+import { ContactPolicy } from './contact.policy';
 import { ContactRepository, ThreadWriter } from './contact.repository';
 import { ContactDto, ContactPageDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
@@ -35,6 +38,8 @@ export class ContactsService {
     private readonly contacts: ContactRepository,
     private readonly queue: QueueService,
     private readonly mapper: ContactMapper,
+    private readonly policy: ContactPolicy,
+    private readonly limits: RateLimits,
     private readonly cls: ClsService,
     @InjectConfig() config: AppConfig,
   ) {
@@ -45,16 +50,20 @@ export class ContactsService {
   /**
    * Stores a contact message and, in the same transaction, one notification row and one queue job
    * per mail it causes, so a stored message is never left without its mails (nor mails without it).
+   * A new thread counts against CONTACT_RATE_LIMIT_PER_HOUR of the writer's and the client's address.
    */
-  async create(dto: CreateContactDto): Promise<ContactDto> {
+  async create(dto: CreateContactDto, clientAddress: string): Promise<ContactDto> {
+    const transmitterId = this.policy.transmitterFor(currentCaller(), dto.transmitterId);
+    const opensThread = dto.conversationId === undefined || dto.conversationId === null;
+    if (opensThread) await this.limits.consumeContactThread(dto.mail, clientAddress);
     const correlationId = this.cls.getId();
     const id = randomUUID();
     const message = await this.contacts.transaction(async (manager) => {
       let threadId: string = id;
       let writers: ThreadWriter[] = [];
-      if (dto.conversationId !== undefined && dto.conversationId !== null) {
+      if (!opensThread) {
         // An id that is not a UUID cannot name a thread: 404 like any unknown id.
-        const asked = threadIdPipe.transform(dto.conversationId);
+        const asked = threadIdPipe.transform(dto.conversationId!);
         const opener = await this.contacts.lockThread(manager, asked);
         if (!opener) throw ApiError.notFound(`Contact thread ${asked}`);
         threadId = opener.id;
@@ -65,7 +74,7 @@ export class ContactsService {
         conversationId: threadId,
         sendingDate: laterThan(writers),
         receiverId: dto.receiverId ?? null,
-        transmitterId: dto.transmitterId ?? null,
+        transmitterId: transmitterId ?? null,
         name: dto.name,
         mail: dto.mail,
         object: dto.object,
@@ -87,14 +96,14 @@ export class ContactsService {
   }
 
   async findOne(id: string): Promise<ContactDto> {
-    const message = await this.contacts.findById(id);
+    const message = await this.contacts.findById(id, this.policy.scope(currentCaller()));
     if (!message) throw ApiError.notFound(`Contact message ${id}`);
     return this.mapper.toDto(message);
   }
 
   /** The page of the whole thread that message `id` belongs to, oldest first. */
   async thread(id: string, query: PageQueryDto): Promise<ContactPageDto> {
-    const message = await this.contacts.findById(id);
+    const message = await this.contacts.findById(id, this.policy.scope(currentCaller()));
     if (!message) throw ApiError.notFound(`Contact message ${id}`);
     const { rows, total } = await this.contacts.findThreadPage(message.conversationId, query.currentPage, query.sizePage);
     return this.mapper.toThreadPage(id, rows, total, query);

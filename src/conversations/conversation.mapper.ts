@@ -1,19 +1,24 @@
 import { Injectable } from '@nestjs/common';
+import { currentCaller } from '../auth/caller';
 import { LinkDto } from '../common/links/link.dto';
 import { LinksBuilder } from '../common/links/links.builder';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
 import { MessageEntity, MessageStatus } from './message.entity';
+import { ConversationPolicy } from './conversation.policy';
 import { ConversationWithLast } from './conversation.repository';
 
 /**
  * Turns conversations and their messages into responses; the only place that adds their links,
- * and only for the actions allowed in the current state.
+ * and only for the actions allowed in the current state to the caller of the request.
  */
 @Injectable()
 export class ConversationMapper {
-  constructor(private readonly links: LinksBuilder) {}
+  constructor(
+    private readonly links: LinksBuilder,
+    private readonly policy: ConversationPolicy,
+  ) {}
 
   toDto(conversation: ConversationEntity, lastMessage: MessageEntity | null): ConversationDto {
     return {
@@ -75,7 +80,7 @@ export class ConversationMapper {
     const path = `/v1/conversations/${conversation.id}`;
     const links = [this.links.link('self', 'GET', path, 'Get this conversation')];
     const open = conversation.status !== ConversationStatus.ARCHIVED;
-    if (open) {
+    if (open && this.policy.canManage(currentCaller(), conversation)) {
       links.push(this.links.link('update', 'PUT', path, 'Replace this conversation (send If-Match with its ETag)'));
       links.push(this.links.link('assign-agent', 'PATCH', `${path}/assigned-agent`, 'Assign an agent'));
     }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { ConversationEntity } from './conversation.entity';
+import { ConversationScope } from './conversation.policy';
 import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
 import { MessageEntity } from './message.entity';
 
@@ -32,8 +33,10 @@ export class ConversationRepository {
    * The conversation, locked until the transaction ends: every change of one conversation (an
    * update, an assignment, a new message) runs one after the other and sees the previous one.
    */
-  lockById(manager: EntityManager, id: string): Promise<ConversationEntity | null> {
-    return manager.getRepository(ConversationEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  lockById(manager: EntityManager, id: string, scope: ConversationScope): Promise<ConversationEntity | null> {
+    return inScope(manager.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope)
+      .setLock('pessimistic_write')
+      .getOne();
   }
 
   /** Writes back every column a change may touch (after lockById in the same transaction). */
@@ -64,20 +67,21 @@ export class ConversationRepository {
     return manager.getRepository(MessageEntity).findOneBy({ id });
   }
 
-  async findWithLastMessage(id: string): Promise<ConversationWithLast | null> {
-    const conversation = await this.dataSource.getRepository(ConversationEntity).findOneBy({ id });
+  async findWithLastMessage(id: string, scope: ConversationScope): Promise<ConversationWithLast | null> {
+    const conversation = await inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getOne();
     if (!conversation) return null;
     const lastMessage = conversation.lastMessageId ? await this.dataSource.getRepository(MessageEntity).findOneBy({ id: conversation.lastMessageId }) : null;
     return { conversation, lastMessage };
   }
 
-  async exists(id: string): Promise<boolean> {
-    return this.dataSource.getRepository(ConversationEntity).existsBy({ id });
+  /** Whether the conversation exists within the scope (in `manager`'s transaction when given). */
+  async exists(id: string, scope: ConversationScope, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+    return inScope(manager.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getExists();
   }
 
   /** A page of conversations, most recent activity first, with their last messages in one more query. */
-  async findPage(query: ListConversationsQueryDto): Promise<{ rows: ConversationWithLast[]; total: number }> {
-    const qb = this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c');
+  async findPage(query: ListConversationsQueryDto, scope: ConversationScope): Promise<{ rows: ConversationWithLast[]; total: number }> {
+    const qb = inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c'), scope);
     for (const field of ['establishmentId', 'customerId', 'assignedAgentId', 'status'] as const) {
       if (query[field] !== undefined) qb.andWhere(`c.${field} = :${field}`, { [field]: query[field] });
     }
@@ -124,4 +128,16 @@ export class ConversationRepository {
   async bumpVersionIfLast(manager: EntityManager, conversationId: string, messageId: string): Promise<void> {
     await manager.query('UPDATE conversation SET version = version + 1 WHERE id = $1 AND last_message_id = $2', [conversationId, messageId]);
   }
+}
+
+/**
+ * Narrows a query of conversations (alias `c`) to a caller's scope: a customer's own (served by the
+ * customer_id index and the GIN index on participants), an agent's establishments.
+ */
+function inScope(qb: SelectQueryBuilder<ConversationEntity>, scope: ConversationScope): SelectQueryBuilder<ConversationEntity> {
+  if (scope.all) return qb;
+  const rules: string[] = [];
+  if (scope.personId !== null) rules.push('(c.customer_id = :scopePerson OR c.participants @> ARRAY[:scopePerson]::text[])');
+  if (scope.establishments.length) rules.push('c.establishment_id IN (:...scopeEstablishments)');
+  return qb.andWhere(rules.length ? `(${rules.join(' OR ')})` : 'FALSE', { scopePerson: scope.personId, scopeEstablishments: scope.establishments });
 }

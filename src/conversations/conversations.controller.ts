@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { HttpResult } from '../common/http/http-result';
 import { UuidParam } from '../common/http/id-params';
 import { ConversationsService, TaggedConversation } from './conversations.service';
@@ -15,7 +16,9 @@ import { UpdateMessageStatusDto } from './dto/update-message-status.dto';
 const ETAG_HEADER = { ETag: { description: 'Version of the conversation, for If-Match', schema: { type: 'string' } } };
 const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
 
+/** People reach only their own conversations: ConversationPolicy narrows every look-up and list. */
 @ApiTags('conversations')
+@Access('service', 'admin', 'agent', 'customer')
 @Controller('v1/conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}

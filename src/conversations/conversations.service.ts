@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationMapper } from './conversation.mapper';
+import { ConversationPolicy, ConversationScope } from './conversation.policy';
 import { ConversationRepository } from './conversation.repository';
 import { AssignAgentDto } from './dto/assign-agent.dto';
 import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
@@ -27,11 +29,14 @@ export class ConversationsService {
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly mapper: ConversationMapper,
+    private readonly policy: ConversationPolicy,
     private readonly cls: ClsService,
   ) {}
 
   /** A new conversation; a `lastMessage` in the body is stored as its first message. */
   async create(dto: CreateConversationDto): Promise<TaggedConversation> {
+    const caller = currentCaller();
+    this.policy.assertCanCreate(caller, dto);
     const now = new Date();
     const assignedAgentId = dto.assignedAgentId ?? null;
     const conversation: ConversationEntity = Object.assign(new ConversationEntity(), {
@@ -50,20 +55,22 @@ export class ConversationsService {
     });
     let first: MessageEntity | null = null;
     if (dto.lastMessage) {
-      first = this.newMessage(conversation, dto.lastMessage, dto.lastMessage.transmitterId ?? dto.customerId, now, 'lastMessage.');
+      const transmitterId = this.policy.transmitterFor(caller, dto.lastMessage.transmitterId, dto.customerId);
+      first = this.newMessage(conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
       conversation.lastMessageId = first.id;
     }
     await this.conversations.transaction((manager) => this.conversations.insertConversation(manager, conversation, first));
     return this.tagged(conversation, first);
   }
 
+  /** The conversations the caller may see, narrowed by the query's filters. */
   async list(query: ListConversationsQueryDto): Promise<ConversationPageDto> {
-    const { rows, total } = await this.conversations.findPage(query);
+    const { rows, total } = await this.conversations.findPage(query, this.scope());
     return this.mapper.toPage(rows, total, query);
   }
 
   async findOne(id: string): Promise<TaggedConversation> {
-    const found = await this.conversations.findWithLastMessage(id);
+    const found = await this.conversations.findWithLastMessage(id, this.scope());
     if (!found) throw notFound(id);
     return this.tagged(found.conversation, found.lastMessage);
   }
@@ -74,9 +81,11 @@ export class ConversationsService {
    * answers the current state (even when archived), so retrying a PUT stays harmless.
    */
   async replace(id: string, dto: ReplaceConversationDto, ifMatch: string | undefined): Promise<TaggedConversation> {
+    const caller = currentCaller();
     return this.conversations.transaction(async (manager) => {
-      const conversation = await this.conversations.lockById(manager, id);
+      const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
+      this.policy.assertCanManage(caller, conversation, dto.establishmentId);
       if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, this.mapper.etag(conversation))) {
         throw ApiError.preconditionFailed(`The conversation has changed: its ETag is now ${this.mapper.etag(conversation)}.`);
       }
@@ -100,9 +109,11 @@ export class ConversationsService {
 
   /** The agent now in charge joins the participants; earlier agents stay in them. */
   async assignAgent(id: string, dto: AssignAgentDto): Promise<TaggedConversation> {
+    const caller = currentCaller();
     return this.conversations.transaction(async (manager) => {
-      const conversation = await this.conversations.lockById(manager, id);
+      const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
+      this.policy.assertCanManage(caller, conversation);
       if (conversation.assignedAgentId !== dto.assignedAgentId) {
         assertNotArchived(conversation);
         conversation.assignedAgentId = dto.assignedAgentId;
@@ -115,13 +126,14 @@ export class ConversationsService {
   }
 
   async listMessages(id: string, query: ListMessagesQueryDto): Promise<MessagePageDto> {
-    if (!(await this.conversations.exists(id))) throw notFound(id);
+    if (!(await this.conversations.exists(id, this.scope()))) throw notFound(id);
     const currentPage = Math.max(query.currentPage, 1);
     const { rows, total } = await this.conversations.findMessagePage(id, currentPage, query.sizePage);
     return this.mapper.toMessagePage(id, rows, total, currentPage, query.sizePage);
   }
 
   async findMessage(id: string, messageId: string): Promise<MessageDto> {
+    if (!(await this.conversations.exists(id, this.scope()))) throw notFound(id);
     const message = await this.conversations.findMessage(id, messageId);
     if (!message) throw messageNotFound(messageId);
     return this.mapper.toMessageDto(message);
@@ -133,11 +145,13 @@ export class ConversationsService {
    * conversation's lastMessage. A message reopens a CLOSED conversation.
    */
   async postMessage(id: string, dto: CreateMessageDto): Promise<MessageDto> {
+    const caller = currentCaller();
     const message = await this.conversations.transaction(async (manager) => {
-      const conversation = await this.conversations.lockById(manager, id);
+      const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
       if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
-      const message = this.newMessage(conversation, dto, dto.transmitterId, after(conversation.updatedAt), '');
+      const transmitterId = this.policy.transmitterFor(caller, dto.transmitterId, dto.transmitterId);
+      const message = this.newMessage(conversation, dto, transmitterId, after(conversation.updatedAt), '');
       await this.conversations.insertMessage(manager, message);
       conversation.status = ConversationStatus.OPEN;
       conversation.lastMessageId = message.id;
@@ -149,7 +163,9 @@ export class ConversationsService {
 
   /** Status only moves forward (SENT → DELIVERED → READ); receivedDate is set when it is first reached. */
   async updateMessageStatus(id: string, messageId: string, dto: UpdateMessageStatusDto): Promise<MessageDto> {
+    const scope = this.scope();
     const message = await this.conversations.transaction(async (manager) => {
+      if (!(await this.conversations.exists(id, scope, manager))) throw notFound(id);
       const message = await this.conversations.lockMessage(manager, id, messageId);
       if (!message) throw messageNotFound(messageId);
       if (MESSAGE_STATUS_ORDER.indexOf(dto.status) <= MESSAGE_STATUS_ORDER.indexOf(message.status)) {
@@ -162,6 +178,11 @@ export class ConversationsService {
       return message;
     });
     return this.mapper.toMessageDto(message);
+  }
+
+  /** What the caller of this request may see (every look-up and list goes through it). */
+  private scope(): ConversationScope {
+    return this.policy.scope(currentCaller());
   }
 
   /**

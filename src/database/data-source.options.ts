@@ -9,7 +9,14 @@ import { DeliveryEntity } from '../mails/delivery.entity';
 import { MailEntity } from '../mails/mail.entity';
 import { RecipientEntity } from '../recipients/recipient.entity';
 
-/** Every entity of the service, listed once for the app and the TypeORM CLI. */
+/** How long a request waits for a database connection before it is answered 503. */
+export const DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Every entity of the service, listed once for the app and the TypeORM CLI. Tables without an
+ * entity: `rate_limit` (key, points, expire; written by rate-limiter-flexible, src/rate-limit) and
+ * pg-boss's own schema.
+ */
 export const ENTITIES = [
   MailEntity,
   DeliveryEntity,
@@ -31,6 +38,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,
-    extra: { max: poolSize },
+    // A database that cannot be reached fails a request within seconds (answered 503), instead of
+    // leaving it waiting for a connection; keep-alive notices a peer that vanished without a word.
+    extra: { max: poolSize, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true },
   };
 }

@@ -1,8 +1,11 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { SmtpTransport } from '../delivery/smtp.transport';
+import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiError, ErrorDetail } from '../common/errors/api-error';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../common/errors/database-unavailable';
+import { Access, Probe } from '../auth/access.decorator';
 import { MetricsService } from './metrics.service';
+import { SmtpProbe } from './smtp.probe';
 
 @ApiTags('operations')
 @Controller()
@@ -10,40 +13,52 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly indicators: HealthIndicatorService,
-    private readonly smtp: SmtpTransport,
+    private readonly smtp: SmtpProbe,
     private readonly metrics: MetricsService,
   ) {}
 
   /** Liveness: the process answers. */
   @Get('health')
+  @Probe()
   live(): { status: string } {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database and the SMTP server are reachable (503 otherwise). */
+  /**
+   * Readiness: the database is reachable (503 otherwise). The SMTP relay's state is shown but does
+   * not count: mails are accepted and queued while it is down, so the instance stays in service.
+   */
   @Get('health/ready')
+  @Probe()
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 3000 }),
-      async () => {
-        const smtp = this.indicators.check('smtp');
-        try {
-          await this.smtp.verify();
-          return smtp.up();
-        } catch (error) {
-          return smtp.down({ message: (error as Error).message });
-        }
-      },
+  async ready(): Promise<HealthCheckResult> {
+    const [smtp, database] = await Promise.all([
+      this.smtp.state(),
+      this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]).catch((error: unknown) => error),
     ]);
+    if (database instanceof ServiceUnavailableException) {
+      const failed = (database.getResponse() as HealthCheckResult).error ?? {};
+      const details: ErrorDetail[] = Object.entries(failed).map(([field, check]) => ({ field, issue: String(check?.message ?? 'is down') }));
+      if (smtp.status === 'down') details.push({ field: 'smtp', issue: `is down (not required for readiness): ${smtp.message ?? ''}` });
+      throw new ApiError('SERVICE_UNAVAILABLE', 'The database cannot be reached.', details, { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+    }
+    if (database instanceof Error) throw database;
+    const result = database as HealthCheckResult;
+    return {
+      ...result,
+      info: smtp.status === 'up' ? { ...result.info, smtp } : result.info,
+      error: smtp.status === 'down' ? { ...result.error, smtp } : result.error,
+      details: { ...result.details, smtp },
+    };
   }
 
-  /** Prometheus metrics. */
+  /** Prometheus metrics (an API key is needed). */
   @Get('metrics')
+  @Access('service')
   @ApiExcludeEndpoint()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): Promise<string> {
+  async metricsText(): Promise<string> {
+    await this.smtp.state(); // refreshes `smtp_up` (cached for a few seconds)
     return this.metrics.registry.metrics();
   }
 }

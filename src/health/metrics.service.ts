@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus registry of this process and the service's own metrics. */
 @Injectable()
@@ -25,6 +25,12 @@ export class MetricsService {
     name: 'mail_deliveries_total',
     help: 'Delivery outcomes: SENT, FAILED, or RETRY for a transient failure that will be retried',
     labelNames: ['status'],
+    registers: [this.registry],
+  });
+
+  readonly smtpUp = new Gauge({
+    name: 'smtp_up',
+    help: 'Whether the SMTP relay answered its last check (1) or not (0); refreshed by /health/ready and each scrape',
     registers: [this.registry],
   });
 

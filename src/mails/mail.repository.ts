@@ -264,6 +264,8 @@ export class MailRepository {
     return new Set(rows.map((row) => row.id));
   }
 
+  // Each statement below ends in a SELECT: TypeORM answers an UPDATE … RETURNING with [rows, count].
+
   /**
    * Cancels every mail of the filter that has sent nothing yet: its deliveries are locked first
    * (a worker's claim holds them until it commits, so this waits for it and then sees SENDING),
@@ -295,10 +297,12 @@ export class MailRepository {
        ), cancelled AS (
          UPDATE delivery SET status = 'CANCELLED', updated_at = now()
          WHERE mail_id IN (SELECT mail_id FROM eligible) AND status IN ('SCHEDULED', 'PENDING')
+       ), mails AS (
+         UPDATE mail m SET status = 'CANCELLED', deliveries_cancelled = m.deliveries_total, updated_at = now()
+         FROM eligible e WHERE m.id = e.mail_id
+         RETURNING m.id
        )
-       UPDATE mail m SET status = 'CANCELLED', deliveries_cancelled = m.deliveries_total, updated_at = now()
-       FROM eligible e WHERE m.id = e.mail_id
-       RETURNING m.id`,
+       SELECT id FROM mails`,
       params,
     );
     return rows.map((row) => row.id);
@@ -314,9 +318,11 @@ export class MailRepository {
        ), moved AS (
          UPDATE delivery SET due_at = $2, first_due_at = $2, updated_at = now()
          WHERE mail_id IN (SELECT mail_id FROM eligible) AND status = 'SCHEDULED'
+       ), mails AS (
+         UPDATE mail m SET scheduled_at = $2, updated_at = now() FROM eligible e WHERE m.id = e.mail_id AND m.status = 'SCHEDULED'
+         RETURNING m.id
        )
-       UPDATE mail m SET scheduled_at = $2, updated_at = now() FROM eligible e WHERE m.id = e.mail_id AND m.status = 'SCHEDULED'
-       RETURNING m.id`,
+       SELECT id FROM mails`,
       [mailId, scheduledAt],
     );
     return rows.length > 0;

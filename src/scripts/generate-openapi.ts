@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AppModule } from '../app.module';
 import { loadConfig } from '../config/app.config';
+import { fastifyOptions, NEST_HTTP_OPTIONS } from '../http-server.options';
 import { buildOpenApiDocument } from '../openapi';
 
 /**
@@ -13,7 +14,7 @@ import { buildOpenApiDocument } from '../openapi';
  */
 async function generate(): Promise<void> {
   const config = loadConfig({ DATABASE_URL: 'postgres://localhost/unused', SMTP_URL: 'smtp://localhost:25', LOG_LEVEL: 'silent' });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), new FastifyAdapter(), { preview: true, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), new FastifyAdapter(fastifyOptions(config)), { ...NEST_HTTP_OPTIONS, preview: true, logger: false });
   const document = buildOpenApiDocument(app);
   const target = join(__dirname, '..', '..', '..', 'openapi', 'communication.yaml');
   mkdirSync(join(target, '..'), { recursive: true });

@@ -9,7 +9,11 @@ export const ERROR_STATUS = {
   RESOURCE_NOT_FOUND: HttpStatus.NOT_FOUND,
   CONFLICT: HttpStatus.CONFLICT,
   PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
+  REQUEST_TIMEOUT: HttpStatus.REQUEST_TIMEOUT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  URI_TOO_LONG: HttpStatus.URI_TOO_LONG,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  HEADERS_TOO_LARGE: 431,
   IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
   TOO_MANY_REQUESTS: HttpStatus.TOO_MANY_REQUESTS,
   INTERNAL_SERVER_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -34,7 +38,11 @@ const DEFAULT_MESSAGES: Record<ErrorName, string> = {
   RESOURCE_NOT_FOUND: 'The resource does not exist.',
   CONFLICT: 'The action is not allowed in the current state of the resource.',
   PRECONDITION_FAILED: 'The resource has changed since you read it.',
+  REQUEST_TIMEOUT: 'The request was not received in time.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  URI_TOO_LONG: 'The URL is too long (at most 8 KB).',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be JSON (Content-Type: application/json).',
+  HEADERS_TOO_LARGE: 'The request headers are too large.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request.',
   TOO_MANY_REQUESTS: 'Too many requests; retry later.',
   INTERNAL_SERVER_ERROR: 'An unexpected error occurred.',
@@ -70,6 +78,11 @@ export class ApiError extends HttpException {
 
   static preconditionFailed(message?: string): ApiError {
     return new ApiError('PRECONDITION_FAILED', message);
+  }
+
+  /** The database (or another dependency every request needs) cannot be reached: try again shortly. */
+  static serviceUnavailable(retryAfterSeconds: number, message?: string): ApiError {
+    return new ApiError('SERVICE_UNAVAILABLE', message, [], { 'retry-after': String(retryAfterSeconds) });
   }
 
   static defaultMessage(name: ErrorName): string {

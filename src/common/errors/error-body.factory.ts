@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ApiError, ERROR_STATUS, ErrorDetail, ErrorName } from './api-error';
 import { ErrorBodyDto } from './error-body.dto';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 
 export interface ErrorResponse {
   status: number;
@@ -10,13 +11,15 @@ export interface ErrorResponse {
   unexpected: boolean;
 }
 
-/** Fastify's own errors (raised before Nest sees the request), by code. */
-const FASTIFY_ERRORS: Record<string, ErrorName> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'MALFORMED_REQUEST',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
+/** Fastify's own errors (raised before Nest sees the request), by code, with the part at fault. */
+const FASTIFY_ERRORS: Record<string, { name: ErrorName; field: string; location: ErrorDetail['location'] }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { name: 'PAYLOAD_TOO_LARGE', field: 'body', location: 'body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { name: 'UNSUPPORTED_MEDIA_TYPE', field: 'Content-Type', location: 'header' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { name: 'MALFORMED_REQUEST', field: 'Content-Length', location: 'header' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { name: 'MALFORMED_REQUEST', field: 'body', location: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { name: 'MALFORMED_REQUEST', field: 'body', location: 'body' },
+  FST_ERR_BAD_URL: { name: 'MALFORMED_REQUEST', field: 'url', location: 'path' },
+  FST_ERR_MAX_PARAM_LENGTH: { name: 'URI_TOO_LONG', field: 'url', location: 'path' },
 };
 
 const BY_STATUS: Partial<Record<number, ErrorName>> = {
@@ -25,10 +28,13 @@ const BY_STATUS: Partial<Record<number, ErrorName>> = {
   [HttpStatus.FORBIDDEN]: 'FORBIDDEN',
   [HttpStatus.NOT_FOUND]: 'RESOURCE_NOT_FOUND',
   [HttpStatus.METHOD_NOT_ALLOWED]: 'RESOURCE_NOT_FOUND',
+  [HttpStatus.REQUEST_TIMEOUT]: 'REQUEST_TIMEOUT',
   [HttpStatus.CONFLICT]: 'CONFLICT',
   [HttpStatus.PRECONDITION_FAILED]: 'PRECONDITION_FAILED',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
-  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'MALFORMED_REQUEST',
+  [HttpStatus.URI_TOO_LONG]: 'URI_TOO_LONG',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
   [HttpStatus.TOO_MANY_REQUESTS]: 'TOO_MANY_REQUESTS',
   [HttpStatus.SERVICE_UNAVAILABLE]: 'SERVICE_UNAVAILABLE',
 };
@@ -59,9 +65,19 @@ function classify(error: unknown): { name: ErrorName; message: string; details: 
     return { name: error.errorName, message: error.message, details: error.details, headers: error.headers, unexpected: false };
   }
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && FASTIFY_ERRORS[code]) {
-    const name = FASTIFY_ERRORS[code];
-    return { name, message: ApiError.defaultMessage(name), details: [{ field: 'body', location: 'body', issue: (error as Error).message }], headers: {}, unexpected: false };
+  if (typeof code === 'string' && Object.hasOwn(FASTIFY_ERRORS, code)) {
+    const { name, field, location } = FASTIFY_ERRORS[code];
+    return { name, message: ApiError.defaultMessage(name), details: [{ field, location, issue: (error as Error).message }], headers: {}, unexpected: false };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Logged (the cause matters to ops) but answered as what it is: try again shortly.
+    return {
+      name: 'SERVICE_UNAVAILABLE',
+      message: 'The database cannot be reached right now; retry later.',
+      details: [],
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      unexpected: true,
+    };
   }
   // A JSON syntax error or a forbidden `__proto__` key from Fastify's body parser.
   const statusCode = (error as { statusCode?: unknown })?.statusCode;

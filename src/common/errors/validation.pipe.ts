@@ -1,11 +1,17 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { ValidatorOptions } from 'class-validator';
+import { oversizedArrays } from '../validation/array-rules';
+import { findTextProblems } from '../validation/text-input';
 import { ApiError, ErrorDetail, ErrorLocation } from './api-error';
 
 const LOCATIONS: Partial<Record<ArgumentMetadata['type'], ErrorLocation>> = { body: 'body', query: 'query', param: 'path' };
 
 /**
  * The global ValidationPipe, answering with one `details` entry per broken rule and where the
- * value was read (body, query or path). Unknown fields are refused; known ones are typed.
+ * value was read (body, query or path). Unknown fields are refused; known ones are typed. Before
+ * any rule of a DTO, two checks of the whole input: the text rule (no control characters nor lone
+ * surrogates, see text-input.ts) and arrays over their maximum size (refused before their items
+ * are looked at).
  */
 @Injectable()
 export class ApiValidationPipe extends ValidationPipe {
@@ -25,13 +31,27 @@ export class ApiValidationPipe extends ValidationPipe {
         throw new ApiError('MALFORMED_REQUEST', 'The request body must be a JSON object.');
       }
     }
+    const location = LOCATIONS[metadata.type];
+    if (location && !(metadata.metatype && this.toValidate(metadata))) {
+      // A value no DTO describes (a path parameter, a bare query value): the text rule still holds.
+      const problems = findTextProblems(value, location, metadata.data ?? '');
+      if (problems.length) throw ApiError.validation(problems);
+    }
     try {
       return await super.transform(value, metadata);
     } catch (error) {
-      const location = LOCATIONS[metadata.type];
       if (error instanceof ApiError && location) error.details.forEach((detail) => (detail.location ??= location));
       throw error;
     }
+  }
+
+  /** Runs on the instance class-transformer built, so nested DTOs are known (and their @MultiLine fields). */
+  protected override validate(object: object, options?: ValidatorOptions): Promise<ValidationError[]> | ValidationError[] {
+    const oversized = oversizedArrays(object);
+    if (oversized.length) throw ApiError.validation(oversized);
+    const text = findTextProblems(object);
+    if (text.length) throw ApiError.validation(text);
+    return super.validate(object, options);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, Param, PipeTransform } from '@nestjs/common';
 import { ApiError } from '../errors/api-error';
+import { textProblem } from '../validation/text-input';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,13 +13,13 @@ export class UuidOr404Pipe implements PipeTransform<string, string> {
   }
 }
 
-/** An id chosen by another service (a user id): any text of 1 to 255 characters without control characters. */
+/** An id chosen by another service (a user id): any text of 1 to 255 characters that passes the text rule. */
 @Injectable()
 export class TextIdPipe implements PipeTransform<string, string> {
   constructor(private readonly name: string) {}
 
   transform(value: string): string {
-    if (value.length < 1 || value.length > 255 || /[\u0000-\u001f\u007f]/.test(value)) {
+    if (value.length < 1 || value.length > 255 || textProblem(value)) {
       throw ApiError.validation([{ field: this.name, value: value.slice(0, 50), location: 'path', issue: 'must be 1 to 255 characters without control characters' }]);
     }
     return value;

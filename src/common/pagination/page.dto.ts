@@ -4,6 +4,8 @@ import { LinkDto } from '../links/link.dto';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 10;
+/** Deeper pages are refused (400) rather than sent to the database as a huge offset. */
+export const MAX_PAGE = 1_000_000;
 
 /** `currentPage` (1-based) and `sizePage` of a list endpoint whose pages hold at least one item. */
 export class PageQueryDto {
@@ -11,6 +13,7 @@ export class PageQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_PAGE)
   currentPage: number = 1;
 
   /** Items per page. */

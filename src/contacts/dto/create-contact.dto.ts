@@ -1,12 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Allow, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { Allow, IsIn, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsPlainEmail } from '../../common/validation/plain-email';
+import { MultiLine } from '../../common/validation/text-input';
 import { LOCALES } from '../../mails/mail-category';
 
-/** One line of visible text: it ends up in a mail subject, so no line break nor control character. */
-const SINGLE_LINE = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;
+// `name` and `object` end up in a mail subject: the shared text rule keeps line breaks out of them.
 const NOT_BLANK = /\S/;
-/** A plain address: nothing a mail header could read as a second address, a comment or a display name. */
-const PLAIN_ADDRESS = /^[^\s"(),:;<>[\\\]]+@[^\s"(),:;<>[\\\]]+$/;
 
 /** A message to the support team: a new thread, or a reply in one (`conversationId`). */
 export class CreateContactDto {
@@ -17,16 +16,14 @@ export class CreateContactDto {
   @IsString()
   @Length(1, 200)
   @Matches(NOT_BLANK, { message: '$property must not be blank' })
-  @Matches(SINGLE_LINE, { message: '$property must be a single line without control characters' })
   name: string;
 
   /**
    * Address of the person writing; the answers of the thread are sent there.
    * @example camille.martin@example.com
    */
-  @IsEmail()
-  @MaxLength(254)
-  @Matches(PLAIN_ADDRESS, { message: '$property must be a plain address (name@domain)' })
+  @IsPlainEmail()
+  @ApiProperty({ format: 'email', maxLength: 254 })
   mail: string;
 
   /**
@@ -36,7 +33,6 @@ export class CreateContactDto {
   @IsString()
   @Length(1, 200)
   @Matches(NOT_BLANK, { message: '$property must not be blank' })
-  @Matches(SINGLE_LINE, { message: '$property must be a single line without control characters' })
   object: string;
 
   /**
@@ -46,6 +42,7 @@ export class CreateContactDto {
   @IsString()
   @Length(1, 10_000)
   @Matches(NOT_BLANK, { message: '$property must not be blank' })
+  @MultiLine()
   message: string;
 
   /** Id of the connected user who writes, if any. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Allow, IsEnum, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { MultiLine } from '../../common/validation/text-input';
 import { ContentType, TransmitterType } from '../message.entity';
 
 /** What a message is made of, whoever sends it; `transmitterId` is declared by each use. */
@@ -23,6 +24,7 @@ export abstract class MessageFieldsDto {
    */
   @IsString()
   @Length(1, 10_000)
+  @MultiLine()
   content: string;
 
   /** TEXT by default. */

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../common/pagination/page.dto';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from '../../common/pagination/page.dto';
 
 /** The seed allows `currentPage=0` here, read as page 1, and pages of a single message. */
 export class ListMessagesQueryDto {
@@ -8,6 +8,7 @@ export class ListMessagesQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_PAGE)
   currentPage: number = 1;
 
   /** Items per page. */

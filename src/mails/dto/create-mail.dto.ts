@@ -3,7 +3,6 @@ import {
   Allow,
   ArrayMaxSize,
   ArrayMinSize,
-  ArrayUnique,
   IsArray,
   IsBoolean,
   IsEnum,
@@ -14,6 +13,7 @@ import {
   IsString,
   MaxLength,
 } from 'class-validator';
+import { ArrayDistinct } from '../../common/validation/array-rules';
 import { LOCALES, MailCategory, ProductType } from '../mail-category';
 import { IsMailVariables } from './mail-variables.validator';
 
@@ -26,7 +26,7 @@ export class CreateMailDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
-  @ArrayUnique()
+  @ArrayDistinct()
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   @MaxLength(255, { each: true })

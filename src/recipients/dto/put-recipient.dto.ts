@@ -1,4 +1,6 @@
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsPlainEmail } from '../../common/validation/plain-email';
 import { LOCALES } from '../../mails/mail-category';
 
 export class PutRecipientDto {
@@ -6,8 +8,8 @@ export class PutRecipientDto {
    * Where mails to this receiver go.
    * @example camille.martin@example.com
    */
-  @IsEmail()
-  @MaxLength(254)
+  @IsPlainEmail()
+  @ApiProperty({ format: 'email', maxLength: 254 })
   email: string;
 
   /** @example Camille */

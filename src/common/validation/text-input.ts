@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import type { ErrorDetail, ErrorLocation } from '../errors/api-error';
+
+/**
+ * The contract's "Text input" rule, in one place: every string of a body, query or path (values
+ * and object keys) is free of NUL and the other C0 control characters, and of lone UTF-16
+ * surrogates. Tab, CR and LF are allowed only in fields marked `@MultiLine()` (a message, a
+ * content). Applied by the global validation pipe before any other check, so no such string can
+ * reach a query, a template or a mail header.
+ */
+
+const MULTI_LINE = Symbol('multiLine');
+/** C0 controls and DEL; in multi-line fields, all but tab (09), LF (0A) and CR (0D). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** A problem list stops growing here: a huge bad array must not make a huge error body. */
+const MAX_PROBLEMS = 20;
+const MAX_DEPTH = 64;
+
+/** Marks a string property whose value may span lines (tab, CR and LF allowed). */
+export function MultiLine(): PropertyDecorator {
+  return (target, propertyKey) => Reflect.defineMetadata(MULTI_LINE, true, target, propertyKey);
+}
+
+function isMultiLine(owner: object, key: string): boolean {
+  return Reflect.getMetadata(MULTI_LINE, owner, key) === true;
+}
+
+/** Why `text` breaks the rule, or null. */
+export function textProblem(text: string, multiLine = false): string | null {
+  if ((multiLine ? CONTROL_EXCEPT_LINE_BREAKS : CONTROL).test(text)) {
+    return multiLine ? 'must not contain control characters other than tab, CR and LF' : 'must not contain line breaks or other control characters';
+  }
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) return 'must be valid Unicode text (no lone UTF-16 surrogate)';
+  return null;
+}
+
+/**
+ * Every string of `value` (at any depth, object keys included) that breaks the rule, one detail
+ * each. `field` names the value itself (a query parameter or path parameter); for a body, the
+ * fields are the property paths. Walks with an explicit stack: depth never costs call stack.
+ */
+export function findTextProblems(value: unknown, location?: ErrorLocation, field = ''): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const stack: Array<{ value: unknown; path: string; multiLine: boolean; depth: number }> = [{ value, path: field, multiLine: false, depth: 0 }];
+  const seen = new Set<object>();
+  while (stack.length && problems.length < MAX_PROBLEMS) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') {
+      const issue = textProblem(item.value, item.multiLine);
+      if (issue) problems.push({ field: item.path || location || 'value', value: shorten(item.value), location, issue });
+      continue;
+    }
+    if (item.value === null || typeof item.value !== 'object' || seen.has(item.value) || item.depth > MAX_DEPTH) continue;
+    seen.add(item.value);
+    if (Array.isArray(item.value)) {
+      for (let index = item.value.length - 1; index >= 0; index--) {
+        stack.push({ value: item.value[index], path: `${item.path}[${index}]`, multiLine: item.multiLine, depth: item.depth + 1 });
+      }
+      continue;
+    }
+    const owner = item.value;
+    for (const key of Object.keys(owner).reverse()) {
+      const path = item.path ? `${item.path}.${key}` : key;
+      const keyIssue = textProblem(key);
+      if (keyIssue) {
+        problems.push({ field: path, location, issue: `name ${keyIssue}` });
+        continue;
+      }
+      stack.push({ value: (owner as Record<string, unknown>)[key], path, multiLine: isMultiLine(owner, key), depth: item.depth + 1 });
+    }
+  }
+  return problems;
+}
+
+function shorten(text: string): string {
+  return text.length > 50 ? `${text.slice(0, 50)}…` : text;
+}
