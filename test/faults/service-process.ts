@@ -16,6 +16,10 @@ export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
  */
 export const FAULT_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
+  // Every call comes from 127.0.0.1, hundreds a second: the rate limit would answer 429 to the test.
+  RATE_LIMIT_PER_MINUTE: '0',
+  // Access control is not what these tests are about (and is off by default outside production).
+  AUTH_MODE: 'off',
   MAIL_FROM: 'Voyages <no-reply@voyages.test>',
   FRONTEND_BASE_URL: 'https://app.voyages.test',
   DELIVERY_LEASE_SECONDS: '6',
