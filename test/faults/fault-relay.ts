@@ -28,6 +28,11 @@ export class FaultRelay {
   mode: RelayMode = { kind: 'accept' };
   /** Messages whose DATA is in and whose answer is still pending. */
   inFlight = 0;
+  /**
+   * Called right after the relay has written its `250` for a message (in the same tick): a test can
+   * kill the sender there, inside the window between the relay's acceptance and the sender's record of it.
+   */
+  afterAccept?: (count: number) => void;
   /** Answers other than 250 given so far, by code. */
   readonly refusals = new Map<number, number>();
   port = 0;
@@ -129,7 +134,10 @@ export class FaultRelay {
         // The client hung up before our 250: a real relay would not deliver this copy either.
         if (this.closedSessions.has(session.id)) return answer(smtpError(421, 'Client went away'));
         void this.record(Buffer.concat(chunks), session)
-          .then(() => answer(null))
+          .then(() => {
+            answer(null);
+            this.afterAccept?.(this.received.length);
+          })
           .catch((error: Error) => answer(smtpError(451, error.message)));
       };
       switch (mode.kind) {
