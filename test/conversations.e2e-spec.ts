@@ -489,7 +489,8 @@ describe('Conversations and messages (real Postgres)', () => {
     it('moves SENT straight to READ, with a receivedDate', async () => {
       const { body: message } = await post(conversation.id, { transmitterId: 'agent-1', content: 'Hello' }).expect(201);
       const read = await api().patch(`/v1/conversations/${conversation.id}/messages/${message.id}`).send({ status: 'READ' }).expect(200);
-      expect(read.body.receivedDate).not.toBeNull();
+      expect(read.body.receivedDate).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/));
+      expect(Date.parse(read.body.receivedDate)).toBeGreaterThanOrEqual(Date.parse(message.sendingDate));
     });
 
     it.each([

@@ -82,7 +82,8 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
 
       const settledMail = await waitForMail(service.url, id, settled);
       expect(settledMail.status).toBe('SENT');
-      expect(settledMail.sendingDate).not.toBeNull();
+      expect(settledMail.sendingDate).toEqual(settledMail.deliveries[0].sentAt);
+      expect(settledMail.sendingDate).toEqual(expect.any(String));
       expect(settledMail.deliveries[0]).toMatchObject({ receiverId: 'camille', status: 'SENT', attempts: 1, email: 'c***@example.com', error: null });
       expect(mail.parsed.messageId).toBe(settledMail.deliveries[0].messageId);
     }
