@@ -1,10 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded-postgres';
+import { PostgresProcess, startPostgresProcess } from '../postgres.process';
 
 export const TEST_APPLICATION_NAME = 'communication-faults-test';
 
@@ -13,7 +13,7 @@ export const TEST_APPLICATION_NAME = 'communication-faults-test';
  * again on the same port and data directory, as an outage of the database server would.
  */
 export class FaultPostgres {
-  private running?: ChildProcess;
+  private running?: PostgresProcess;
 
   private constructor(
     private readonly dir: string,
@@ -48,32 +48,17 @@ export class FaultPostgres {
   async stop(): Promise<void> {
     const running = this.running;
     this.running = undefined;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
-    await exited;
+    await running?.stop();
   }
 
   /** Starts it (again) on the same port and data directory; nothing when it runs already. */
   async restart(): Promise<void> {
     if (this.running) return;
-    // postgres-runner.js loads the compiled start function: see there why it is a process of its own.
-    const child = spawn(process.execPath, [join(__dirname, 'postgres-runner.js'), join(this.dir, 'pg'), String(this.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve((JSON.parse(line) as { url: string }).url);
-      });
-      child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-      child.once('exit', (code) => reject(new Error(`Postgres did not start (exit ${code}): ${err}`)));
-    });
-    this.running = child;
-    if (Number(new URL(url).port) !== this.port) {
+    const running = await startPostgresProcess(join(this.dir, 'pg'), this.port);
+    this.running = running;
+    if (Number(new URL(running.url).port) !== this.port) {
       await this.stop();
-      throw new Error(`Postgres came back on port ${new URL(url).port}, not ${this.port}`);
+      throw new Error(`Postgres came back on port ${new URL(running.url).port}, not ${this.port}`);
     }
   }
 
