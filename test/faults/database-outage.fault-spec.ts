@@ -122,6 +122,11 @@ describe('faults: the database fails under the service', () => {
     await sleep(8_000);
     running = false;
     await Promise.all([...clients, killer, checker]);
+    if (!api.running) {
+      // A connection error nobody listens for crashes the process (pg-pool leaves a checked-out client without an 'error' listener).
+      console.log(`pg_terminate_backend during POSTs: the API process died: ${JSON.stringify(summarize(answers).byStatus)} answers, ${terminated} backends terminated\n${api.lastLines()}`);
+    }
+    expect(api.running).toBe(true);
 
     // A worker joins and delivers what was accepted (and anything committed whose answer was lost).
     await fx.start('terminate-worker', 'worker');

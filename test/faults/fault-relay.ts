@@ -40,6 +40,8 @@ export class FaultRelay {
   private readonly sockets = new Set<Socket>();
   private readonly closedSessions = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Incremented by each stop: a message that arrived before a stop is never accepted after it. */
+  private generation = 0;
 
   async start(port = this.port): Promise<void> {
     const server = new SMTPServer({
@@ -66,13 +68,23 @@ export class FaultRelay {
     this.port = (server.server.address() as AddressInfo).port;
   }
 
-  /** The relay goes away: the port is closed and every connection is cut (pending answers are never given). */
+  /**
+   * The relay goes away: the port is closed and every connection is closed. Answers already written
+   * still reach the client (the socket is ended, not reset: a reset would make the client's kernel
+   * drop a `250` it has not read yet, and the copy would go twice for a reason outside the service);
+   * messages still waiting for their answer are never answered nor counted.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    this.generation++;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets) {
+      socket.end();
+      // A client that does not close its side within 1 s is cut.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
     await closed;
   }
 
@@ -124,6 +136,7 @@ export class FaultRelay {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
       const mode = this.mode;
+      const generation = this.generation;
       this.inFlight++;
       const answer = (error: (Error & { responseCode?: number }) | null): void => {
         this.inFlight--;
@@ -131,8 +144,8 @@ export class FaultRelay {
         callback(error);
       };
       const accept = (): void => {
-        // The client hung up before our 250: a real relay would not deliver this copy either.
-        if (this.closedSessions.has(session.id)) return answer(smtpError(421, 'Client went away'));
+        // The client hung up before our 250 (or the relay went away): a real relay would not deliver this copy either.
+        if (this.closedSessions.has(session.id) || generation !== this.generation) return answer(smtpError(421, 'Client went away'));
         void this.record(Buffer.concat(chunks), session)
           .then(() => {
             answer(null);

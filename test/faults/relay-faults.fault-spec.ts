@@ -43,14 +43,17 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     const ids = await postMails(service.url, total, 10);
     await fx.relay.waitForReceived(20, 60_000);
     await fx.relay.stop();
+    const stoppedAt = new Date();
     const receivedBeforeOutage = fx.relay.received.length;
     await sleep(30_000);
     await fx.relay.start();
+    const restartedAt = new Date();
 
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, total, 90_000);
     const t = await tally(service.url, ids, fx.relay);
     const attempts = (await readMails(service.url, ids)).flatMap((m) => m.deliveries).reduce((sum, d) => sum + d.attempts, 0);
-    console.log(`relay down 30 s after ${receivedBeforeOutage} received: ${describeTally('', t)}; ${attempts} attempts in all`);
+    const time = (d: Date): string => d.toISOString().slice(11, 23);
+    console.log(`relay down 30 s (${time(stoppedAt)} to ${time(restartedAt)}) after ${receivedBeforeOutage} received: ${describeTally('', t)}; ${attempts} attempts in all`);
     expect(allSent).toBe(true);
     expect(t.sent).toBe(total);
     expect(t.lost).toBe(0);

@@ -140,6 +140,8 @@ export interface Tally {
   copiesWithSeveralMessageIds: number;
   /** Message-IDs received that belong to none of the deliveries. */
   unknownMessageIds: number;
+  /** The first few Message-IDs received twice, with the times of their copies (for the report). */
+  duplicated: string[];
 }
 
 /** What was accepted, what the API says became of it, and what the relay received. */
@@ -156,6 +158,10 @@ export async function tally(url: string, ids: string[], relay: FaultRelay): Prom
     duplicates: relay.duplicates(),
     copiesWithSeveralMessageIds: [...relay.messageIdsByCopy().values()].filter((set) => set.size > 1).length,
     unknownMessageIds: [...counts.keys()].filter((id) => !messageIds.has(id)).length,
+    duplicated: [...counts.entries()]
+      .filter(([, n]) => n > 1)
+      .slice(0, 3)
+      .map(([id]) => `${id} at ${relay.received.filter((c) => c.messageId === id).map((c) => new Date(c.at).toISOString().slice(11, 23)).join(' and ')}`),
   };
 }
 
@@ -163,6 +169,7 @@ export function describeTally(name: string, t: Tally): string {
   return (
     `${name ? `${name}: ` : ''}${t.accepted} accepted, ${t.sent} SENT, ${t.received} received, ${t.lost} lost, ` +
     `${t.duplicates} duplicates (same Message-ID), ${t.copiesWithSeveralMessageIds} copies under several Message-IDs, ${t.unknownMessageIds} unknown Message-IDs` +
+    (t.duplicated.length ? ` [${t.duplicated.join('; ')}]` : '') +
     (t.notSent.length ? `; not SENT: ${t.notSent.slice(0, 5).join(', ')}${t.notSent.length > 5 ? ', ...' : ''}` : '')
   );
 }
