@@ -298,6 +298,14 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       }
     });
 
+    it('lets a template preview show its inline styles, but run no script', async () => {
+      const res = await api().get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview').expect(200);
+      const csp = res.headers['content-security-policy'];
+      expect(csp).toContain("style-src 'unsafe-inline'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('script-src');
+    });
+
     it('sends no CORS headers when CORS_ORIGINS is unset', async () => {
       const preflight = await api().options('/v1/mails').set('Origin', 'https://app.voyages.test').set('Access-Control-Request-Method', 'POST');
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
@@ -354,6 +362,26 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       expect(server.keepAliveTimeout).toBe(30_000);
       expect(server.timeout).toBe(30_000);
     });
+
+    it('answers a client that trickles its headers (slowloris) with 408 REQUEST_TIMEOUT and closes it', async () => {
+      const quick = await startApp({ databaseUrl: service.config.database.url, smtpUrl: inbox.smtpUrl, env: { REQUEST_TIMEOUT_SECONDS: '1', RUN_MODE: 'api' } });
+      try {
+        const socket = connect(Number(new URL(quick.url).port), '127.0.0.1');
+        socket.setEncoding('latin1');
+        let received = '';
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n');
+        // A header line every 200 ms: never idle long enough for the idle timeout, never done.
+        const trickle = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
+        await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+        clearInterval(trickle);
+        const [head, body] = received.split('\r\n\r\n');
+        expect(head).toMatch(/^HTTP\/1\.1 408 /);
+        expect(JSON.parse(body)).toMatchObject({ name: 'REQUEST_TIMEOUT', links: [] });
+      } finally {
+        await quick.close();
+      }
+    }, 30_000);
 
     it('closes a connection that sends nothing', async () => {
       const quick = await startApp({ databaseUrl: service.config.database.url, smtpUrl: inbox.smtpUrl, env: { REQUEST_TIMEOUT_SECONDS: '1', RUN_MODE: 'api' } });
