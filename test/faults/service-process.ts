@@ -1,11 +1,17 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/database/embedded-postgres';
 import { sleep } from './fault-relay';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** The node options of `npm run start:prod` (heap bounds), so the service runs as it does in production. */
+function productionNodeOptions(): string[] {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
+  return script.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
 /** Where each service process writes its output (named in failures). Also its working directory, so no `.env` is read. */
 export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
 
@@ -46,7 +52,7 @@ process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
 
 let started = 0;
 
-/** The real service, `node dist/src/main.js`, as a child process a test can kill. */
+/** The real service, `node dist/src/main.js` with the options of `start:prod`, as a child process a test can kill. */
 export class ServiceProcess {
   readonly exited: Promise<Exit>;
   private exitInfo?: Exit;
@@ -85,7 +91,7 @@ export class ServiceProcess {
     mkdirSync(LOG_DIR, { recursive: true });
     const port = await freePort();
     const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${name}-${process.pid}.log`);
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...productionNodeOptions(), join(ROOT, 'dist', 'src', 'main.js')], {
       cwd: LOG_DIR,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...FAULT_ENV, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
