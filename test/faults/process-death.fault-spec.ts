@@ -20,8 +20,13 @@ describe('faults: the delivering process dies or is stopped mid-send', () => {
     // First kill: right after the relay's 250 for its 60th message, before the worker can record it
     // (the one window where a copy may go twice).
     let first: ServiceProcess | undefined;
+    let killed = false;
     fx.relay.afterAccept = (count) => {
-      if (count === 60 && first) process.kill(first.pid, 'SIGKILL');
+      // `first` is known once the worker answers its readiness check, which may come after the 60th message.
+      if (count >= 60 && first && !killed) {
+        killed = true;
+        process.kill(first.pid, 'SIGKILL');
+      }
     };
     first = await fx.start('sigkill-worker-1', 'worker');
     const firstExit = await first.exited;
