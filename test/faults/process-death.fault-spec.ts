@@ -20,11 +20,11 @@ describe('faults: the delivering process dies or is stopped mid-send', () => {
     // First kill: right after the relay's 250 for its 60th message, before the worker can record it
     // (the one window where a copy may go twice).
     let first: ServiceProcess | undefined;
-    let killed = false;
+    let killedAfter = 0;
     fx.relay.afterAccept = (count) => {
       // `first` is known once the worker answers its readiness check, which may come after the 60th message.
-      if (count >= 60 && first && !killed) {
-        killed = true;
+      if (count >= 60 && first && !killedAfter) {
+        killedAfter = count;
         process.kill(first.pid, 'SIGKILL');
       }
     };
@@ -45,7 +45,7 @@ describe('faults: the delivering process dies or is stopped mid-send', () => {
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, total, 90_000);
     const t = await tally(api.url, ids, fx.relay);
     console.log(
-      `kill mid-send (twice: after the 60th 250 with ${inFlightAtFirst} more in flight, then at ${receivedAtSecond} received with ${inFlightAtSecond} in flight): ${describeTally('', t)}`,
+      `kill mid-send (twice: right after the relay's 250 for message ${killedAfter} with ${inFlightAtFirst} more in flight, then at ${receivedAtSecond} received with ${inFlightAtSecond} in flight): ${describeTally('', t)}`,
     );
 
     expect(firstExit.signal).toBe('SIGKILL');
