@@ -392,6 +392,203 @@ export interface paths {
         patch: operations["Conversations_updateMessageStatus"];
         trace?: never;
     };
+    "/v1/conversations/{conversationId}/read-marker": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move a participant's read marker forward: every message up to that one addressed to them
+         *     becomes READ. An older message leaves the marker where it is (200, the marker as it stands).
+         */
+        put: operations["Conversations_updateReadMarker"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything that happened to the conversation, oldest first, with who did it and the correlation id. */
+        get: operations["Conversations_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/participants/{participantId}/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unread messages of a participant per conversation (those with some), most recent activity first. */
+        get: operations["Participants_unread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live events of a conversation. */
+        get: operations["LiveEvents_conversationEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/participants/{participantId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live events of every conversation of a participant (an inbox, a badge). */
+        get: operations["LiveEvents_participantEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suppression list, newest first, filtered by address or reason. */
+        get: operations["Suppressions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the suppression of one address. */
+        get: operations["Suppressions_get"];
+        /** Suppress an address by hand (reason MANUAL; 201 when added, 200 when it was already listed: its note is replaced). */
+        put: operations["Suppressions_put"];
+        post?: never;
+        /** Remove an address from the list: mail flows to it again. */
+        delete: operations["Suppressions_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The registered endpoints, newest first. */
+        get: operations["Webhooks_list"];
+        put?: never;
+        /**
+         * Register an endpoint: the events it names are POSTed to it, signed as Standard Webhooks do.
+         *     The answer holds the signing `secret`, shown this once.
+         */
+        post: operations["Webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["Webhooks_get"];
+        put?: never;
+        post?: never;
+        /** Delete the endpoint; its queued calls are dropped. */
+        delete: operations["Webhooks_remove"];
+        options?: never;
+        head?: never;
+        /** Change the URL (checked again), the events, or enable/disable the endpoint. */
+        patch: operations["Webhooks_update"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every call made to the endpoint, newest first. */
+        get: operations["Webhooks_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the event of this delivery again, now, with the same `webhook-id`. */
+        post: operations["Webhooks_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -505,7 +702,7 @@ export interface components {
              * @description Which mail to send; some categories require ids (see the table of the contract).
              * @enum {string}
              */
-            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION";
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
             /** @description Technical id of a trip publication. */
             publicationId?: string;
             /** @description Technical id of a reservation. */
@@ -574,7 +771,7 @@ export interface components {
             organizationId: string | null;
             establishmentId: string | null;
             /** @enum {string} */
-            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION";
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
             variables: {
                 [key: string]: unknown;
             };
@@ -614,7 +811,7 @@ export interface components {
             /** @description Mails that have this receiver (the whole mail is cancelled). */
             receiverId?: string;
             /** @description Only mails of these categories. */
-            categories?: ("PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION")[];
+            categories?: ("PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES")[];
         };
         CancellationResultDto: {
             /** @description How many mails were cancelled. */
@@ -681,7 +878,7 @@ export interface components {
         };
         TemplateDto: {
             /** @enum {string} */
-            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION";
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
             /** @description Ids a mail event of this category must carry. */
             requiredIds: ("publicationId" | "reservationId" | "organizationId" | "establishmentId")[];
             /** @description The only names a mail of this category may put in `variables`. */
@@ -892,6 +1089,8 @@ export interface components {
              * @description Last activity: a message, an update or an assignment.
              */
             updatedAt: string;
+            /** @description Only in lists filtered by `participantId`: that participant's unread messages here. */
+            unreadCount?: number;
             links: components["schemas"]["LinkDto"][];
         };
         ConversationPageDto: {
@@ -1008,6 +1207,166 @@ export interface components {
              * @enum {string}
              */
             status: "SENT" | "DELIVERED" | "READ";
+        };
+        UpdateReadMarkerDto: {
+            /** @description Whose marker; a person may only move their own (defaults to the token's `sub`). */
+            participantId?: string;
+            /**
+             * Format: uuid
+             * @description The newest message this participant has read; every earlier message addressed to them becomes READ.
+             */
+            lastReadMessageId: string;
+        };
+        ReadMarkerDto: {
+            participantId: string;
+            lastReadMessageId: string;
+            /** Format: date-time */
+            lastReadAt: string;
+            /** @description Messages of this conversation addressed to the participant and still unread. */
+            unreadCount: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        TimelineEntryDto: {
+            id: string;
+            /** @enum {string} */
+            type: "CREATED" | "ASSIGNED" | "STATUS_CHANGED" | "MESSAGE_POSTED" | "MESSAGE_STATUS_CHANGED" | "READ";
+            /** @description The message's transmitter, the marker's participant, else the caller (null when access control is off). */
+            actorId: string | null;
+            at: string;
+            correlationId: string | null;
+            /** @description What changed (ids, statuses), by type. */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        TimelinePageDto: {
+            content: components["schemas"]["TimelineEntryDto"][];
+            totalElements: number;
+            totalPages: number;
+            currentPage: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        UnreadConversationDto: {
+            conversationId: string;
+            unreadCount: number;
+            /** @description The conversation's newest message. */
+            lastMessage: components["schemas"]["MessageDto"] | null;
+        };
+        UnreadSummaryDto: {
+            totalUnread: number;
+            /** @description Conversations with unread messages, most recent activity first. */
+            conversations: components["schemas"]["UnreadConversationDto"][];
+            links: components["schemas"]["LinkDto"][];
+        };
+        SuppressionDto: {
+            /** @description The address, lower-cased. */
+            email: string;
+            /** @enum {string} */
+            reason: "HARD_BOUNCE" | "MANUAL";
+            note: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The relay's reply of the last hard bounce (`550 5.1.1 No such user`); null for a manual entry. */
+            lastBounce: string | null;
+            links: components["schemas"]["LinkDto"][];
+        };
+        SuppressionPageDto: {
+            content: components["schemas"]["SuppressionDto"][];
+            totalElements: number;
+            totalPages: number;
+            currentPage: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        PutSuppressionDto: {
+            /** @description Why the address is suppressed, for the people who read the list. */
+            note?: string;
+        };
+        CreateWebhookDto: {
+            /**
+             * Format: uri
+             * @description Where events are POSTed: `https` in production; never a loopback, private or link-local address
+             *     unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true.
+             * @example https://booking.example.com/hooks/communication
+             */
+            url: string;
+            /** @description The events to receive. */
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            /** @example Booking service: delivery outcomes */
+            description?: string;
+        };
+        CreatedWebhookDto: {
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            /** @description The signing secret (`whsec_…`): shown in this answer only, keep it. */
+            secret: string;
+            id: string;
+            url: string;
+            description: string | null;
+            enabled: boolean;
+            /** @description Why the service disabled it (every call failed for 3 days); null otherwise. */
+            disabledReason: string | null;
+            /** @description Since when every call has failed; null while the last call succeeded. */
+            failingSince: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            links: components["schemas"]["LinkDto"][];
+        };
+        WebhookDto: {
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            id: string;
+            url: string;
+            description: string | null;
+            enabled: boolean;
+            /** @description Why the service disabled it (every call failed for 3 days); null otherwise. */
+            disabledReason: string | null;
+            /** @description Since when every call has failed; null while the last call succeeded. */
+            failingSince: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            links: components["schemas"]["LinkDto"][];
+        };
+        WebhookPageDto: {
+            content: components["schemas"]["WebhookDto"][];
+            totalElements: number;
+            totalPages: number;
+            currentPage: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        UpdateWebhookDto: {
+            /** Format: uri */
+            url?: string;
+            events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            /** @description false stops the calls (events are still queued); true starts them again and clears the failure streak. */
+            enabled?: boolean;
+            description?: string;
+        };
+        WebhookDeliveryDto: {
+            /** @description The id of this attempt (for redelivery). */
+            id: string;
+            /** @description The `webhook-id` header of the event: the same on every attempt. */
+            webhookId: string;
+            type: string;
+            attempt: number;
+            /** @enum {string} */
+            status: "SUCCEEDED" | "FAILED";
+            /** @description The HTTP status answered; null when there was no answer (timeout, refused target, connection error). */
+            responseStatus: number | null;
+            durationMs: number;
+            /** @description The start of the answer (at most 1,024 characters), or why there was none. */
+            responseExcerpt: string | null;
+            /** Format: date-time */
+            attemptedAt: string;
+            links: components["schemas"]["LinkDto"][];
+        };
+        WebhookDeliveryPageDto: {
+            content: components["schemas"]["WebhookDeliveryDto"][];
+            totalElements: number;
+            totalPages: number;
+            currentPage: number;
+            links: components["schemas"]["LinkDto"][];
         };
     };
     responses: {
@@ -1529,7 +1888,7 @@ export interface operations {
                 currentPage?: number;
                 /** @description Items per page. */
                 sizePage?: number;
-                category?: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION";
+                category?: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
                 status?: "SCHEDULED" | "PENDING" | "SENT" | "PARTIALLY_SENT" | "FAILED" | "CANCELLED";
                 /** @description Mails that have this receiver. */
                 receiverId?: string;
@@ -2268,6 +2627,8 @@ export interface operations {
                 customerId?: string;
                 /** @description Conversations this agent is in charge of. */
                 assignedAgentId?: string;
+                /** @description Conversations this person takes part in; each then shows their `unreadCount`. */
+                participantId?: string;
                 status?: "OPEN" | "CLOSED" | "ARCHIVED";
             };
             header?: {
@@ -2702,6 +3063,769 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Conversations_updateReadMarker: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateReadMarkerDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadMarkerDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Conversations_timeline: {
+        parameters: {
+            query?: {
+                /** @description The page to read, 1-based. */
+                currentPage?: number;
+                /** @description Items per page. */
+                sizePage?: number;
+            };
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelinePageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Participants_unread: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadSummaryDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    LiveEvents_conversationEvents: {
+        parameters: {
+            query?: {
+                /** @description The token, for clients that cannot send headers (a browser EventSource). Never logged. */
+                access_token?: unknown;
+            };
+            header: {
+                "last-event-id": string;
+                /** @description Id of the last event received: what came after it (kept 24 h) is sent first. Browsers send it when they reconnect. */
+                "Last-Event-ID"?: string;
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `message.created`, `message.updated`, `conversation.updated`, `read-marker.updated`, each with its `id`, its `event` name and the resource (with links) as `data`; a comment line every 25 s. A client too slow to read is disconnected and reconnects with Last-Event-ID. */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    LiveEvents_participantEvents: {
+        parameters: {
+            query?: {
+                /** @description The token, for clients that cannot send headers (a browser EventSource). Never logged. */
+                access_token?: unknown;
+            };
+            header: {
+                "last-event-id": string;
+                /** @description Id of the last event received: what came after it (kept 24 h) is sent first. Browsers send it when they reconnect. */
+                "Last-Event-ID"?: string;
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `message.created`, `message.updated`, `conversation.updated`, `read-marker.updated`, each with its `id`, its `event` name and the resource (with links) as `data`; a comment line every 25 s. A client too slow to read is disconnected and reconnects with Last-Event-ID. */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Suppressions_list: {
+        parameters: {
+            query?: {
+                /** @description The page to read, 1-based. */
+                currentPage?: number;
+                /** @description Items per page. */
+                sizePage?: number;
+                /** @description Exactly this address (any case). */
+                email?: string;
+                reason?: "HARD_BOUNCE" | "MANUAL";
+            };
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionPageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Suppressions_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Suppressions_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutSuppressionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Suppressions_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_list: {
+        parameters: {
+            query?: {
+                /** @description The page to read, 1-based. */
+                currentPage?: number;
+                /** @description Items per page. */
+                sizePage?: number;
+            };
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+                /** @description Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_deliveries: {
+        parameters: {
+            query?: {
+                /** @description The page to read, 1-based. */
+                currentPage?: number;
+                /** @description Items per page. */
+                sizePage?: number;
+                status?: "SUCCEEDED" | "FAILED";
+            };
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Webhooks_redeliver: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+                /** @description Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                webhookId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -103,6 +103,35 @@ export interface RateLimitConfig {
   contactThreadsPerHour: number;
 }
 
+export interface WebhookConfig {
+  /** Targets may resolve to loopback, private or link-local addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS). */
+  allowPrivateTargets: boolean;
+  /** Production: `https` targets only, whatever the flag above says. */
+  requireHttps: boolean;
+  /** 32-byte AES-256-GCM key that encrypts the signing secrets at rest (WEBHOOK_SECRET_KEY, base64); none: stored as given. */
+  secretKey?: Buffer;
+  /** Waits after the 1st, 2nd… failed attempt; the last one repeats (WEBHOOK_RETRY_SCHEDULE_SECONDS). */
+  retryScheduleSeconds: number[];
+  /** How long an event is retried, and how long an endpoint may fail before it is disabled (WEBHOOK_MAX_AGE_HOURS). */
+  maxAgeHours: number;
+  /** A whole call: connect, send, answer (WEBHOOK_TIMEOUT_SECONDS). */
+  timeoutSeconds: number;
+  /** Calls in flight per worker, and at most per endpoint, so one slow endpoint cannot take every slot. */
+  concurrency: number;
+  perEndpointConcurrency: number;
+}
+
+export interface LiveConfig {
+  /** A message still unread this long after it was sent mails its receiver a digest. */
+  unreadMailDelaySeconds: number;
+  /** At most one unread digest per receiver per this period. */
+  unreadMailIntervalSeconds: number;
+  /** A comment line this often keeps proxies from closing an idle event stream. */
+  sseHeartbeatSeconds: number;
+  /** Bytes a stream may hold unsent before its slow client is dropped (it reconnects with Last-Event-ID). */
+  sseBufferBytes: number;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
@@ -115,6 +144,8 @@ export interface AppConfig {
   directory: DirectoryConfig;
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
+  webhooks: WebhookConfig;
+  live: LiveConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -176,6 +207,13 @@ export function loadConfig(env: Env): AppConfig {
     rateLimit: {
       perMinute: read.int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
       contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
+    },
+    webhooks: readWebhooks(read, production),
+    live: {
+      unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
+      unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
+      sseHeartbeatSeconds: read.int('SSE_HEARTBEAT_SECONDS', 25, 1, 3600),
+      sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
@@ -324,4 +362,40 @@ function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]
   if (!algorithms.some((algorithm) => families.some((family) => algorithm.startsWith(family)))) {
     read.problems.push(`JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`);
   }
+}
+
+/** The contract's backoff: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (up to WEBHOOK_MAX_AGE_HOURS). */
+export const WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000];
+
+function readWebhooks(read: EnvReader, production: boolean): WebhookConfig {
+  const allow = read.oneOf('WEBHOOK_ALLOW_PRIVATE_TARGETS', ['true', 'false'], production ? 'false' : 'true');
+  let secretKey: Buffer | undefined;
+  const key = read.raw('WEBHOOK_SECRET_KEY');
+  if (key !== undefined) {
+    secretKey = Buffer.from(key, 'base64');
+    if (secretKey.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+      read.problems.push('WEBHOOK_SECRET_KEY must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+      secretKey = undefined;
+    }
+  }
+  let retryScheduleSeconds = WEBHOOK_RETRY_SCHEDULE;
+  const schedule = read.raw('WEBHOOK_RETRY_SCHEDULE_SECONDS');
+  if (schedule !== undefined) {
+    const waits = schedule.split(',').map((entry) => Number(entry.trim()));
+    if (!waits.length || waits.some((wait) => !Number.isInteger(wait) || wait < 1 || wait > 7 * 86400)) {
+      read.problems.push(`WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds between 1 and 604800 (got "${schedule}")`);
+    } else {
+      retryScheduleSeconds = waits;
+    }
+  }
+  return {
+    allowPrivateTargets: allow === 'true',
+    requireHttps: production,
+    secretKey,
+    retryScheduleSeconds,
+    maxAgeHours: read.int('WEBHOOK_MAX_AGE_HOURS', 72, 1, 24 * 30),
+    timeoutSeconds: read.int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60),
+    concurrency: read.int('WEBHOOK_CONCURRENCY', 64, 1, 1000),
+    perEndpointConcurrency: read.int('WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000),
+  };
 }

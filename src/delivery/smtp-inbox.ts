@@ -31,6 +31,8 @@ const KEPT = 500;
 export class SmtpInbox {
   readonly messages: ReceivedMail[] = [];
   recipientPolicy: RecipientPolicy = () => undefined;
+  /** What the inbox answers at the end of DATA, given the envelope's recipients (a refusal of the message itself). */
+  dataPolicy: (recipients: string[]) => { code: number; message: string } | undefined = () => undefined;
   private smtp?: SMTPServer;
   private web?: Server;
   private nextId = 1;
@@ -146,6 +148,8 @@ export class SmtpInbox {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
+          const refusal = this.dataPolicy(session.envelope.rcptTo.map((r) => r.address));
+          if (refusal) return callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
           const raw = Buffer.concat(chunks).toString('utf8');
           simpleParser(raw)
             .then((parsed) => {

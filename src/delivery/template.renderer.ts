@@ -89,8 +89,8 @@ export class TemplateRenderer implements OnModuleInit {
   }
 
   /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */
-  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>): string {
-    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? ''));
+  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>, vars: Record<string, unknown> = {}): string {
+    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? String(vars[field] ?? '')));
     return this.config.mail.frontendBaseUrl + path;
   }
 
