@@ -544,6 +544,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One endpoint (without its secret, shown only when it was registered). */
         get: operations["Webhooks_get"];
         put?: never;
         post?: never;
@@ -3227,8 +3228,7 @@ export interface operations {
                 /** @description The token, for clients that cannot send headers (a browser EventSource). Never logged. */
                 access_token?: unknown;
             };
-            header: {
-                "last-event-id": string;
+            header?: {
                 /** @description Id of the last event received: what came after it (kept 24 h) is sent first. Browsers send it when they reconnect. */
                 "Last-Event-ID"?: string;
                 /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
@@ -3278,8 +3278,7 @@ export interface operations {
                 /** @description The token, for clients that cannot send headers (a browser EventSource). Never logged. */
                 access_token?: unknown;
             };
-            header: {
-                "last-event-id": string;
+            header?: {
                 /** @description Id of the last event received: what came after it (kept 24 h) is sent first. Browsers send it when they reconnect. */
                 "Last-Event-ID"?: string;
                 /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
@@ -3434,6 +3433,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Already listed: its note is replaced. */
             200: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
@@ -3442,7 +3442,23 @@ export interface operations {
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SuppressionDto"];
+                };
+            };
+            /** @description Added. */
+            201: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionDto"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

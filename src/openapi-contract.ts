@@ -13,7 +13,8 @@ export function describeContract(document: OpenAPIObject): void {
   document.info.license = { name: 'UNLICENSED (private)', identifier: 'UNLICENSED' } as OpenAPIObject['info']['license'];
   // Relative: the service that serves this document (its /docs-json) is the server.
   document.servers = [{ url: '/', description: 'The service serving this document (http://localhost:3000 with `npm start`)' }];
-  document.tags = TAGS;
+  const used = new Set(Object.values(document.paths).flatMap((item) => Object.values(item).flatMap((operation: OperationObject) => operation?.tags ?? [])));
+  document.tags = [...used].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? '' }));
   const components = (document.components ??= {});
   components.headers = { ...components.headers, ...HEADERS };
   components.responses = { ...components.responses, ...errorResponses() };
@@ -29,14 +30,16 @@ export function describeContract(document: OpenAPIObject): void {
   toOpenApi31(document);
 }
 
-const TAGS = [
-  { name: 'mails', description: 'Mail events: one mail per event, one delivery per receiver, sent over SMTP asynchronously and durably.' },
-  { name: 'templates', description: 'The mail categories: the ids each requires, the variables each declares, previews.' },
-  { name: 'recipients', description: 'The recipient directory: who a receiver id is (address, name, locale).' },
-  { name: 'contacts', description: 'Contact-us threads between visitors and the support team.' },
-  { name: 'conversations', description: 'Conversations between a customer and the agents of an establishment, and their messages.' },
-  { name: 'operations', description: 'Health probes and Prometheus metrics.' },
-];
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  mails: 'Mail events: one mail per event, one delivery per receiver, sent over SMTP asynchronously and durably.',
+  templates: 'The mail categories: the ids each requires, the variables each declares, previews.',
+  recipients: 'The recipient directory: who a receiver id is (address, name, locale).',
+  suppressions: 'Addresses no mail is sent to (hard bounces, or added by hand).',
+  contacts: 'Contact-us threads between visitors and the support team.',
+  conversations: 'Conversations between a customer and the agents of an establishment, their messages, read markers, timelines and event streams.',
+  webhooks: 'Endpoints that receive signed calls when something happens (Standard Webhooks).',
+  operations: 'Health probes and Prometheus metrics.',
+};
 
 const integer = (description: string): HeaderObject => ({ description, schema: { type: 'integer' } });
 const HEADERS: Record<string, HeaderObject> = {
@@ -85,6 +88,11 @@ function errorResponses(): Record<string, ResponseObject> {
 }
 
 function describeOperation(path: string, method: string, operation: OperationObject, document: OpenAPIObject): void {
+  // A header read with @Headers() is listed again under its lower-case name, required: keep the documented one.
+  const headers = ((operation.parameters ?? []) as ParameterObject[]).filter((p) => 'in' in p && p.in === 'header');
+  operation.parameters = ((operation.parameters ?? []) as ParameterObject[]).filter(
+    (p) => !('in' in p) || p.in !== 'header' || !headers.some((other) => other !== p && other.name.toLowerCase() === p.name.toLowerCase() && other.name !== p.name && p.name === p.name.toLowerCase()),
+  );
   const errors = new Set<string>(['500']);
   const probe = path === '/health';
   if (!probe && path !== '/health/ready') errors.add('503');

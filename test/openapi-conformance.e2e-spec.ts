@@ -131,6 +131,24 @@ describe('OpenAPI document: redocly lint and a Prism validation proxy in front o
       await api().patch(`/v1/conversations/${created.body.id}/messages/${message.body.id}`).send({ status: 'SENT' }).expect(409);
       await api().get(`/v1/conversations/${created.body.id}/messages`).expect(200);
       await api().get('/v1/conversations').query({ customerId: 'customer-1' }).expect(200);
+      await api().put(`/v1/conversations/${created.body.id}/read-marker`).send({ participantId: 'agent-1', lastReadMessageId: message.body.id }).expect(200);
+      await api().get('/v1/participants/agent-1/unread').expect(200);
+      await api().get(`/v1/conversations/${created.body.id}/timeline`).expect(200);
+
+      // Suppressions.
+      await api().put('/v1/suppressions/bounced@voyages.test').send({ note: 'asked by phone' }).expect(201);
+      await api().put('/v1/suppressions/bounced@voyages.test').send({}).expect(200);
+      await api().get('/v1/suppressions/bounced@voyages.test').expect(200);
+      await api().get('/v1/suppressions').query({ reason: 'MANUAL' }).expect(200);
+      await api().delete('/v1/suppressions/bounced@voyages.test').expect(204);
+
+      // Webhooks (an endpoint no event of this spec reaches).
+      const hook = await api().post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/hooks', events: ['mail.cancelled'], description: 'conformance' }).expect(201);
+      await api().get('/v1/webhooks').expect(200);
+      await api().get(`/v1/webhooks/${hook.body.id}`).expect(200);
+      await api().patch(`/v1/webhooks/${hook.body.id}`).send({ enabled: false }).expect(200);
+      await api().get(`/v1/webhooks/${hook.body.id}/deliveries`).expect(200);
+      await api().delete(`/v1/webhooks/${hook.body.id}`).expect(204);
 
       // Operations.
       // Probes are open: an orchestrator sends no key.
