@@ -70,7 +70,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       } catch (error) {
         this.logger.warn({ err: error }, 'Could not claim webhook deliveries; trying again shortly');
       }
-      if (claimed.length < free && !this.stopping) await this.idle(this.config.delivery.pollingIntervalSeconds * 1000);
+      // Nothing more is due, or only for endpoints at their share: look again at the next poll, or
+      // as soon as a call ends when endpoints were skipped (a slot of theirs is then free).
+      if (claimed.length < free && !this.stopping) await this.idle(this.config.delivery.pollingIntervalSeconds * 1000, busy.length ? [...this.inFlight] : []);
     }
   }
 
@@ -163,13 +165,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  private idle(ms: number): Promise<void> {
+  private idle(ms: number, orUntilOneOf: Array<Promise<void>>): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
+      const done = (): void => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      if (orUntilOneOf.length) void Promise.race(orUntilOneOf).then(done);
     });
   }
 }
