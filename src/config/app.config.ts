@@ -1,12 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { createPublicKey, KeyObject } from 'node:crypto';
+import { isPlainEmail } from '../common/validation/plain-email';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
 export const RUN_MODES = ['all', 'api', 'worker'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface HttpConfig {
   port: number;
@@ -118,10 +121,22 @@ export interface WebhookConfig {
   perEndpointConcurrency: number;
 }
 
+export interface LiveConfig {
+  /** A message still unread this long after it was sent mails its receiver a digest. */
+  unreadMailDelaySeconds: number;
+  /** At most one unread digest per receiver per this period. */
+  unreadMailIntervalSeconds: number;
+  /** A comment line this often keeps proxies from closing an idle event stream. */
+  sseHeartbeatSeconds: number;
+  /** Bytes a stream may hold unsent before its slow client is dropped (it reconnects with Last-Event-ID). */
+  sseBufferBytes: number;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   http: HttpConfig;
   database: DatabaseConfig;
   mail: MailConfig;
@@ -130,6 +145,7 @@ export interface AppConfig {
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
   webhooks: WebhookConfig;
+  live: LiveConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -150,6 +166,8 @@ export function loadConfig(env: Env): AppConfig {
     production,
     runMode: read.oneOf('RUN_MODE', RUN_MODES, 'all'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // JSON lines for log collectors in production; readable lines for a person at a terminal.
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, production ? 'json' : 'pretty'),
     http: {
       port: read.int('PORT', 3000, 0, 65535),
       publicBaseUrl: read.url('PUBLIC_BASE_URL', ['http:', 'https:']),
@@ -165,7 +183,8 @@ export function loadConfig(env: Env): AppConfig {
     mail: {
       smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']) ?? read.required('SMTP_URL', why),
       from: read.email('MAIL_FROM', 'Communication <no-reply@localhost>'),
-      contactInboxEmail: read.email('CONTACT_INBOX_EMAIL', 'support@localhost'),
+      // `.localhost` never leaves the machine, and the address passes the contact form's own rule.
+      contactInboxEmail: read.email('CONTACT_INBOX_EMAIL', 'support@voyages.localhost'),
       frontendBaseUrl: read.url('FRONTEND_BASE_URL', ['http:', 'https:']) ?? 'http://localhost:4200',
     },
     delivery: {
@@ -190,12 +209,23 @@ export function loadConfig(env: Env): AppConfig {
       contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
     },
     webhooks: readWebhooks(read, production),
+    live: {
+      unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
+      unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
+      sseHeartbeatSeconds: read.int('SSE_HEARTBEAT_SECONDS', 25, 1, 3600),
+      sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
   }
   if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
     read.problems.push(`USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`);
+  }
+  const supportAddress = /<([^<>]+)>\s*$/.exec(config.mail.contactInboxEmail)?.[1] ?? config.mail.contactInboxEmail;
+  if (!isPlainEmail(supportAddress)) {
+    // Support answers through the contact form with this address: it must pass the form's own rule.
+    read.problems.push(`CONTACT_INBOX_EMAIL must be a plain address with a domain such as support@example.com (got "${config.mail.contactInboxEmail}")`);
   }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;

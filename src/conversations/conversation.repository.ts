@@ -73,6 +73,10 @@ export class ConversationRepository {
     return manager.getRepository(MessageEntity).findOneBy({ id });
   }
 
+  findMessagesByIds(ids: string[]): Promise<MessageEntity[]> {
+    return ids.length ? this.dataSource.getRepository(MessageEntity).findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
   async findWithLastMessage(id: string, scope: ConversationScope): Promise<ConversationWithLast | null> {
     const conversation = await inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getOne();
     if (!conversation) return null;
@@ -91,6 +95,7 @@ export class ConversationRepository {
     for (const field of ['establishmentId', 'customerId', 'assignedAgentId', 'status'] as const) {
       if (query[field] !== undefined) qb.andWhere(`c.${field} = :${field}`, { [field]: query[field] });
     }
+    if (query.participantId !== undefined) qb.andWhere('c.participants @> ARRAY[:participantId]::text[]', { participantId: query.participantId });
     const [conversations, total] = await qb
       .orderBy('c.updatedAt', 'DESC')
       .addOrderBy('c.id', 'DESC')

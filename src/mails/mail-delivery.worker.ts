@@ -151,7 +151,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       organizationId: mail.organizationId,
       establishmentId: mail.establishmentId,
       productType: mail.productType,
-      buttonUrl: this.renderer.buttonUrl(mail.category, mail),
+      buttonUrl: this.renderer.buttonUrl(mail.category, mail, mail.variables),
       vars: mail.variables,
     });
     const base = { id: delivery.id, attempt: delivery.attempt, email: recipient.email, dueAt: null, errorCode: null, error: null };
@@ -165,7 +165,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         html: rendered.html,
         text: rendered.text,
         messageId: delivery.messageId,
-        headers: { 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
+        headers: { ...rendered.headers, 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
       });
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: response };
     } catch (error) {

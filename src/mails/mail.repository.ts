@@ -318,9 +318,11 @@ export class MailRepository {
    * (a worker's claim holds them until it commits, so this waits for it and then sees SENDING),
    * and a mail is cancelled only when every delivery is still SCHEDULED or PENDING. A mail is
    * therefore sent or cancelled, never both. Each cancelled mail gets its `mail.cancelled` event in
-   * the same statement, with the correlation id of the cancelling request. Returns the ids of the mails cancelled.
+   * the same statement, with the correlation id of the cancelling request. Returns the ids of the
+   * mails cancelled. In `manager`'s transaction when given (the unread digest is cancelled by the
+   * change that read its messages).
    */
-  async cancel(filter: CancellationFilter, correlationId: string | null = null): Promise<string[]> {
+  async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
     const where: string[] = [`m.status IN ('SCHEDULED', 'PENDING')`];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown): void => {
@@ -335,7 +337,7 @@ export class MailRepository {
     if (filter.receiverId) add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
     if (filter.categories?.length) add('m.category = ANY(?)', filter.categories);
     params.push(correlationId);
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    const rows: Array<{ id: string }> = await manager.query(
       `WITH locked AS (
          SELECT d.mail_id, d.status FROM delivery d
          WHERE d.mail_id IN (SELECT m.id FROM mail m WHERE ${where.join(' AND ')})

@@ -14,6 +14,8 @@ import { MailsService } from './mails.service';
   imports: [DeliveryModule, RecipientsModule, SuppressionsModule],
   controllers: [MailsController],
   providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
-  exports: [MailsService],
+  // Webhooks render mails as the API shows them; conversations schedule and cancel their unread
+  // digests in their own transactions.
+  exports: [MailsService, MailRepository],
 })
 export class MailsModule {}

@@ -18,6 +18,7 @@ import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAtte
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
+import { variableProblems } from '../catalog/mail-variables';
 import { MailEntity } from './mail.entity';
 import { MailMapper } from './mail.mapper';
 import { MailRepository, MailWithDeliveries } from './mail.repository';
@@ -210,7 +211,9 @@ export class MailsService {
 function assertCategoryIds(dto: CreateMailDto): void {
   const details: ErrorDetail[] = MAIL_CATALOG[dto.category].requiredIds
     .filter((field) => dto[field] === undefined)
-    .map((field) => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
+    .map((field): ErrorDetail => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
+  // Only the variables the category declares (GET /v1/templates/{category}), each of its type.
+  for (const problem of variableProblems(dto.category, dto.variables ?? {})) details.push({ ...problem, location: 'body' });
   if (details.length) throw ApiError.validation(details);
 }
 
