@@ -173,6 +173,22 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await api().delete(`/v1/webhooks/${id}`).expect(204);
   });
 
+  it('keeps secrets encrypted at rest when WEBHOOK_SECRET_KEY is set, and still signs with them', async () => {
+    const encrypted = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { ...QUICK, WEBHOOK_SECRET_KEY: Buffer.alloc(32, 42).toString('base64') } });
+    try {
+      const created = await request(encrypted.url).post('/v1/webhooks').send({ url: receiver.url('/sealed'), events: ['contact.created'] }).expect(201);
+      const { id, secret } = created.body as { id: string; secret: string };
+      const [row] = (await encrypted.app.get<DataSource>(getDataSourceToken()).query('SELECT secret FROM webhook_endpoint WHERE id = $1', [id])) as Array<{ secret: string }>;
+      expect(row.secret).toMatch(/^aes256gcm:/);
+      expect(row.secret).not.toContain(secret.slice('whsec_'.length));
+      await request(encrypted.url).post('/v1/contacts').send({ name: 'Noor', mail: 'noor@example.com', object: 'Sealed', message: 'x' }).expect(201);
+      const [call] = await receiver.waitFor(1, onPath('/sealed'));
+      expect(verifySignature(secret, call.headers, call.body)).toBe(true);
+    } finally {
+      await encrypted.close();
+    }
+  });
+
   describe('SSRF protection (WEBHOOK_ALLOW_PRIVATE_TARGETS=false, the production setting)', () => {
     let strict: TestApp;
 
