@@ -16,7 +16,8 @@ export interface ReceivedCall {
  */
 export class WebhookReceiver {
   readonly calls: ReceivedCall[] = [];
-  answer: (call: ReceivedCall) => number = () => 200;
+  /** The status to answer, or null to never answer (a stalled endpoint; its requests are dropped by stop()). */
+  answer: (call: ReceivedCall) => number | null = () => 200;
   private server?: Server;
   port = 0;
 
@@ -28,7 +29,8 @@ export class WebhookReceiver {
         const body = Buffer.concat(chunks).toString('utf8');
         const call = { path: req.url ?? '', headers: req.headers, body, json: JSON.parse(body) as ReceivedCall['json'] };
         this.calls.push(call);
-        res.writeHead(this.answer(call), { 'content-type': 'text/plain' }).end(`received ${call.json.type}`);
+        const status = this.answer(call);
+        if (status !== null) res.writeHead(status, { 'content-type': 'text/plain' }).end(`received ${call.json.type}`);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

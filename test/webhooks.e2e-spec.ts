@@ -173,6 +173,27 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await api().delete(`/v1/webhooks/${id}`).expect(204);
   });
 
+  it('lets a stalled endpoint hold only its share of the calls: the others get all theirs meanwhile', async () => {
+    const stalled = new WebhookReceiver();
+    stalled.answer = () => null;
+    await stalled.start();
+    const shared = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { ...QUICK, WEBHOOK_CONCURRENCY: '4', WEBHOOK_ENDPOINT_CONCURRENCY: '2' } });
+    try {
+      await request(shared.url).post('/v1/webhooks').send({ url: stalled.url('/stalled'), events: ['contact.created'] }).expect(201);
+      await request(shared.url).post('/v1/webhooks').send({ url: receiver.url('/healthy'), events: ['contact.created'] }).expect(201);
+      for (let i = 0; i < 8; i++) {
+        await request(shared.url).post('/v1/contacts').send({ name: `N${i}`, mail: `n${i}@example.com`, object: 'Load', message: 'x' }).expect(201);
+      }
+      const healthy = await receiver.waitFor(8, onPath('/healthy'));
+      expect(new Set(healthy.map((c) => c.json.data.name)).size).toBe(8);
+      // Every call to the stalled endpoint is still waiting for its answer: it holds its share only.
+      expect(stalled.calls.length).toBeLessThanOrEqual(2 * 2);
+    } finally {
+      await shared.close();
+      await stalled.stop();
+    }
+  });
+
   it('keeps secrets encrypted at rest when WEBHOOK_SECRET_KEY is set, and still signs with them', async () => {
     const encrypted = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { ...QUICK, WEBHOOK_SECRET_KEY: Buffer.alloc(32, 42).toString('base64') } });
     try {
