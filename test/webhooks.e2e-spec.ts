@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
+import { WebhookRepository } from '../src/webhooks/webhook.repository';
 import { putRecipients, settled, waitForMail } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { ReceivedCall, verifySignature, WebhookReceiver } from './webhook-receiver';
@@ -131,6 +132,20 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     const again = await receiver.waitFor(4, onPath('/flaky'));
     expect(again[3].headers['webhook-id']).toBe(calls[0].headers['webhook-id']);
     await api().post(`/v1/webhooks/${id}/deliveries/6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87/redeliver`).expect(404);
+  });
+
+  it('deletes finished deliveries and their log after 30 days, never pending ones', async () => {
+    const { id } = await register('/old', ['mail.sent']);
+    await sendMail('hooks-old');
+    await receiver.waitFor(1, onPath('/old'));
+    const dataSource = service.app.get<DataSource>(getDataSourceToken());
+    for (let i = 0; i < 50 && (await dataSource.query(`SELECT 1 FROM webhook_attempt WHERE endpoint_id = $1`, [id])).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await dataSource.query(`UPDATE webhook_delivery SET event_at = now() - interval '31 days' WHERE endpoint_id = $1`, [id]);
+    await dataSource.query(`INSERT INTO webhook_delivery (endpoint_id, event_id, type, data, event_at, status, due_at) VALUES ($1, 0, 'mail.sent', '{}', now() - interval '31 days', 'PENDING', now() + interval '1 hour')`, [id]);
+    expect(await service.app.get(WebhookRepository).deleteFinished(30)).toBe(1);
+    expect(await dataSource.query(`SELECT status FROM webhook_delivery WHERE endpoint_id = $1`, [id])).toEqual([{ status: 'PENDING' }]);
+    expect(((await api().get(`/v1/webhooks/${id}/deliveries`).expect(200)).body as { totalElements: number }).totalElements).toBe(0);
+    await api().delete(`/v1/webhooks/${id}`).expect(204);
   });
 
   it('disables an endpoint whose calls have all failed for 3 days', async () => {
