@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { putRecipients, settled, waitForMail } from './fixtures';
@@ -83,6 +85,32 @@ describe('Suppressions (real SMTP server, real Postgres)', () => {
     } finally {
       inbox.dataPolicy = () => undefined;
       refused.delete('full@example.com');
+    }
+  });
+
+  it('checks addresses from the HTTP user directory too', async () => {
+    const directory = createServer((req, res) => {
+      if (req.url === '/users/dir-user') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ email: 'Dir.User@example.com', firstName: 'Dominique' }));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
+    // A database of its own: the spec's other service has no directory and must not take this mail.
+    const withDirectory = await startApp({
+      databaseUrl: await createTestDatabase(),
+      smtpUrl: inbox.smtpUrl,
+      env: { USER_DIRECTORY_URL: `http://127.0.0.1:${(directory.address() as AddressInfo).port}/users` },
+    });
+    try {
+      await request(withDirectory.url).put('/v1/suppressions/dir.user@example.com').send({ note: 'test' }).expect(201);
+      const asked = rcpt.length;
+      const res = await request(withDirectory.url).post('/v1/mails').send({ receiversId: ['dir-user'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+      const mail = await waitForMail(withDirectory.url, (res.body as { id: string }).id, settled);
+      expect(mail.deliveries[0]).toMatchObject({ status: 'FAILED', email: 'D***@example.com', error: { code: 'SUPPRESSED' } });
+      expect(rcpt.slice(asked)).toEqual([]);
+      await request(withDirectory.url).delete('/v1/suppressions/dir.user@example.com').expect(204);
+    } finally {
+      await withDirectory.close();
+      await new Promise<void>((resolve) => directory.close(() => resolve()));
     }
   });
 

@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -15,7 +16,8 @@ export interface ReceivedCall {
  */
 export class WebhookReceiver {
   readonly calls: ReceivedCall[] = [];
-  answer: (call: ReceivedCall) => number = () => 200;
+  /** The status to answer, or null to never answer (a stalled endpoint; its requests are dropped by stop()). */
+  answer: (call: ReceivedCall) => number | null = () => 200;
   private server?: Server;
   port = 0;
 
@@ -27,7 +29,8 @@ export class WebhookReceiver {
         const body = Buffer.concat(chunks).toString('utf8');
         const call = { path: req.url ?? '', headers: req.headers, body, json: JSON.parse(body) as ReceivedCall['json'] };
         this.calls.push(call);
-        res.writeHead(this.answer(call), { 'content-type': 'text/plain' }).end(`received ${call.json.type}`);
+        const status = this.answer(call);
+        if (status !== null) res.writeHead(status, { 'content-type': 'text/plain' }).end(`received ${call.json.type}`);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -55,11 +58,13 @@ export class WebhookReceiver {
   }
 }
 
-/** What the README tells receivers to do: recompute the signature with the secret and compare. */
-export function verifySignature(secret: string, headers: IncomingHttpHeaders, body: string): boolean {
-  const id = headers['webhook-id'] as string;
-  const timestamp = headers['webhook-timestamp'] as string;
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-  return (headers['webhook-signature'] as string).split(' ').some((signature) => signature === `v1,${expected}`);
-}
+/**
+ * The README's own snippet ("Verify a call"), run as written: the specs check signatures exactly as
+ * a receiver following the README would, and a broken snippet fails them.
+ */
+export const verifySignature: (secret: string, headers: IncomingHttpHeaders, body: string) => boolean = (() => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const code = /Verify a call[^]*?```js\n([^]*?)```/.exec(readme)?.[1];
+  if (!code) throw new Error('README.md has no "Verify a call" snippet');
+  return new Function('require', `${code}\nreturn verify;`)(require) as (secret: string, headers: IncomingHttpHeaders, body: string) => boolean;
+})();

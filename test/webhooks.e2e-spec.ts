@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
+import { WebhookRepository } from '../src/webhooks/webhook.repository';
 import { putRecipients, settled, waitForMail } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { ReceivedCall, verifySignature, WebhookReceiver } from './webhook-receiver';
@@ -133,6 +134,20 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await api().post(`/v1/webhooks/${id}/deliveries/6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87/redeliver`).expect(404);
   });
 
+  it('deletes finished deliveries and their log after 30 days, never pending ones', async () => {
+    const { id } = await register('/old', ['mail.sent']);
+    await sendMail('hooks-old');
+    await receiver.waitFor(1, onPath('/old'));
+    const dataSource = service.app.get<DataSource>(getDataSourceToken());
+    for (let i = 0; i < 50 && (await dataSource.query(`SELECT 1 FROM webhook_attempt WHERE endpoint_id = $1`, [id])).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await dataSource.query(`UPDATE webhook_delivery SET event_at = now() - interval '31 days' WHERE endpoint_id = $1`, [id]);
+    await dataSource.query(`INSERT INTO webhook_delivery (endpoint_id, event_id, type, data, event_at, status, due_at) VALUES ($1, 0, 'mail.sent', '{}', now() - interval '31 days', 'PENDING', now() + interval '1 hour')`, [id]);
+    expect(await service.app.get(WebhookRepository).deleteFinished(30)).toBe(1);
+    expect(await dataSource.query(`SELECT status FROM webhook_delivery WHERE endpoint_id = $1`, [id])).toEqual([{ status: 'PENDING' }]);
+    expect(((await api().get(`/v1/webhooks/${id}/deliveries`).expect(200)).body as { totalElements: number }).totalElements).toBe(0);
+    await api().delete(`/v1/webhooks/${id}`).expect(204);
+  });
+
   it('disables an endpoint whose calls have all failed for 3 days', async () => {
     const { id } = await register('/dead', ['mail.sent']);
     receiver.answer = (call) => (call.path === '/dead' ? 503 : 200);
@@ -171,6 +186,43 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     expect(call.json).toMatchObject({ type: 'mail.cancelled', data: { id: (mail.body as { id: string }).id, status: 'CANCELLED' } });
     expect(call.headers['x-correlation-id']).toBe('hooks-cancel');
     await api().delete(`/v1/webhooks/${id}`).expect(204);
+  });
+
+  it('lets a stalled endpoint hold only its share of the calls: the others get all theirs meanwhile', async () => {
+    const stalled = new WebhookReceiver();
+    stalled.answer = () => null;
+    await stalled.start();
+    const shared = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { ...QUICK, WEBHOOK_CONCURRENCY: '4', WEBHOOK_ENDPOINT_CONCURRENCY: '2' } });
+    try {
+      await request(shared.url).post('/v1/webhooks').send({ url: stalled.url('/stalled'), events: ['contact.created'] }).expect(201);
+      await request(shared.url).post('/v1/webhooks').send({ url: receiver.url('/healthy'), events: ['contact.created'] }).expect(201);
+      for (let i = 0; i < 8; i++) {
+        await request(shared.url).post('/v1/contacts').send({ name: `N${i}`, mail: `n${i}@example.com`, object: 'Load', message: 'x' }).expect(201);
+      }
+      const healthy = await receiver.waitFor(8, onPath('/healthy'));
+      expect(new Set(healthy.map((c) => c.json.data.name)).size).toBe(8);
+      // Every call to the stalled endpoint is still waiting for its answer: it holds its share only.
+      expect(stalled.calls.length).toBeLessThanOrEqual(2 * 2);
+    } finally {
+      await shared.close();
+      await stalled.stop();
+    }
+  });
+
+  it('keeps secrets encrypted at rest when WEBHOOK_SECRET_KEY is set, and still signs with them', async () => {
+    const encrypted = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { ...QUICK, WEBHOOK_SECRET_KEY: Buffer.alloc(32, 42).toString('base64') } });
+    try {
+      const created = await request(encrypted.url).post('/v1/webhooks').send({ url: receiver.url('/sealed'), events: ['contact.created'] }).expect(201);
+      const { id, secret } = created.body as { id: string; secret: string };
+      const [row] = (await encrypted.app.get<DataSource>(getDataSourceToken()).query('SELECT secret FROM webhook_endpoint WHERE id = $1', [id])) as Array<{ secret: string }>;
+      expect(row.secret).toMatch(/^aes256gcm:/);
+      expect(row.secret).not.toContain(secret.slice('whsec_'.length));
+      await request(encrypted.url).post('/v1/contacts').send({ name: 'Noor', mail: 'noor@example.com', object: 'Sealed', message: 'x' }).expect(201);
+      const [call] = await receiver.waitFor(1, onPath('/sealed'));
+      expect(verifySignature(secret, call.headers, call.body)).toBe(true);
+    } finally {
+      await encrypted.close();
+    }
   });
 
   describe('SSRF protection (WEBHOOK_ALLOW_PRIVATE_TARGETS=false, the production setting)', () => {

@@ -150,6 +150,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the webhook settings: private targets allowed locally only, https in production, a 32-byte secret key, the retry schedule', () => {
+    expect(loadConfig(local).webhooks).toMatchObject({ allowPrivateTargets: true, requireHttps: false, secretKey: undefined, retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000], maxAgeHours: 72, timeoutSeconds: 10 });
+    const production = { ...local, NODE_ENV: 'production', AUTH_MODE: 'off' };
+    expect(loadConfig(production).webhooks).toMatchObject({ allowPrivateTargets: false, requireHttps: true });
+    expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks).toMatchObject({ allowPrivateTargets: true, requireHttps: true });
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ...local, WEBHOOK_SECRET_KEY: key }).webhooks.secretKey).toEqual(Buffer.alloc(32, 7));
+    expect(() => loadConfig({ ...local, WEBHOOK_SECRET_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/WEBHOOK_SECRET_KEY must be 32 random bytes in base64/);
+    expect(() => loadConfig({ ...local, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_TARGETS must be one of true, false/);
+    expect(loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1, 2' }).webhooks.retryScheduleSeconds).toEqual([1, 2]);
+    expect(() => loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds/);
+  });
+
   it('never shows a password of a wrong URL', () => {
     expect(() => loadConfig({ ...local, DATABASE_URL: 'mysql://user:secret@host/db' })).toThrow(/user:\*\*\*@host/);
   });

@@ -24,7 +24,7 @@ export class SuppressionsController {
 
   /** Suppress an address by hand (reason MANUAL; 201 when added, 200 when it was already listed: its note is replaced). */
   @Put(':email')
-  @ApiCreatedResponse({ type: SuppressionDto, description: 'Added.' })
+  @ApiCreatedResponse({ type: SuppressionDto, description: 'Added to the list.' })
   @ApiOkResponse({ type: SuppressionDto, description: 'Already listed: its note is replaced.' })
   async put(@TextIdParam('email') email: string, @Body() dto: PutSuppressionDto): Promise<HttpResult<SuppressionDto>> {
     const { suppression, created } = await this.suppressions.put(email, dto);

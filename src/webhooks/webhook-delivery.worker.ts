@@ -10,6 +10,9 @@ import { ClaimedWebhook, WebhookOutcome, WebhookRepository } from './webhook.rep
 const LEASE_SECONDS = 60;
 const MAX_SETTLE_BATCH = 500;
 const SHUTDOWN_MARGIN_MS = 2_000;
+/** Finished deliveries and their log are kept this long (the delivery log's reach). */
+const LOG_RETENTION_DAYS = 30;
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * Calls webhook endpoints: claims due deliveries (the durable queue in Postgres, written by the
@@ -28,6 +31,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   private loop?: Promise<void>;
   private stopping = false;
   private wake?: () => void;
+  private retention?: NodeJS.Timeout;
 
   constructor(
     private readonly webhooks: WebhookRepository,
@@ -39,11 +43,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   onApplicationBootstrap(): void {
     if (this.config.runMode === 'api') return;
     this.loop = this.run();
+    this.retention = setInterval(() => {
+      this.webhooks.deleteFinished(LOG_RETENTION_DAYS).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not delete old webhook deliveries; trying again later'));
+    }, RETENTION_EVERY_MS);
+    this.retention.unref();
   }
 
   /** SIGTERM: no new calls; the calls in hand get the grace period, their outcomes are written. */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.loop) return;
+    clearInterval(this.retention);
     this.stopping = true;
     this.wake?.();
     await this.loop;
@@ -70,7 +79,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       } catch (error) {
         this.logger.warn({ err: error }, 'Could not claim webhook deliveries; trying again shortly');
       }
-      if (claimed.length < free && !this.stopping) await this.idle(this.config.delivery.pollingIntervalSeconds * 1000);
+      // Nothing more is due, or only for endpoints at their share: look again at the next poll, or
+      // as soon as a call ends when endpoints were skipped (a slot of theirs is then free).
+      if (claimed.length < free && !this.stopping) await this.idle(this.config.delivery.pollingIntervalSeconds * 1000, busy.length ? [...this.inFlight] : []);
     }
   }
 
@@ -163,13 +174,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  private idle(ms: number): Promise<void> {
+  private idle(ms: number, orUntilOneOf: Array<Promise<void>>): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
+      const done = (): void => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      if (orUntilOneOf.length) void Promise.race(orUntilOneOf).then(done);
     });
   }
 }

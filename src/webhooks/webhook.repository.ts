@@ -239,6 +239,17 @@ export class WebhookRepository {
     );
     return rows.length > 0;
   }
+
+  /** Deletes finished deliveries (with their attempt log) of events older than `days`; returns how many. */
+  async deleteFinished(days: number): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `WITH gone AS (
+         DELETE FROM webhook_delivery WHERE status IN ('SUCCEEDED', 'FAILED') AND event_at < now() - make_interval(days => $1) RETURNING 1
+       ) SELECT count(*)::int AS n FROM gone`,
+      [days],
+    );
+    return rows[0].n;
+  }
 }
 
 interface EndpointRow {
