@@ -12,8 +12,8 @@ export interface ReadMarkerRow {
 export interface UnreadConversationRow {
   conversation_id: string;
   unread: number;
-  /** Sending date of its oldest unread message. */
-  oldest: Date;
+  /** Sending date of its oldest unread message newer than the `after` of the query (null: none). */
+  oldest_after: Date | null;
   newest: Date;
   trip_reference: string;
   last_message_id: string | null;
@@ -71,17 +71,21 @@ export class ReadMarkerRepository {
     return rows[0].n;
   }
 
-  /** Unread messages per conversation of a participant, most recent activity first. */
-  unreadByConversation(participantId: string, manager: EntityManager = this.dataSource.manager): Promise<UnreadConversationRow[]> {
+  /**
+   * Unread messages per conversation of a participant, most recent activity first, with the
+   * oldest one sent after `after` (what a digest has not covered yet).
+   */
+  unreadByConversation(participantId: string, manager: EntityManager = this.dataSource.manager, after: Date | null = null): Promise<UnreadConversationRow[]> {
     return manager.query(
-      `SELECT u.conversation_id, u.unread, u.oldest, u.newest, c.trip_reference, c.last_message_id
+      `SELECT u.conversation_id, u.unread, u.oldest_after, u.newest, c.trip_reference, c.last_message_id
        FROM (
-         SELECT conversation_id, count(*)::int AS unread, min(sending_date) AS oldest, max(sending_date) AS newest
+         SELECT conversation_id, count(*)::int AS unread, max(sending_date) AS newest,
+                min(sending_date) FILTER (WHERE $2::timestamptz IS NULL OR sending_date > $2::timestamptz) AS oldest_after
          FROM conversation_message WHERE receiver_id = $1 AND status <> 'READ'
          GROUP BY conversation_id
        ) u JOIN conversation c ON c.id = u.conversation_id
        ORDER BY c.updated_at DESC, c.id DESC`,
-      [participantId],
+      [participantId, after],
     );
   }
 
