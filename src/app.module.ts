@@ -21,6 +21,8 @@ import { HealthModule } from './health/health.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { APP_LOGGER, createLogger, pinoParams } from './logging';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -57,6 +59,8 @@ export class AppModule {
         TemplatesModule,
         ContactsModule,
         ConversationsModule,
+        SuppressionsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_LOGGER, useValue: logger },
