@@ -98,7 +98,13 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     });
     reply.request.raw.socket.setTimeout(0);
     res.write(`retry: ${RETRY_MS}\n\n`);
-    await this.open(res, filter, lastEventId ?? null);
+    try {
+      await this.open(res, filter, lastEventId ?? null);
+    } catch (error) {
+      // The answer has begun: no error body can follow. The client reconnects with Last-Event-ID.
+      this.logger.warn({ err: error }, 'Could not replay events to a stream; closing it');
+      res.destroy();
+    }
   }
 
   /**
