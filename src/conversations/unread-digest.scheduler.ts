@@ -143,13 +143,14 @@ export interface DigestPlan {
  * last digest covered is unread (`oldest_after`); due the delay after the oldest such message, and
  * not before the interval since the last digest. Lists every conversation with unread messages.
  */
-export function plan(unread: UnreadConversationRow[], lastSentAt: Date | null, live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number }): DigestPlan | null {
+export function plan(rows: UnreadConversationRow[], lastSentAt: Date | null, live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number }): DigestPlan | null {
+  const unread = rows.filter((c) => c.newest !== null);
   const fresh = unread.flatMap((c) => (c.oldest_after ? [c.oldest_after.getTime()] : []));
   if (!fresh.length) return null;
   const due = Math.max(Math.min(...fresh) + live.unreadMailDelaySeconds * 1000, lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0);
   return {
     scheduledAt: new Date(due),
-    through: new Date(Math.max(...unread.map((c) => c.newest.getTime()))),
+    through: new Date(Math.max(...unread.map((c) => c.newest!.getTime()))),
     variables: {
       conversationId: unread[0].conversation_id,
       conversationCount: unread.length,
