@@ -160,7 +160,9 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     expect(text).toContain(`https://app.voyages.test/conversations/${late1}`);
     expect(text).toContain('2 conversation');
 
-    await sleep(4000); // well past the delay of the quick reader's message, and time for a duplicate
+    // A new unread message within UNREAD_MAIL_INTERVAL_SECONDS waits for the interval.
+    await post(one.url, late2, 'agent-g', 'One more thing');
+    await sleep(4000); // well past the delays, and time for a duplicate
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('late@voyages.test'))).toHaveLength(1);
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('quick@voyages.test'))).toHaveLength(0);
 
@@ -170,5 +172,20 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     expect(sent[0].deliveries[0]).toMatchObject({ receiverId: 'cust-late', status: 'SENT' });
     const quickMails = await request(one.url).get('/v1/mails').query({ category: 'CONVERSATION_UNREAD_MESSAGES', receiverId: 'cust-quick' }).expect(200);
     expect((quickMails.body.content as MailBody[]).every((m) => m.status === 'CANCELLED')).toBe(true);
+  });
+
+  it('a digest scheduled before both instances stop is sent once by the instance started after', async () => {
+    await putRecipients(one.url, [{ id: 'cust-restart', email: 'restart@voyages.test', locale: 'fr' }]);
+    const id = await conversation('cust-restart', 'agent-h');
+    await post(two.url, id, 'agent-h', 'Êtes-vous toujours intéressé ?');
+    const databaseUrl = one.config.database.url;
+    await one.close();
+    await two.close();
+    one = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env });
+    two = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env });
+    const [mail] = await inbox.waitFor((m) => m.envelopeTo.includes('restart@voyages.test'), 1, 20_000);
+    expect(mail.parsed.subject).toContain('non lus');
+    await sleep(3000);
+    expect(inbox.messages.filter((m) => m.envelopeTo.includes('restart@voyages.test'))).toHaveLength(1);
   });
 });

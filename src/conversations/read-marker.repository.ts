@@ -12,17 +12,20 @@ export interface ReadMarkerRow {
 export interface UnreadConversationRow {
   conversation_id: string;
   unread: number;
-  /** Sending date of its oldest unread message. */
-  oldest: Date;
-  newest: Date;
+  /** Sending date of its oldest unread message newer than the `after` of the query (null: none). */
+  oldest_after: Date | null;
+  /** Null only if the counter and the messages disagree (then the row is ignored). */
+  newest: Date | null;
   trip_reference: string;
   last_message_id: string | null;
 }
 
 /**
- * Read markers and unread counts. Unread = addressed to the participant and not READ; the partial
- * index conversation_message_unread_idx holds only such rows, so every count here reads the unread
- * messages alone, not the participant's whole history.
+ * Read markers and unread counts. Unread = addressed to the participant and not READ. Counts are
+ * read from `unread_count`, kept by triggers in the transaction of every insert and status change
+ * (migration UnreadCounts1764000006000): one row per conversation, however many messages. The
+ * digest's dates come from the partial index conversation_message_unread_idx, which holds only
+ * unread messages (a min or max there is one index probe per conversation).
  */
 @Injectable()
 export class ReadMarkerRepository {
@@ -64,24 +67,37 @@ export class ReadMarkerRepository {
   }
 
   async unreadIn(manager: EntityManager, conversationId: string, participantId: string): Promise<number> {
-    const rows: Array<{ n: number }> = await manager.query(
-      `SELECT count(*)::int AS n FROM conversation_message WHERE receiver_id = $1 AND conversation_id = $2 AND status <> 'READ'`,
-      [participantId, conversationId],
-    );
-    return rows[0].n;
+    const rows: Array<{ n: number }> = await manager.query(`SELECT n FROM unread_count WHERE participant_id = $1 AND conversation_id = $2`, [participantId, conversationId]);
+    return rows[0]?.n ?? 0;
   }
 
-  /** Unread messages per conversation of a participant, most recent activity first. */
-  unreadByConversation(participantId: string, manager: EntityManager = this.dataSource.manager): Promise<UnreadConversationRow[]> {
-    return manager.query(
-      `SELECT u.conversation_id, u.unread, u.oldest, u.newest, c.trip_reference, c.last_message_id
-       FROM (
-         SELECT conversation_id, count(*)::int AS unread, min(sending_date) AS oldest, max(sending_date) AS newest
-         FROM conversation_message WHERE receiver_id = $1 AND status <> 'READ'
-         GROUP BY conversation_id
-       ) u JOIN conversation c ON c.id = u.conversation_id
+  /** Conversations with unread messages of a participant, most recent activity first. */
+  unreadConversations(participantId: string): Promise<Array<{ conversation_id: string; unread: number; last_message_id: string | null }>> {
+    return this.dataSource.query(
+      `SELECT u.conversation_id, u.n AS unread, c.last_message_id
+       FROM unread_count u JOIN conversation c ON c.id = u.conversation_id
+       WHERE u.participant_id = $1 AND u.n > 0
        ORDER BY c.updated_at DESC, c.id DESC`,
       [participantId],
+    );
+  }
+
+  /**
+   * Unread messages per conversation of a participant, most recent activity first, with the
+   * oldest one sent after `after` (what a digest has not covered yet).
+   */
+  unreadByConversation(participantId: string, manager: EntityManager = this.dataSource.manager, after: Date | null = null): Promise<UnreadConversationRow[]> {
+    return manager.query(
+      `SELECT u.conversation_id, u.n AS unread, c.trip_reference, c.last_message_id,
+              (SELECT max(m.sending_date) FROM conversation_message m
+               WHERE m.receiver_id = $1 AND m.conversation_id = u.conversation_id AND m.status <> 'READ') AS newest,
+              (SELECT min(m.sending_date) FROM conversation_message m
+               WHERE m.receiver_id = $1 AND m.conversation_id = u.conversation_id AND m.status <> 'READ'
+                 AND ($2::timestamptz IS NULL OR m.sending_date > $2::timestamptz)) AS oldest_after
+       FROM unread_count u JOIN conversation c ON c.id = u.conversation_id
+       WHERE u.participant_id = $1 AND u.n > 0
+       ORDER BY c.updated_at DESC, c.id DESC`,
+      [participantId, after],
     );
   }
 
@@ -89,9 +105,7 @@ export class ReadMarkerRepository {
   async unreadCounts(participantId: string, conversationIds: string[]): Promise<Map<string, number>> {
     if (!conversationIds.length) return new Map();
     const rows: Array<{ conversation_id: string; n: number }> = await this.dataSource.query(
-      `SELECT conversation_id, count(*)::int AS n FROM conversation_message
-       WHERE receiver_id = $1 AND conversation_id = ANY($2::uuid[]) AND status <> 'READ'
-       GROUP BY conversation_id`,
+      `SELECT conversation_id, n FROM unread_count WHERE participant_id = $1 AND conversation_id = ANY($2::uuid[])`,
       [participantId, conversationIds],
     );
     return new Map(rows.map((row) => [row.conversation_id, row.n]));

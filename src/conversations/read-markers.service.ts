@@ -68,7 +68,7 @@ export class ReadMarkersService {
   /** A participant's unread messages per conversation (only conversations with some), newest activity first. */
   async unread(participantId: string): Promise<UnreadSummaryDto> {
     this.assertSeesParticipant(participantId);
-    const rows = await this.markers.unreadByConversation(participantId);
+    const rows = await this.markers.unreadConversations(participantId);
     const lastIds = rows.flatMap((row) => (row.last_message_id ? [row.last_message_id] : []));
     const messages = new Map((await this.conversations.findMessagesByIds(lastIds)).map((m) => [m.id, m]));
     const conversations = rows.map((row) => {

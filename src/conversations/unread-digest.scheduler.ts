@@ -52,24 +52,26 @@ export class UnreadDigestScheduler {
     );
     // The receiver's row serializes every refresh of that receiver across instances.
     const [digest]: DigestRow[] = await manager.query(`SELECT * FROM unread_digest WHERE receiver_id = $1 FOR UPDATE`, [receiverId]);
-    const unread = await this.markers.unreadByConversation(receiverId, manager);
     let { last_sent_at: lastSentAt, sent_through: sentThrough } = digest;
+    let unread = await this.markers.unreadByConversation(receiverId, manager, sentThrough);
     const pending = digest.mail_id;
-    const wanted = plan(unread, sentThrough, lastSentAt, this.config.live);
+    const wanted = plan(unread, lastSentAt, this.config.live);
     if (pending && wanted && digest.scheduled_at?.getTime() === wanted.scheduledAt.getTime() && (await this.sameList(manager, pending, wanted.variables))) {
       // Same mail, same time: it now also covers the newer messages.
       await manager.query(`UPDATE unread_digest SET scheduled_through = $2 WHERE receiver_id = $1`, [receiverId, wanted.through]);
       return;
     }
+    let next = wanted;
     if (pending) {
       const cancelled = await this.mails.cancel({ mailId: pending }, this.cls.getId() ?? null, manager);
       if (!cancelled.length) {
         // Its sending has begun: it went out (or is going out) with what it listed.
         lastSentAt = digest.scheduled_at;
         sentThrough = digest.scheduled_through;
+        unread = await this.markers.unreadByConversation(receiverId, manager, sentThrough);
+        next = plan(unread, lastSentAt, this.config.live);
       }
     }
-    const next = plan(unread, sentThrough, lastSentAt, this.config.live);
     let mailId: string | null = null;
     if (next) {
       mailId = randomUUID();
@@ -138,23 +140,17 @@ export interface DigestPlan {
 
 /**
  * The digest a receiver should have scheduled, or null: only when a message newer than what the
- * last digest covered is unread; due the delay after the oldest such message, and not before the
- * interval since the last digest. Lists every conversation with unread messages (pure: unit-tested).
+ * last digest covered is unread (`oldest_after`); due the delay after the oldest such message, and
+ * not before the interval since the last digest. Lists every conversation with unread messages.
  */
-export function plan(
-  unread: UnreadConversationRow[],
-  sentThrough: Date | null,
-  lastSentAt: Date | null,
-  live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number },
-): DigestPlan | null {
-  const fresh = unread.filter((c) => sentThrough === null || c.newest.getTime() > sentThrough.getTime());
+export function plan(rows: UnreadConversationRow[], lastSentAt: Date | null, live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number }): DigestPlan | null {
+  const unread = rows.filter((c) => c.newest !== null);
+  const fresh = unread.flatMap((c) => (c.oldest_after ? [c.oldest_after.getTime()] : []));
   if (!fresh.length) return null;
-  const oldestFresh = Math.min(...fresh.map((c) => (sentThrough && c.oldest.getTime() <= sentThrough.getTime() ? sentThrough.getTime() + 1 : c.oldest.getTime())));
-  const due = Math.max(oldestFresh + live.unreadMailDelaySeconds * 1000, lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0);
-  const through = new Date(Math.max(...unread.map((c) => c.newest.getTime())));
+  const due = Math.max(Math.min(...fresh) + live.unreadMailDelaySeconds * 1000, lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0);
   return {
     scheduledAt: new Date(due),
-    through,
+    through: new Date(Math.max(...unread.map((c) => c.newest!.getTime()))),
     variables: {
       conversationId: unread[0].conversation_id,
       conversationCount: unread.length,

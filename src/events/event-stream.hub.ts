@@ -7,7 +7,7 @@ import { Client, Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { EVENTS_CHANNEL } from './event-type';
-import { EventStream, STREAMED_EVENT_TYPES } from './event-stream';
+import { EventStream, sseFrame, STREAMED_EVENT_TYPES } from './event-stream';
 import { EventsRepository, StoredEvent } from './events.repository';
 
 const REPLAY_PAGE = 500;
@@ -98,7 +98,13 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     });
     reply.request.raw.socket.setTimeout(0);
     res.write(`retry: ${RETRY_MS}\n\n`);
-    await this.open(res, filter, lastEventId ?? null);
+    try {
+      await this.open(res, filter, lastEventId ?? null);
+    } catch (error) {
+      // The answer has begun: no error body can follow. The client reconnects with Last-Event-ID.
+      this.logger.warn({ err: error }, 'Could not replay events to a stream; closing it');
+      res.destroy();
+    }
   }
 
   /**
@@ -134,8 +140,14 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
       if (this.lastId === null || BigInt(event.id) > BigInt(this.lastId)) this.lastId = event.id;
       if (!STREAMED_EVENT_TYPES.has(event.type)) continue;
-      if (event.conversationId) for (const stream of this.byConversation.get(event.conversationId) ?? []) stream.push(event);
-      for (const participantId of new Set(event.participantIds ?? [])) for (const stream of this.byParticipant.get(participantId) ?? []) stream.push(event);
+      let frame: string | undefined;
+      const send = (streams: Set<EventStream> | undefined) => {
+        if (!streams) return;
+        frame ??= sseFrame(event);
+        for (const stream of streams) stream.push(event, frame);
+      };
+      if (event.conversationId) send(this.byConversation.get(event.conversationId));
+      for (const participantId of new Set(event.participantIds ?? [])) send(this.byParticipant.get(participantId));
     }
   }
 

@@ -19,7 +19,7 @@ export function sseFrame(event: Pick<StoredEvent, 'id' | 'type' | 'data'>): stri
 export class EventStream {
   private closed = false;
   private replaying = true;
-  private held: StoredEvent[] = [];
+  private held: Array<{ id: string; frame: string }> = [];
   private heldBytes = 0;
 
   constructor(
@@ -33,16 +33,16 @@ export class EventStream {
     return this.closed || this.res.destroyed;
   }
 
-  /** A live event for this stream. */
-  push(event: StoredEvent): void {
+  /** A live event for this stream, framed once for all the streams it goes to. */
+  push(event: StoredEvent, frame = sseFrame(event)): void {
     if (this.isClosed) return;
     if (this.replaying) {
-      this.held.push(event);
-      this.heldBytes += 64 + JSON.stringify(event.data).length;
+      this.held.push({ id: event.id, frame });
+      this.heldBytes += frame.length;
       if (this.heldBytes > this.maxBufferedBytes) this.drop();
       return;
     }
-    this.write(event);
+    this.write(frame);
   }
 
   /**
@@ -54,12 +54,12 @@ export class EventStream {
     const sent = new Set<string>();
     for (const event of replayed) {
       sent.add(event.id);
-      this.write(event);
+      this.write(sseFrame(event));
     }
     const held = this.held;
     this.held = [];
     this.replaying = false;
-    for (const event of held) if (!sent.has(event.id)) this.write(event);
+    for (const { id, frame } of held) if (!sent.has(id)) this.write(frame);
   }
 
   /** A comment line: keeps proxies from closing an idle stream. */
@@ -74,10 +74,10 @@ export class EventStream {
     this.res.end();
   }
 
-  private write(event: StoredEvent): void {
+  private write(frame: string): void {
     if (this.isClosed) return;
     if (this.res.writableLength > this.maxBufferedBytes) return this.drop();
-    this.res.write(sseFrame(event));
+    this.res.write(frame);
   }
 
   private drop(): void {
