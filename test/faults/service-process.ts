@@ -22,6 +22,8 @@ export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
  */
 export const FAULT_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
+  // JSON lines, as in production: the logs kept per process are searchable.
+  LOG_FORMAT: 'json',
   // Every call comes from 127.0.0.1, hundreds a second: the rate limit would answer 429 to the test.
   RATE_LIMIT_PER_MINUTE: '0',
   // Access control is not what these tests are about (and is off by default outside production).
