@@ -12,8 +12,11 @@ function productionNodeOptions(): string[] {
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
   return script.split(/\s+/).filter((arg) => arg.startsWith('--'));
 }
-/** Where each service process writes its output (named in failures). Also its working directory, so no `.env` is read. */
-export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
+/**
+ * Where each service process writes its output (named in failures), one folder per run (set by
+ * global-setup.ts, so runs of other checkouts never mix). Also its working directory, so no `.env` is read.
+ */
+const LOG_DIR = process.env.FAULTS_LOG_DIR ?? join(tmpdir(), `communication-faults-logs-${process.pid}`);
 
 /**
  * Small delivery settings, so leases expire, retries come back and shutdowns end in seconds.
