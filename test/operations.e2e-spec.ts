@@ -83,9 +83,10 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
   });
 
   describe('templates', () => {
-    it('lists the 18 categories with what each requires, its variables and its subjects', async () => {
+    it('lists the 18 categories of the contract and the unread-messages digest, with what each requires, its variables and its subjects', async () => {
       const res = await request(service.url).get('/v1/templates').expect(200);
-      expect(res.body.content).toHaveLength(18);
+      expect(res.body.content).toHaveLength(19);
+      expect(res.body.content.map((t: { category: string }) => t.category)).toContain('CONVERSATION_UNREAD_MESSAGES');
       const booking = res.body.content.find((t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION');
       expect(booking).toMatchObject({ requiredIds: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}' });
       expect(booking.subject.fr).not.toBe(booking.subject.en);
