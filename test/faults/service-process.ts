@@ -126,6 +126,21 @@ export class ServiceProcess {
     return exit;
   }
 
+  /** Errors the process logged (JSON lines at level error and above), counted by error type: what lies behind a 500. */
+  loggedErrorTypes(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: number; err?: { type?: string } };
+        if ((entry.level ?? 0) >= 50 && entry.err?.type) counts[entry.err.type] = (counts[entry.err.type] ?? 0) + 1;
+      } catch {
+        // A line cut short by a kill.
+      }
+    }
+    return counts;
+  }
+
   /** The last lines the process wrote, for failure messages. */
   lastLines(): string {
     return `${this.name} (${this.logFile}):\n${this.tail.join('\n')}`;
