@@ -124,7 +124,10 @@ describe('faults: the database fails under the service', () => {
     await Promise.all([...clients, killer, checker]);
     if (!api.running) {
       // A connection error nobody listens for crashes the process (pg-pool leaves a checked-out client without an 'error' listener).
-      console.log(`pg_terminate_backend during POSTs: the API process died: ${JSON.stringify(summarize(answers).byStatus)} answers, ${terminated} backends terminated\n${api.lastLines()}`);
+      console.log(
+        `pg_terminate_backend during POSTs: the API process died: ${JSON.stringify(summarize(answers).byStatus)} answers, ${terminated} backends terminated, ` +
+          `errors logged by the API ${JSON.stringify(api.loggedErrorTypes())}\n${api.lastLines()}`,
+      );
     }
     expect(api.running).toBe(true);
 
@@ -140,7 +143,7 @@ describe('faults: the database fails under the service', () => {
     const summary = summarize(answers);
     console.log(
       `pg_terminate_backend during POSTs: ${answers.length} POSTs ${JSON.stringify(summary.byStatus)} (${summary.without503RetryAfter} 503 without Retry-After), ` +
-        `${terminated} backends terminated, ${orphans.checks} checks: at most ${orphans.mailsWithoutDeliveries} mails without deliveries, ${orphans.deliveriesWithoutMail} deliveries without mail; ` +
+        `${terminated} backends terminated, errors logged by the API ${JSON.stringify(api.loggedErrorTypes())}, ${orphans.checks} checks: at most ${orphans.mailsWithoutDeliveries} mails without deliveries, ${orphans.deliveriesWithoutMail} deliveries without mail; ` +
         `${accepted.length} mails answered 202, ${mailIds.length} mails (${stored} deliveries) stored, ${acceptedNotStored.length} answered 202 but not stored; ${describeTally('then', t)}`,
     );
 

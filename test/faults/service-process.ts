@@ -12,8 +12,11 @@ function productionNodeOptions(): string[] {
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
   return script.split(/\s+/).filter((arg) => arg.startsWith('--'));
 }
-/** Where each service process writes its output (named in failures). Also its working directory, so no `.env` is read. */
-export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
+/**
+ * Where each service process writes its output (named in failures), one folder per run (set by
+ * global-setup.ts, so runs of other checkouts never mix). Also its working directory, so no `.env` is read.
+ */
+const LOG_DIR = process.env.FAULTS_LOG_DIR ?? join(tmpdir(), `communication-faults-logs-${process.pid}`);
 
 /**
  * Small delivery settings, so leases expire, retries come back and shutdowns end in seconds.
@@ -22,6 +25,8 @@ export const LOG_DIR = join(tmpdir(), 'communication-faults-logs');
  */
 export const FAULT_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
+  // JSON lines, as in production: the logs kept per process are searchable.
+  LOG_FORMAT: 'json',
   // Every call comes from 127.0.0.1, hundreds a second: the rate limit would answer 429 to the test.
   RATE_LIMIT_PER_MINUTE: '0',
   // Access control is not what these tests are about (and is off by default outside production).
@@ -119,6 +124,21 @@ export class ServiceProcess {
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;
+  }
+
+  /** Errors the process logged (JSON lines at level error and above), counted by error type: what lies behind a 500. */
+  loggedErrorTypes(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: number; err?: { type?: string } };
+        if ((entry.level ?? 0) >= 50 && entry.err?.type) counts[entry.err.type] = (counts[entry.err.type] ?? 0) + 1;
+      } catch {
+        // A line cut short by a kill.
+      }
+    }
+    return counts;
   }
 
   /** The last lines the process wrote, for failure messages. */
