@@ -20,7 +20,7 @@ import { HealthModule } from './health/health.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
-import { pinoOptions } from './logging';
+import { APP_LOGGER, createLogger, pinoParams } from './logging';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { CommonModule } from './common/common.module';
@@ -29,6 +29,7 @@ import { CommonModule } from './common/common.module';
 export class AppModule {
   /** `logDestination` lets tests read the JSON log lines; by default they go to stdout. */
   static register(config: AppConfig, options: { logDestination?: NodeJS.WritableStream } = {}): DynamicModule {
+    const logger = createLogger(config, options.logDestination);
     return {
       module: AppModule,
       imports: [
@@ -43,7 +44,7 @@ export class AppModule {
             setup: (cls, req: RawRequest) => cls.set(BASE_URL_KEY, attachRequestContext(req).requestBaseUrl),
           },
         }),
-        LoggerModule.forRoot(pinoOptions(config, options.logDestination)),
+        LoggerModule.forRoot(pinoParams(logger)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
         AuthModule,
@@ -56,6 +57,7 @@ export class AppModule {
         ConversationsModule,
       ],
       providers: [
+        { provide: APP_LOGGER, useValue: logger },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         // Order matters: the rate limit counts per caller, so the auth guard names the caller first.

@@ -4,13 +4,15 @@ import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger as PinoInstance } from 'pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
 import { MAX_URL_LENGTH } from './http-server.options';
+import { APP_LOGGER, UNLOGGED_PATHS } from './logging';
 import { buildOpenApiDocument } from './openapi';
 
 /** Paths a `RUN_MODE=worker` process still serves: it has no API, only its probes and metrics. */
@@ -42,7 +44,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   const metrics = app.get(MetricsService);
   let closing = false;
 
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(app.get(NestPinoLogger));
   app.enableShutdownHooks();
   registerJsonBodyParser(fastify, config.http.bodyLimitBytes);
 
@@ -62,9 +64,16 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('preClose', async () => {
     closing = true;
   });
+  const requestLog = app.get<PinoInstance>(APP_LOGGER);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (UNLOGGED_PATHS.has(request.url)) return;
+    const { correlationId } = attachRequestContext(request.raw as RawRequest);
+    requestLog.info(
+      { correlationId, req: { method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
 
   void app.register(fastifyHelmet, {
