@@ -1,7 +1,7 @@
 import type { NestApplicationOptions } from '@nestjs/common';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyHttpOptions, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError, ErrorName } from './common/errors/api-error';
@@ -25,17 +25,18 @@ export const NEST_HTTP_OPTIONS: NestApplicationOptions = { bodyParser: false };
  * timeouts, the trusted proxies, and the contract's error body for what Fastify and Node's HTTP
  * parser refuse before any route or hook runs.
  */
-export function fastifyOptions(config: AppConfig): FastifyServerOptions {
+export function fastifyOptions(config: AppConfig): FastifyHttpOptions<Server> {
   const timeoutMs = config.http.requestTimeoutSeconds * 1000;
   return {
     bodyLimit: config.http.bodyLimitBytes,
     // Recipient ids are up to 255 characters; the URL as a whole is bounded at 8 KB (414 beyond).
-    maxParamLength: MAX_URL_LENGTH,
-    // Receiving a request (Node also bounds its headers by this, as headersTimeout defaults to
-    // min(60 s, requestTimeout)), an idle socket and an idle keep-alive connection.
+    routerOptions: { maxParamLength: MAX_URL_LENGTH },
+    // Receiving a request and its headers, an idle socket and an idle keep-alive connection.
     requestTimeout: timeoutMs,
     connectionTimeout: timeoutMs,
     keepAliveTimeout: timeoutMs,
+    // Node checks the request and headers timeouts every `connectionsCheckingInterval` (30 s by default).
+    http: { headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(5000, timeoutMs) },
     trustProxy: config.http.trustProxy,
     // Fastify's own 503 while closing has its own body: app.setup.ts answers it with ours instead.
     return503OnClosing: false,

@@ -290,6 +290,20 @@ describe('Access control (AUTH_MODE=on, real keys, tokens and JWKS)', () => {
       await api().get(`/v1/conversations/${c.id}`).set(as('customer A')).expect(200);
     });
 
+    it('answers 503 with Retry-After when a token names a key that the JWKS endpoint cannot give right now', async () => {
+      const key3 = await signingKey('k3');
+      jwks.status = 500;
+      try {
+        const res = await api().get(`/v1/conversations/${c.id}`).set(bearer(await signToken(key3, PEOPLE['customer A']))).expect(503);
+        expect(res.body.name).toBe('SERVICE_UNAVAILABLE');
+        expect(res.headers['retry-after']).toBe('5');
+        // Keys fetched before keep working meanwhile.
+        await api().get(`/v1/conversations/${c.id}`).set(as('customer A')).expect(200);
+      } finally {
+        jwks.status = 200;
+      }
+    });
+
     it('never writes a key or a token in the logs', () => {
       const text = JSON.stringify(logs.lines);
       expect(logs.lines.length).toBeGreaterThan(0);

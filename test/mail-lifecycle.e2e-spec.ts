@@ -194,4 +194,32 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     expect(replay.body.id).toBe(res.body.id);
     expect((await api().post('/v1/mails').set('Idempotency-Key', 'tx-key').send(reminder({ reservationId: 'RES-OTHER' })).expect(422)).body.name).toBe('IDEMPOTENCY_KEY_REUSED');
   });
+
+  it('keeps totals exact for every filter as mails are created, sent, cancelled and retried', async () => {
+    const statuses = ['SCHEDULED', 'PENDING', 'SENT', 'PARTIALLY_SENT', 'FAILED', 'CANCELLED'];
+    const categories = ['TRIP_REMINDER_NOTIFICATION', 'CLIENT_PAYMENT_NOTIFICATION', 'PROFILE_COMPLETION_REQUEST'];
+    const filters: Array<Record<string, string>> = [{}, ...statuses.map((status) => ({ status })), ...categories.map((category) => ({ category })), { category: 'TRIP_REMINDER_NOTIFICATION', status: 'SENT' }];
+    for (const filter of filters) {
+      const res = await api().get('/v1/mails').query(filter).expect(200);
+      const where = Object.entries(filter).map(([column, value]) => `${column} = '${value}'`).join(' AND ');
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM mail ${where ? `WHERE ${where}` : ''}`);
+      expect([filter, res.body.totalElements]).toEqual([filter, rows[0].n]);
+    }
+  });
+
+  it('pages through every mail by following next links (a keyset cursor), in order, without a gap or a repeat', async () => {
+    const { rows } = await db.query(`SELECT id FROM mail ORDER BY created_at DESC, id DESC`);
+    const seen: string[] = [];
+    let href: string | undefined = `${service.url}/v1/mails?sizePage=37`;
+    for (let page = 1; href; page++) {
+      const res: request.Response = await request(href).get('').expect(200);
+      expect(res.body.currentPage).toBe(page);
+      seen.push(...res.body.content.map((mail: MailBody) => mail.id));
+      href = res.body.links.find((link: { rel: string }) => link.rel === 'next')?.href;
+      if (href) expect(new URL(href).searchParams.get('cursor')).toEqual(expect.any(String));
+    }
+    expect(seen).toEqual(rows.map((row) => row.id));
+    await api().get('/v1/mails').query({ cursor: 'not-a-cursor' }).expect(400);
+  });
 });
+

@@ -52,13 +52,13 @@ export function unsignedToken(options: TokenOptions): string {
 /** The identity provider's JWKS endpoint, on 127.0.0.1; `keys` can be swapped to rotate them. */
 export class JwksServer {
   keys: JWK[] = [];
-  fetches = 0;
+  /** Set to 500 to play an identity provider that is down. */
+  status = 200;
   private server?: Server;
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
-      this.fetches++;
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys }));
+      response.writeHead(this.status, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.keys }));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/jwks.json`;

@@ -1,4 +1,5 @@
 import { ClsServiceManager } from 'nestjs-cls';
+import { ApiError } from '../common/errors/api-error';
 
 export type Role = 'customer' | 'agent' | 'admin';
 
@@ -32,4 +33,14 @@ export function seesEverything(caller: Caller): boolean {
 export function currentCaller(): Caller {
   const cls = ClsServiceManager.getClsService();
   return (cls.isActive() ? cls.get<Caller | undefined>(CALLER_KEY) : undefined) ?? ANONYMOUS;
+}
+
+/**
+ * The id a caller acts under in a field such as `transmitterId`: a person always acts as their own
+ * `sub` (the default when they send none; another value is 403), a service as whatever it names.
+ */
+export function actingId(caller: Caller, field: string, given: string | undefined): string | undefined {
+  if (caller.kind !== 'person') return given;
+  if (given !== undefined && given !== caller.id) throw ApiError.forbidden(`${field} must be your own id (the sub of your token).`);
+  return caller.id!;
 }

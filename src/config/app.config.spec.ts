@@ -40,6 +40,11 @@ describe('loadConfig', () => {
     ['DELIVERY_MAX_ATTEMPTS', '0'],
     ['DELIVERY_LEASE_SECONDS', '2'],
     ['SHUTDOWN_GRACE_SECONDS', 'soon'],
+    ['REQUEST_TIMEOUT_SECONDS', '0'],
+    ['TRUST_PROXY', 'sometimes'],
+    ['CORS_ORIGINS', 'https://app.example.com/'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
   ])('stops on a wrong %s, naming it', (name, value) => {
     expect(() => loadConfig({ ...local, [name]: value })).toThrow(new RegExp(`${name} must`));
   });
@@ -139,5 +144,11 @@ describe('loadConfig', () => {
 
   it('never shows a password of a wrong URL', () => {
     expect(() => loadConfig({ ...local, DATABASE_URL: 'mysql://user:secret@host/db' })).toThrow(/user:\*\*\*@host/);
+  });
+
+  it('reads the HTTP limits: timeout, trusted proxies and CORS origins', () => {
+    expect(loadConfig(local).http).toMatchObject({ requestTimeoutSeconds: 30, trustProxy: false, corsOrigins: [] });
+    const http = loadConfig({ ...local, REQUEST_TIMEOUT_SECONDS: '5', TRUST_PROXY: '1', CORS_ORIGINS: 'https://app.example.com, http://localhost:4200' }).http;
+    expect(http).toMatchObject({ requestTimeoutSeconds: 5, trustProxy: 1, corsOrigins: ['https://app.example.com', 'http://localhost:4200'] });
   });
 });

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Caller, seesEverything } from '../auth/caller';
-import { ApiError } from '../common/errors/api-error';
 
 /**
  * The threads a caller may read: every one, or those a person opened under their own id. A look-up
@@ -9,8 +8,8 @@ import { ApiError } from '../common/errors/api-error';
 export type ContactScope = { all: true } | { all: false; openerId: string | null };
 
 /**
- * Who may do what with contact threads, in one place. Anyone may write (even without a token);
- * services, admins and the person who opened a thread may read it.
+ * Who may read contact threads: services, admins and the person who opened a thread. Anyone may
+ * write (even without a token), a person under their own id (`actingId`).
  */
 @Injectable()
 export class ContactPolicy {
@@ -18,12 +17,5 @@ export class ContactPolicy {
     if (seesEverything(caller)) return { all: true };
     // A caller without an id (anonymous) opened no thread that can be told apart: they read none.
     return { all: false, openerId: caller.kind === 'person' ? caller.id : null };
-  }
-
-  /** A person writes under their own id (the default when they send none); another id is 403. */
-  transmitterFor(caller: Caller, given: string | undefined): string | undefined {
-    if (caller.kind !== 'person') return given;
-    if (given !== undefined && given !== caller.id) throw ApiError.forbidden('transmitterId must be your own id (the sub of your token).');
-    return caller.id!;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
-import { currentCaller } from '../auth/caller';
+import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
@@ -53,7 +53,7 @@ export class ContactsService {
    * A new thread counts against CONTACT_RATE_LIMIT_PER_HOUR of the writer's and the client's address.
    */
   async create(dto: CreateContactDto, clientAddress: string): Promise<ContactDto> {
-    const transmitterId = this.policy.transmitterFor(currentCaller(), dto.transmitterId);
+    const transmitterId = actingId(currentCaller(), 'transmitterId', dto.transmitterId);
     const opensThread = dto.conversationId === undefined || dto.conversationId === null;
     if (opensThread) await this.limits.consumeContactThread(dto.mail, clientAddress);
     const correlationId = this.cls.getId();

@@ -21,8 +21,8 @@ const ALL: ConversationScope = Object.freeze({ all: true });
 
 /**
  * Who may do what with conversations, in one place. Services and admins: everything. Customers:
- * their own conversations, where they write in their own name. Agents: the conversations of their
- * establishments, which they also manage (replace, assign an agent).
+ * their own conversations. Agents: the conversations of their establishments, which they also
+ * manage (replace, assign an agent). People write in their own name (`actingId`).
  */
 @Injectable()
 export class ConversationPolicy {
@@ -54,12 +54,5 @@ export class ConversationPolicy {
   assertCanCreate(caller: Caller, conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>): void {
     if (this.canManage(caller, conversation) || (caller.roles.includes('customer') && conversation.customerId === caller.id)) return;
     throw ApiError.forbidden('A person may open a conversation only as its customer, or for one of the establishments they work for.');
-  }
-
-  /** The transmitter a person writes as: their own id by default, and never another one (403). */
-  transmitterFor(caller: Caller, given: string | undefined, fallback: string): string {
-    if (caller.kind !== 'person') return given ?? fallback;
-    if (given !== undefined && given !== caller.id) throw ApiError.forbidden('transmitterId must be your own id (the sub of your token).');
-    return caller.id!;
   }
 }

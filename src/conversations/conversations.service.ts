@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { currentCaller } from '../auth/caller';
+import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationMapper } from './conversation.mapper';
@@ -55,7 +55,7 @@ export class ConversationsService {
     });
     let first: MessageEntity | null = null;
     if (dto.lastMessage) {
-      const transmitterId = this.policy.transmitterFor(caller, dto.lastMessage.transmitterId, dto.customerId);
+      const transmitterId = actingId(caller, 'lastMessage.transmitterId', dto.lastMessage.transmitterId) ?? dto.customerId;
       first = this.newMessage(conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
       conversation.lastMessageId = first.id;
     }
@@ -150,7 +150,7 @@ export class ConversationsService {
       const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
       if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
-      const transmitterId = this.policy.transmitterFor(caller, dto.transmitterId, dto.transmitterId);
+      const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId)!;
       const message = this.newMessage(conversation, dto, transmitterId, after(conversation.updatedAt), '');
       await this.conversations.insertMessage(manager, message);
       conversation.status = ConversationStatus.OPEN;

@@ -1,6 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -34,8 +33,9 @@ interface CompiledLocale {
 const TEMPLATES_DIR = join(__dirname, 'templates');
 
 /**
- * Renders every mail from one responsive layout. MJML is compiled to HTML once, at start, and every
- * template is compiled by Handlebars once too: a mail costs only Handlebars renders.
+ * Renders every mail from one responsive layout. MJML is compiled to HTML when the layout changes
+ * (`npm run templates`), every template is compiled by Handlebars once at start: a mail costs only
+ * Handlebars renders.
  *
  * The copy renders to plain text (the values inserted are not escaped there); the HTML layout
  * then escapes each piece exactly once, so nothing a sender or a visitor wrote becomes markup.
@@ -52,9 +52,8 @@ export class TemplateRenderer implements OnModuleInit {
   constructor(@InjectConfig() private readonly config: AppConfig) {}
 
   onModuleInit(): void {
-    // mjml 4 compiles synchronously (its published types describe mjml 5's promise).
-    const layout = mjml2html(readFileSync(join(TEMPLATES_DIR, 'layout.mjml'), 'utf8'), { validationLevel: 'strict' }) as unknown as { html: string };
-    this.html = this.handlebars.compile(layout.html, { strict: false });
+    // layout.html.hbs is layout.mjml compiled at build time (npm run templates), not at start.
+    this.html = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.html.hbs'), 'utf8'), { strict: false });
     this.text = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.txt.hbs'), 'utf8'), { noEscape: true });
     const plain = (source: string): Render => this.handlebars.compile(source, { noEscape: true });
     const copy = (c: MailCopy): CompiledCopy => ({

@@ -24,14 +24,13 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /**
-   * Readiness: the database is reachable (503 otherwise). The SMTP relay's state is shown but does
-   * not count: mails are accepted and queued while it is down, so the instance stays in service.
-   */
+  /** Readiness: the database is reachable (503 otherwise); the SMTP relay's state is shown, not required. */
   @Get('health/ready')
   @Probe()
   @HealthCheck()
   async ready(): Promise<HealthCheckResult> {
+    // Mails are accepted and queued while the relay is down: its state (in the body and in
+    // `smtp_up`) must not take the instance out of service.
     const [smtp, database] = await Promise.all([
       this.smtp.state(),
       this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]).catch((error: unknown) => error),

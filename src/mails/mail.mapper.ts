@@ -36,10 +36,10 @@ export class MailMapper {
     };
   }
 
-  toPage(rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>, total: number, query: ListMailsQueryDto): MailPageDto {
-    const { currentPage, sizePage, ...filters } = query;
+  toPage(rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>, total: number, query: ListMailsQueryDto, nextCursor?: string): MailPageDto {
+    const { currentPage, sizePage, cursor: _cursor, ...filters } = query;
     const content = rows.map(({ mail, deliveries }) => this.toDto(mail, deliveries));
-    return this.links.page('/v1/mails', content, total, currentPage, sizePage, filters);
+    return this.links.page('/v1/mails', content, total, currentPage, sizePage, filters, nextCursor);
   }
 
   toAttemptDtos(attempts: DeliveryAttempt[]): DeliveryAttemptDto[] {

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryEntity } from './delivery.entity';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
+import { KeysetCursor } from '../common/pagination/cursor';
 import { AttemptOutcome, DeliveryErrorCode, MailStatus } from './mail-status';
 
 export interface MailWithDeliveries {
@@ -75,20 +76,28 @@ export class MailRepository {
   }
 
   /**
-   * Mails and their deliveries in two statements whatever their number (the batch endpoint stores
-   * up to 500 events this way): one multi-row insert per table, fed by arrays.
+   * Mails and their deliveries in one statement whatever their number (a single statement is
+   * atomic: no BEGIN/COMMIT round trips), fed by arrays: the batch endpoint and the group commit
+   * of concurrent POSTs store up to hundreds of mails this way. `manager`: inside its transaction.
    */
-  async insertMails(manager: EntityManager, rows: MailWithDeliveries[]): Promise<void> {
+  async insertMails(rows: MailWithDeliveries[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     const mails = rows.map((r) => r.mail);
+    const deliveries = rows.flatMap((r) => r.deliveries);
     await manager.query(
-      `INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
-                         variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
-       SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
-              establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), $15, $15
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
-                   $11::boolean[], $12::text[], $13::text[], $14::timestamptz[])
-         AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
-               test_mode, status, correlation_id, scheduled_at)`,
+      `WITH new_mails AS (
+         INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
+                           variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
+         SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
+                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), created_at, created_at
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
+                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+           AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
+                 test_mode, status, correlation_id, scheduled_at, created_at)
+       )
+       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
+       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, updated_at
+       FROM unnest($16::uuid[], $17::uuid[], $18::int[], $19::text[], $20::text[], $21::text[], $22::timestamptz[], $23::timestamptz[])
+         AS t (id, mail_id, position, receiver_id, status, message_id, due_at, updated_at)`,
       [
         mails.map((m) => m.id),
         mails.map((m) => m.category),
@@ -104,16 +113,7 @@ export class MailRepository {
         mails.map((m) => m.status),
         mails.map((m) => m.correlationId),
         mails.map((m) => m.scheduledAt),
-        mails[0].createdAt,
-      ],
-    );
-    const deliveries = rows.flatMap((r) => r.deliveries);
-    await manager.query(
-      `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
-       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, $8
-       FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-         AS t (id, mail_id, position, receiver_id, status, message_id, due_at)`,
-      [
+        mails.map((m) => m.createdAt),
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.mailId),
         deliveries.map((d) => d.position),
@@ -121,7 +121,7 @@ export class MailRepository {
         deliveries.map((d) => d.status),
         deliveries.map((d) => d.messageId),
         deliveries.map((d) => d.dueAt),
-        mails[0].createdAt,
+        deliveries.map((d) => d.updatedAt),
       ],
     );
   }
@@ -131,13 +131,17 @@ export class MailRepository {
     return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
-  /** A page of mails, newest first, each with its deliveries read in the same statement. */
-  async findPage(query: ListMailsQueryDto): Promise<{ rows: MailWithDeliveries[]; total: number }> {
+  /**
+   * A page of mails, newest first, each with its deliveries read in the same statement, and the
+   * exact number of mails of the filter. After `cursor` (the end of the previous page) the page is
+   * an index range scan whatever its depth; without, an offset. The count of all mails, of one
+   * category or of one status is kept in `mail_count`; other filters are counted on their index.
+   */
+  async findPage(query: ListMailsQueryDto, cursor?: KeysetCursor): Promise<{ rows: MailWithDeliveries[]; total: number; last?: KeysetCursor }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
+    const add = (sql: string, ...values: unknown[]): void => {
+      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`));
     };
     const columns = { category: 'category', status: 'status', publicationId: 'publication_id', reservationId: 'reservation_id', organizationId: 'organization_id', establishmentId: 'establishment_id' } as const;
     for (const [field, column] of Object.entries(columns)) {
@@ -148,15 +152,28 @@ export class MailRepository {
     if (query.from !== undefined) add('m.created_at >= ?', new Date(query.from));
     if (query.until !== undefined) add('m.created_at < ?', new Date(query.until));
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [rows, [{ total }]]: [MailRow[], Array<{ total: string }>] = await Promise.all([
+    const countParams = [...params];
+    const counted = countedFilter(query, where.length);
+
+    const pageWhere = [...where];
+    if (cursor) {
+      params.push(cursor.createdAtMicros, cursor.id);
+      pageWhere.push(`(m.created_at, m.id) < (timestamptz 'epoch' + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
+    }
+    const offset = cursor ? 0 : (query.currentPage - 1) * query.sizePage;
+    const [rows, [{ total }]]: [Array<MailRow & { created_us: string }>, Array<{ total: string }>] = await Promise.all([
       this.dataSource.query(
-        `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m ${filter}
-         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${(query.currentPage - 1) * query.sizePage}`,
+        `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON}, (extract(epoch FROM m.created_at) * 1000000)::bigint AS created_us
+         FROM mail m ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${offset}`,
         params,
       ),
-      this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, params),
+      counted === undefined
+        ? this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, countParams)
+        : this.dataSource.query(`SELECT coalesce((SELECT n FROM mail_count WHERE filter = $1), 0) AS total`, [counted]),
     ]);
-    return { rows: rows.map(toMailWithDeliveries), total: Number(total) };
+    const tail = rows.at(-1);
+    return { rows: rows.map(toMailWithDeliveries), total: Number(total), last: tail && { createdAtMicros: tail.created_us, id: tail.id } };
   }
 
   /**
@@ -439,6 +456,14 @@ interface AttemptRow {
   finished_at: string | null;
   outcome: AttemptOutcome | null;
   smtp_response: string | null;
+}
+
+/** The `mail_count` row that holds the count of this filter, when it is one of those kept. */
+function countedFilter(query: ListMailsQueryDto, filters: number): string | undefined {
+  if (filters === 0) return 'all';
+  if (filters === 1 && query.category !== undefined) return `category:${query.category}`;
+  if (filters === 1 && query.status !== undefined) return `status:${query.status}`;
+  return undefined;
 }
 
 const date = (value: string | null): Date | null => (value === null ? null : new Date(value));

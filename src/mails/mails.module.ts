@@ -3,6 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { RecipientsModule } from '../recipients/recipients.module';
 import { DeliverySettler } from './delivery-settler';
 import { MailDeliveryWorker } from './mail-delivery.worker';
+import { MailWriteBatcher } from './mail-write.batcher';
 import { MailMapper } from './mail.mapper';
 import { MailRepository } from './mail.repository';
 import { MailsController } from './mails.controller';
@@ -11,6 +12,6 @@ import { MailsService } from './mails.service';
 @Module({
   imports: [DeliveryModule, RecipientsModule],
   controllers: [MailsController],
-  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler],
+  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
 })
 export class MailsModule {}

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
+import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { toErrorResponse } from '../common/errors/error-body.factory';
 import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
@@ -15,6 +16,7 @@ import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
 import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { MailDeliveryWorker } from './mail-delivery.worker';
+import { MailWriteBatcher } from './mail-write.batcher';
 import { CATEGORY_RULES } from './mail-category';
 import { MailEntity } from './mail.entity';
 import { MailMapper } from './mail.mapper';
@@ -33,6 +35,7 @@ export class MailsService {
     private readonly mapper: MailMapper,
     private readonly idempotency: IdempotencyService,
     private readonly worker: MailDeliveryWorker,
+    private readonly writer: MailWriteBatcher,
     private readonly links: LinksBuilder,
     private readonly cls: ClsService,
     private readonly metrics: MetricsService,
@@ -43,8 +46,8 @@ export class MailsService {
 
   /**
    * Accepts a mail event: the mail and one delivery per receiver (the queue the workers claim from)
-   * are written in one transaction with the Idempotency-Key's answer, so an accepted mail is never
-   * lost, never half-queued, and never created twice by a retried request.
+   * are committed before the answer (with the Idempotency-Key's answer when one is sent), so an
+   * accepted mail is never lost, never half-queued, and never created twice by a retried request.
    */
   async create(dto: CreateMailDto): Promise<MailDto> {
     const row = this.build(dto, new Date());
@@ -87,8 +90,8 @@ export class MailsService {
   }
 
   async list(query: ListMailsQueryDto): Promise<MailPageDto> {
-    const { rows, total } = await this.mails.findPage(query);
-    return this.mapper.toPage(rows, total, query);
+    const { rows, total, last } = await this.mails.findPage(query, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+    return this.mapper.toPage(rows, total, query, last && rows.length === query.sizePage ? encodeCursor(last) : undefined);
   }
 
   /** Cancels a mail that has sent nothing yet (409 once a delivery is under way or settled). */
@@ -132,11 +135,19 @@ export class MailsService {
     return this.mapper.toAttemptDtos(attempts);
   }
 
+  /**
+   * Commits the rows before the request is answered. With an Idempotency-Key, in a transaction of
+   * its own that stores the key's answer too; without, in the group commit of concurrent requests.
+   */
   private async store(rows: MailWithDeliveries[], statusCode: number, body: unknown): Promise<void> {
-    await this.mails.transaction(async (manager) => {
-      if (rows.length) await this.mails.insertMails(manager, rows);
-      await this.idempotency.storeWithin(manager, statusCode, body);
-    });
+    if (this.idempotency.active()) {
+      await this.mails.transaction(async (manager) => {
+        if (rows.length) await this.mails.insertMails(rows, manager);
+        await this.idempotency.storeWithin(manager, statusCode, body);
+      });
+    } else if (rows.length) {
+      await this.writer.write(rows);
+    }
     for (const { mail } of rows) this.metrics.mailsAccepted.inc({ category: mail.category });
     if (rows.some(({ mail }) => mail.status === MailStatus.PENDING)) this.worker.nudge();
   }

@@ -90,6 +90,10 @@ function classify(error: unknown): { name: ErrorName; message: string; details: 
     // What the body parser said (e.g. "Unexpected token b in JSON at position 1").
     return { name, message: ApiError.defaultMessage(name), details: [{ field: 'body', location: 'body', issue: (error as Error).message }], headers: {}, unexpected: false };
   }
+  if (name === 'UNSUPPORTED_MEDIA_TYPE') {
+    // Nest hands Fastify's FST_ERR_CTP_INVALID_MEDIA_TYPE over as a bare 415 HttpException.
+    return { name, message: ApiError.defaultMessage(name), details: [{ field: 'Content-Type', location: 'header', issue: 'must be application/json' }], headers: {}, unexpected: false };
+  }
   if (name) return { name, message: ApiError.defaultMessage(name), details: failedChecks(error), headers: {}, unexpected: false };
   return { name: 'INTERNAL_SERVER_ERROR', message: ApiError.defaultMessage('INTERNAL_SERVER_ERROR'), details: [], headers: {}, unexpected: true };
 }

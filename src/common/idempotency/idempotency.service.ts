@@ -32,13 +32,22 @@ export class IdempotencyService {
     private readonly cls: ClsService,
   ) {}
 
+  /** Whether the current request carries an Idempotency-Key (its answer must then be stored with what it creates). */
+  active(): boolean {
+    return this.current() !== undefined;
+  }
+
   /** Call inside the creating transaction, with the answer the request will give. No-op without a key. */
   async storeWithin(manager: EntityManager, statusCode: number, body: unknown): Promise<void> {
-    const request = this.cls.isActive() ? this.cls.get<IdempotentRequest | undefined>(IDEMPOTENT_REQUEST) : undefined;
+    const request = this.current();
     if (!request) return;
     const location = locationOf(statusCode, body);
     const stored = await this.keys.store(request, { requestHash: request.requestHash, statusCode, body, headers: location ? { location } : {} }, manager);
     if (!stored) throw new IdempotencyKeyTaken();
     request.stored = true;
+  }
+
+  private current(): IdempotentRequest | undefined {
+    return this.cls.isActive() ? this.cls.get<IdempotentRequest | undefined>(IDEMPOTENT_REQUEST) : undefined;
   }
 }

@@ -45,18 +45,26 @@ export class LinksBuilder {
 
   /**
    * The page envelope of a list: its counts, its content and its links. `filters` are repeated in
-   * the links so that next/prev stay on the same selection.
+   * the links so that next/prev stay on the same selection (the `cursor` of a page is not).
    */
-  page<T>(path: string, content: T[], totalElements: number, currentPage: number, sizePage: number, filters: Record<string, string | number | undefined> = {}): Page<T> {
+  page<T>(
+    path: string,
+    content: T[],
+    totalElements: number,
+    currentPage: number,
+    sizePage: number,
+    filters: Record<string, string | number | undefined> = {},
+    nextCursor?: string,
+  ): Page<T> {
     const totalPages = Math.ceil(totalElements / sizePage);
-    return { totalElements, totalPages, currentPage, content, links: this.pageLinks(path, { ...filters, sizePage }, currentPage, totalPages) };
+    return { totalElements, totalPages, currentPage, content, links: this.pageLinks(path, { ...filters, sizePage }, currentPage, totalPages, nextCursor) };
   }
 
   /** `self`, `first`, `last` and, where they exist, `prev` and `next` of a page. */
-  private pageLinks(path: string, query: Record<string, string | number | undefined>, page: number, totalPages: number): LinkDto[] {
+  private pageLinks(path: string, query: Record<string, string | number | undefined>, page: number, totalPages: number, nextCursor?: string): LinkDto[] {
     const last = Math.max(totalPages, 1);
-    const to = (rel: string, target: number, title: string): LinkDto => ({
-      href: this.url(path, { ...query, currentPage: target }),
+    const to = (rel: string, target: number, title: string, cursor?: string): LinkDto => ({
+      href: this.url(path, { ...query, currentPage: target, cursor }),
       rel,
       title,
       mediaType: JSON_TYPE,
@@ -65,7 +73,9 @@ export class LinksBuilder {
     });
     const links = [to('self', page, 'This page'), to('first', 1, 'First page'), to('last', last, 'Last page')];
     if (page > 1) links.push(to('prev', Math.min(page - 1, last), 'Previous page'));
-    if (page < last) links.push(to('next', page + 1, 'Next page'));
+    // A keyset cursor, when the list offers one, lets the next page start where this one ended
+    // instead of skipping every row before it.
+    if (page < last) links.push(to('next', page + 1, 'Next page', nextCursor));
     return links;
   }
 }

@@ -27,6 +27,7 @@ export class CreateMailDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
   @ArrayDistinct()
+  @ApiProperty({ uniqueItems: true })
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   @MaxLength(255, { each: true })

@@ -52,4 +52,10 @@ export class ListMailsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
+
+  /** Where the previous page ended: set by the `next` link (opaque; follow the link as given). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }

@@ -1,0 +1,73 @@
+import { findTextProblems, MultiLine, textProblem } from './text-input';
+
+class Nested {
+  @MultiLine()
+  content = '';
+  title = '';
+}
+
+class Outer {
+  name = '';
+  @MultiLine()
+  message = '';
+  nested?: Nested;
+  tags: string[] = [];
+}
+
+function build<T extends object>(type: new () => T, values: Partial<T>): T {
+  return Object.assign(new type(), values);
+}
+
+describe('textProblem', () => {
+  it.each(['plain text', 'accents é à ü, emoji 😀, CJK 漢字', ''])('accepts %j', (text) => {
+    expect(textProblem(text)).toBeNull();
+  });
+
+  it.each(['a\u0000b', 'a\u0001', 'tab\there', 'line\nbreak', 'cr\rhere', 'esc\u001b[0m', 'del\u007f'])('refuses %j in a single-line value', (text) => {
+    expect(textProblem(text)).toMatch(/control characters/);
+  });
+
+  it('allows tab, CR and LF in a multi-line value, but no other control character', () => {
+    expect(textProblem('a\r\n\tb', true)).toBeNull();
+    expect(textProblem('a\u0000b', true)).toMatch(/control characters/);
+    expect(textProblem('a\u000bb', true)).toMatch(/control characters/);
+  });
+
+  it.each(['\ud800', 'a\udc00b', 'end\ud83d', '\ude00start'])('refuses the lone surrogate in %j', (text) => {
+    expect(textProblem(text)).toMatch(/surrogate/);
+  });
+
+  it('accepts a surrogate pair', () => {
+    expect(textProblem('\ud83d\ude00')).toBeNull();
+  });
+});
+
+describe('findTextProblems', () => {
+  it('names each bad value by its path, keys included, with where it was read', () => {
+    const value = build(Outer, {
+      name: 'Eve\r\nBcc: x',
+      message: 'fine\nmulti-line',
+      nested: build(Nested, { content: 'ok\n', title: 'bad\n' }),
+      tags: ['ok', 'b\u0000d'],
+    });
+    Object.assign(value, { variables: { good: 'x', ['k\u0000']: 'v', nestedMap: { inner: 'a\ud800' } } });
+    const problems = findTextProblems(value, 'body');
+    expect(problems.map((p) => p.field)).toEqual(['name', 'nested.title', 'tags[1]', 'variables.k\u0000', 'variables.nestedMap.inner']);
+    expect(problems.every((p) => p.location === 'body')).toBe(true);
+  });
+
+  it('names a bare value by the parameter it came from', () => {
+    expect(findTextProblems('a\u0000', 'path', 'recipientId')).toEqual([expect.objectContaining({ field: 'recipientId', location: 'path' })]);
+    expect(findTextProblems({ receiverId: 'x\u0000' }, 'query')).toEqual([expect.objectContaining({ field: 'receiverId', location: 'query' })]);
+  });
+
+  it('stops at 20 problems, whatever the size of the input', () => {
+    expect(findTextProblems(Array.from({ length: 100_000 }, () => '\u0000'), 'body', 'items')).toHaveLength(20);
+  });
+
+  it('walks deep values without recursion', () => {
+    let deep: unknown = 'bottom\u0000';
+    for (let i = 0; i < 50; i++) deep = { a: deep };
+    expect(findTextProblems(deep, 'body')).toHaveLength(1);
+  });
+});
