@@ -255,3 +255,25 @@ export function table(): string {
   for (const row of rows) lines.push(`| ${row.what} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} | ${verdict(row.pass)} |`);
   return lines.join('\n');
 }
+
+/**
+ * Runs each side `rounds` times, alternating (the order flipped every other round), so a change
+ * of the machine's load during the run (other processes share its cores) hits both sides alike;
+ * returns each side's results merged.
+ */
+export async function interleave<K extends string>(rounds: number, sides: Record<K, () => Promise<LoadResult>>): Promise<Record<K, LoadResult>> {
+  const names = Object.keys(sides) as K[];
+  const merged = Object.fromEntries(names.map((name) => [name, { latencies: [], seconds: 0, count: 0, errors: 0 } as LoadResult])) as Record<K, LoadResult>;
+  for (let round = 0; round < Math.max(1, rounds); round++) {
+    for (const name of round % 2 ? [...names].reverse() : names) {
+      const result = await sides[name]();
+      const into = merged[name];
+      into.latencies.push(...result.latencies);
+      into.seconds += result.seconds;
+      into.count += result.count;
+      into.errors += result.errors;
+      into.firstError ??= result.firstError;
+    }
+  }
+  return merged;
+}

@@ -36,6 +36,8 @@ import {
   envInt,
   fmt,
   httpCall,
+  interleave,
+  LoadResult,
   load,
   loadAvg,
   logBytes,
@@ -58,15 +60,17 @@ import { LIST_CATEGORIES, listRows } from './lists';
 
 const settings = {
   concurrency: envInt('BENCH_CONCURRENCY', 64),
-  postSeconds: envInt('BENCH_POST_SECONDS', 10),
-  keySeconds: envInt('BENCH_KEY_SECONDS', 5),
+  postSeconds: envInt('BENCH_POST_SECONDS', 12),
+  keySeconds: envInt('BENCH_KEY_SECONDS', 6),
   receivers: envInt('BENCH_RECEIVERS', 100),
-  batches: envInt('BENCH_BATCHES', 20),
+  batches: envInt('BENCH_BATCHES', 24),
   batchConcurrency: envInt('BENCH_BATCH_CONCURRENCY', 2),
   deliveryMails: envInt('BENCH_DELIVERY_MAILS', 2000),
   roundTripMails: envInt('BENCH_ROUND_TRIP_MAILS', 500),
   smtpPoolSize: envInt('BENCH_SMTP_POOL_SIZE', 5),
-  healthSeconds: envInt('BENCH_HEALTH_SECONDS', 5),
+  healthSeconds: envInt('BENCH_HEALTH_SECONDS', 6),
+  /** Rows with a reference alternate the two sides in this many rounds (the machine's load drifts). */
+  rounds: Math.max(1, envInt('BENCH_ROUNDS', 3)),
   startRuns: envInt('BENCH_START_RUNS', 3),
   listRows: envInt('BENCH_LIST_ROWS', 1_000_000),
   listCalls: envInt('BENCH_LIST_CALLS', 30),
@@ -99,6 +103,16 @@ async function main(): Promise<void> {
     SMTP_POOL_SIZE: String(settings.smtpPoolSize),
   };
   let broken = false;
+  const cleanup = async (): Promise<void> => {
+    await stopAll();
+    await sink.close();
+    await postgres?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Interrupted: the children, Postgres and the temporary folder go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
   try {
     const db = new Pool({ connectionString: databaseUrl, max: 4 });
     db.on('error', () => undefined);
@@ -119,10 +133,7 @@ async function main(): Promise<void> {
     console.error(error);
     broken = true;
   } finally {
-    await stopAll();
-    await sink.close();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
   }
   const endLoad = loadavg();
   console.log(`\n${table()}\n`);
@@ -163,28 +174,31 @@ async function startRow(env: Record<string, string>): Promise<void> {
   }
 }
 
-/** Framework overhead: GET /health, same client, same concurrency, each for healthSeconds. */
+/** Framework overhead: GET /health, same client, same concurrency, healthSeconds each, alternated. */
 async function healthRow(env: Record<string, string>): Promise<void> {
   section('GET /health');
   try {
     const service = await startService({ ...env, RUN_MODE: 'api' });
     const empty = await startNode([join(__dirname, 'empty-app.js')], {});
     const idle = { ours: rssMb(service.child.pid), empty: rssMb(empty.child.pid) };
-    const hit = async (url: string): Promise<number> => {
-      const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
-      await load({ seconds: 1 }, settings.concurrency, async () => void (await httpCall(`${url}/health`, { agent })));
-      const result = await load({ seconds: settings.healthSeconds }, settings.concurrency, async () => {
+    const agents = [new Agent({ keepAlive: true, maxSockets: settings.concurrency }), new Agent({ keepAlive: true, maxSockets: settings.concurrency })];
+    const hit = (url: string, agent: Agent, seconds: number) => () =>
+      load({ seconds }, settings.concurrency, async () => {
         const { status } = await httpCall(`${url}/health`, { agent });
         if (status !== 200) throw new Error(`GET /health answered ${status}`);
       });
-      agent.destroy();
-      if (result.errors) throw new Error(`${result.errors} failed calls: ${result.firstError}`);
-      return result.count / result.seconds;
-    };
+    await hit(service.url, agents[0], 1)();
+    await hit(empty.url, agents[1], 1)();
     const logsBefore = logBytes.total;
-    const ours = await hit(service.url);
+    const result = await interleave(settings.rounds, {
+      ours: hit(service.url, agents[0], settings.healthSeconds / settings.rounds),
+      empty: hit(empty.url, agents[1], settings.healthSeconds / settings.rounds),
+    });
     const logged = logBytes.total - logsBefore;
-    const reference = await hit(empty.url);
+    agents.forEach((agent) => agent.destroy());
+    for (const side of [result.ours, result.empty]) if (side.errors) throw new Error(`${side.errors} failed calls: ${side.firstError}`);
+    const ours = result.ours.count / result.ours.seconds;
+    const reference = result.empty.count / result.empty.seconds;
     addRow({
       what: `GET /health, ${settings.concurrency} keep-alive clients`,
       ours: `${fmt(ours)} req/s`,
@@ -209,12 +223,9 @@ async function rowCounts(db: Pool): Promise<Map<string, number>> {
   return counts;
 }
 
-function writesPerMail(before: Map<string, number>, after: Map<string, number>, mails: number): string {
+function writesPerMail(written: Map<string, number>, mails: number): string {
   const parts: string[] = [];
-  for (const [table, n] of after) {
-    const delta = n - (before.get(table) ?? 0);
-    if (delta > 0) parts.push(`${table} ${fmt(delta / mails, 2)}`);
-  }
+  for (const [table, n] of written) if (n > 0) parts.push(`${table} ${fmt(n / mails, 2)}`);
   return parts.sort().join(', ') || 'none';
 }
 
@@ -244,18 +255,28 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
     await post(2, false);
     await bareMailInserts(databaseUrl, 2, settings.concurrency, settings.receivers);
 
-    let before = await rowCounts(db);
-    const bare = await bareMailInserts(databaseUrl, settings.postSeconds, settings.concurrency, settings.receivers);
-    let after = await rowCounts(db);
-    const bareWrites = writesPerMail(before, after, bare.count);
-    before = after;
+    // Each side's rows are counted around each of its rounds: both must write the same rows per mail.
+    const sides = async (seconds: number, bareKey?: string): Promise<{ ours: LoadResult; bare: LoadResult; writes: { ours: string; bare: string } }> => {
+      const written = { ours: new Map<string, number>(), bare: new Map<string, number>() };
+      const counted = (side: 'ours' | 'bare', run: () => Promise<LoadResult>) => async (): Promise<LoadResult> => {
+        const before = await rowCounts(db);
+        const result = await run();
+        const after = await rowCounts(db);
+        for (const [table, n] of after) written[side].set(table, (written[side].get(table) ?? 0) + n - (before.get(table) ?? 0));
+        return result;
+      };
+      const perRound = seconds / settings.rounds;
+      const result = await interleave(settings.rounds, {
+        bare: counted('bare', () => bareMailInserts(databaseUrl, perRound, settings.concurrency, settings.receivers, bareKey)),
+        ours: counted('ours', () => post(perRound, bareKey !== undefined)),
+      });
+      return { ...result, writes: { ours: writesPerMail(written.ours, result.ours.count), bare: writesPerMail(written.bare, result.bare.count) } };
+    };
     const rss = sampleRss(service.child.pid);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    const ours = await post(settings.postSeconds, false);
+    const { ours, bare, writes } = await sides(settings.postSeconds);
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const memory = rss.stop();
-    after = await rowCounts(db);
-    const ourWrites = writesPerMail(before, after, ours.count);
     if (ours.errors) throw new Error(`${ours.errors} requests failed: ${ours.firstError}`);
     const oursRate = ours.count / ours.seconds;
     const bareRate = bare.count / bare.seconds;
@@ -266,7 +287,7 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
       ratio: `${fmt(oursRate / bareRate, 2)} ×`,
       target: '≥ 1.0 ×',
       pass: oursRate / bareRate >= 1,
-      note: `rows written per mail: ours ${ourWrites}; bare ${bareWrites}`,
+      note: `rows written per mail: ours ${writes.ours}; bare ${writes.bare}; ${settings.rounds} alternated rounds`,
     });
     const p99 = percentile(ours.latencies, 99);
     addRow({
@@ -289,13 +310,7 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
 
     if (settings.keySeconds > 0) {
       const sample = await httpCall(`${service.url}/v1/mails`, { method: 'POST', headers: AUTH, agent, body: JSON.stringify(mailEvent(0, settings.receivers)) });
-      before = await rowCounts(db);
-      const bareKeyed = await bareMailInserts(databaseUrl, settings.keySeconds, settings.concurrency, settings.receivers, sample.body);
-      after = await rowCounts(db);
-      const bareKeyedWrites = writesPerMail(before, after, bareKeyed.count);
-      before = after;
-      const keyed = await post(settings.keySeconds, true);
-      after = await rowCounts(db);
+      const { ours: keyed, bare: bareKeyed, writes: keyedWrites } = await sides(settings.keySeconds, sample.body);
       const keyedRate = keyed.count / keyed.seconds;
       const bareKeyedRate = bareKeyed.count / bareKeyed.seconds;
       addRow({
@@ -305,7 +320,7 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
         ratio: `${fmt(keyedRate / bareKeyedRate, 2)} ×`,
         target: 'info (≥ 1.0 × like the main row)',
         pass: null,
-        note: `rows written per mail: ours ${writesPerMail(before, after, keyed.count)}; bare ${bareKeyedWrites}${keyed.errors ? `; ${keyed.errors} failed: ${keyed.firstError}` : ''}`,
+        note: `rows written per mail: ours ${keyedWrites.ours}; bare ${keyedWrites.bare}${keyed.errors ? `; ${keyed.errors} failed: ${keyed.firstError}` : ''}`,
       });
     }
     agent.destroy();
@@ -346,11 +361,14 @@ async function batchRow(env: Record<string, string>, databaseUrl: string, db: Po
       if (accepted !== 500) throw new Error(`a batch of 500 had ${accepted} accepted`);
     };
     await load({ total: 2 }, 1, send);
-    const ours = await load({ total: settings.batches }, settings.batchConcurrency, send);
+    const perRound = Math.max(1, Math.round(settings.batches / settings.rounds));
+    const { ours, bare } = await interleave(settings.rounds, {
+      ours: () => load({ total: perRound }, settings.batchConcurrency, send),
+      bare: () => bareBatchInserts(databaseUrl, perRound, 500, settings.batchConcurrency, settings.receivers),
+    });
     agent.destroy();
     await service.stop();
     if (ours.errors) throw new Error(`${ours.errors} batches failed: ${ours.firstError}`);
-    const bare = await bareBatchInserts(databaseUrl, settings.batches, 500, settings.batchConcurrency, settings.receivers);
     const oursRate = (ours.count * 500) / ours.seconds;
     const bareRate = (bare.count * 500) / bare.seconds;
     addRow({
@@ -454,23 +472,42 @@ async function deliveryRows(env: Record<string, string>, databaseUrl: string, db
 async function seedMillion(db: Pool): Promise<void> {
   section(`seeding ${fmt(settings.listRows)} mails by SQL`);
   const t0 = performance.now();
-  await db.query(`INSERT INTO recipient (id, email, first_name) SELECT 'user-' || g, 'user' || g || '@example.com', 'User' || g FROM generate_series(0, 49999) g ON CONFLICT DO NOTHING`);
-  await db.query(
-    `INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, organization_id, establishment_id, status, correlation_id,
-                       deliveries_total, created_at, updated_at)
-     SELECT md5('m' || g)::uuid, ($2::text[])[1 + g % array_length($2::text[], 1)], ARRAY['user-' || (g % 50000)], 'PUB-' || (g % 20000),
-            'RES-' || g, 'ORG-' || (g % 1000), 'EST-' || (g % 5000), 'PENDING', 'bench-seed', 1,
-            now() - make_interval(secs => g), now() - make_interval(secs => g)
-     FROM generate_series(1, $1) g`,
-    [settings.listRows, LIST_CATEGORIES],
-  );
-  await db.query(
-    `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
-     SELECT md5('d' || g)::uuid, md5('m' || g)::uuid, 0, 'user-' || (g % 50000), 'PENDING', '<' || md5('d' || g)::uuid || '@example.com>',
-            now() - make_interval(secs => g), now() - make_interval(secs => g), now()
-     FROM generate_series(1, $1) g`,
-    [settings.listRows],
-  );
+  // Indexes are built once after the insert rather than updated row by row (several times faster);
+  // the ones that back constraints stay. Each is rebuilt from its own definition, whatever it is.
+  // Ids ascend with g so the primary keys grow at their end (random ids: the same lists, a slower seed).
+  const client = await db.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '256MB'`);
+    const { rows: indexes } = await client.query<{ name: string; definition: string }>(
+      `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+       WHERE i.schemaname = 'public' AND i.tablename IN ('mail', 'delivery')
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`,
+    );
+    for (const index of indexes) await client.query(`DROP INDEX "${index.name}"`);
+    await client.query(
+      `INSERT INTO recipient (id, email, first_name) SELECT 'user-' || g, 'user' || g || '@example.com', 'User' || g FROM generate_series(0, 49999) g ON CONFLICT DO NOTHING`,
+    );
+    await client.query(
+      `INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, organization_id, establishment_id, status, correlation_id,
+                         deliveries_total, created_at, updated_at)
+       SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, ($2::text[])[1 + g % array_length($2::text[], 1)], ARRAY['user-' || (g % 50000)], 'PUB-' || (g % 20000),
+              'RES-' || g, 'ORG-' || (g % 1000), 'EST-' || (g % 5000), 'PENDING', 'bench-seed', 1,
+              now() - make_interval(secs => g), now() - make_interval(secs => g)
+       FROM generate_series(1, $1) g`,
+      [settings.listRows, LIST_CATEGORIES],
+    );
+    await client.query(
+      `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
+       SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(g), 12, '0'))::uuid, ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 0,
+              'user-' || (g % 50000), 'PENDING', '<' || g || '@bench.example.com>',
+              now() - make_interval(secs => g), now() - make_interval(secs => g), now()
+       FROM generate_series(1, $1) g`,
+      [settings.listRows],
+    );
+    for (const index of indexes) await client.query(index.definition);
+  } finally {
+    client.release();
+  }
   await db.query('VACUUM ANALYZE');
   console.log(`  seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 }
