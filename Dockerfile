@@ -27,4 +27,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+# A small young generation and a bounded heap keep the RSS of a busy instance near 140 MB (README, Performance).
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=192", "dist/src/main.js"]

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { ContactMailKind } from '../delivery/templates/mail-copy';
+import type { ContactMailKind } from '../catalog/mail-copy';
 import { ContactMessageEntity } from './contact-message.entity';
 
 export enum NotificationStatus {

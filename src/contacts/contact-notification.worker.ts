@@ -3,7 +3,7 @@ import { QueuedJob, QueueService, RetryLater } from '../delivery/queue.service';
 import { classifySmtpError, SmtpTransport } from '../delivery/smtp.transport';
 import { TemplateRenderer } from '../delivery/template.renderer';
 import { MetricsService } from '../health/metrics.service';
-import { DEFAULT_LOCALE, Locale, LOCALES } from '../mails/mail-category';
+import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
 import { NotificationStatus } from './contact-notification.entity';
 import { ContactRepository, NotificationOutcome } from './contact.repository';
 import { CONTACT_NOTIFICATION_QUEUE, ContactNotificationJob } from './contacts.service';

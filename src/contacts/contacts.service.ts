@@ -1,15 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { senderDomain } from '../delivery/message-id';
 import { QueueService } from '../delivery/queue.service';
 import { RateLimits } from '../rate-limit/rate-limits';
-import { DEFAULT_LOCALE } from '../mails/mail-category';
+import { DEFAULT_LOCALE } from '../catalog/mail-category';
 import { ContactMessageEntity } from './contact-message.entity';
 import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
 import { ContactMapper } from './contact.mapper';
@@ -41,6 +42,7 @@ export class ContactsService {
     private readonly policy: ContactPolicy,
     private readonly limits: RateLimits,
     private readonly cls: ClsService,
+    private readonly idempotency: IdempotencyService,
     @InjectConfig() config: AppConfig,
   ) {
     this.messageIdDomain = senderDomain(config.mail.from);
@@ -58,7 +60,7 @@ export class ContactsService {
     if (opensThread) await this.limits.consumeContactThread(dto.mail, clientAddress);
     const correlationId = this.cls.getId();
     const id = randomUUID();
-    const message = await this.contacts.transaction(async (manager) => {
+    return this.contacts.transaction(async (manager) => {
       let threadId: string = id;
       let writers: ThreadWriter[] = [];
       if (!opensThread) {
@@ -90,9 +92,10 @@ export class ContactsService {
         notifications.map((n) => ({ notificationId: n.id, correlationId })),
         manager,
       );
-      return message;
+      const answer = this.mapper.toDto(message);
+      await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
+      return answer;
     });
-    return this.mapper.toDto(message);
   }
 
   async findOne(id: string): Promise<ContactDto> {

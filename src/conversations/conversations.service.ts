@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationMapper } from './conversation.mapper';
 import { ConversationPolicy, ConversationScope } from './conversation.policy';
@@ -31,6 +32,7 @@ export class ConversationsService {
     private readonly mapper: ConversationMapper,
     private readonly policy: ConversationPolicy,
     private readonly cls: ClsService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   /** A new conversation; a `lastMessage` in the body is stored as its first message. */
@@ -59,8 +61,12 @@ export class ConversationsService {
       first = this.newMessage(conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
       conversation.lastMessageId = first.id;
     }
-    await this.conversations.transaction((manager) => this.conversations.insertConversation(manager, conversation, first));
-    return this.tagged(conversation, first);
+    return this.conversations.transaction(async (manager) => {
+      await this.conversations.insertConversation(manager, conversation, first);
+      const answer = this.tagged(conversation, first);
+      await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer.conversation, { etag: answer.etag });
+      return answer;
+    });
   }
 
   /** The conversations the caller may see, narrowed by the query's filters. */
@@ -146,7 +152,7 @@ export class ConversationsService {
    */
   async postMessage(id: string, dto: CreateMessageDto): Promise<MessageDto> {
     const caller = currentCaller();
-    const message = await this.conversations.transaction(async (manager) => {
+    return this.conversations.transaction(async (manager) => {
       const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
       if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
@@ -156,9 +162,10 @@ export class ConversationsService {
       conversation.status = ConversationStatus.OPEN;
       conversation.lastMessageId = message.id;
       await this.touch(manager, conversation, message.sendingDate);
-      return message;
+      const answer = this.mapper.toMessageDto(message);
+      await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
+      return answer;
     });
-    return this.mapper.toMessageDto(message);
   }
 
   /** Status only moves forward (SENT → DELIVERED → READ); receivedDate is set when it is first reached. */

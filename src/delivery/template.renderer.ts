@@ -3,8 +3,9 @@ import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { CATEGORY_RULES, Locale, LOCALES, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../mails/mail-category';
-import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from './templates/mail-copy';
+import { MAIL_CATALOG } from '../catalog/mail-catalog';
+import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../catalog/mail-category';
+import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from '../catalog/mail-copy';
 
 export interface RenderedMail {
   subject: string;
@@ -84,7 +85,7 @@ export class TemplateRenderer implements OnModuleInit {
 
   /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */
   buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>): string {
-    const path = CATEGORY_RULES[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? ''));
+    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? ''));
     return this.config.mail.frontendBaseUrl + path;
   }
 

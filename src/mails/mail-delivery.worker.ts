@@ -7,7 +7,7 @@ import { MetricsService } from '../health/metrics.service';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { DeliverySettler } from './delivery-settler';
-import { DEFAULT_LOCALE, Locale, LOCALES } from './mail-category';
+import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
 import { ClaimedDelivery, MailRepository, Settlement } from './mail.repository';
 import { AttemptOutcome, DeliveryErrorCode } from './mail-status';
 import { nextAttempt } from './retry-policy';

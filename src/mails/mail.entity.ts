@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { MailCategory, ProductType } from './mail-category';
+import { MailCategory, ProductType } from '../catalog/mail-category';
 import { DeliveryEntity } from './delivery.entity';
 import { MailStatus } from './mail-status';
 

@@ -17,7 +17,7 @@ import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
 import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
-import { CATEGORY_RULES } from './mail-category';
+import { MAIL_CATALOG } from '../catalog/mail-catalog';
 import { MailEntity } from './mail.entity';
 import { MailMapper } from './mail.mapper';
 import { MailRepository, MailWithDeliveries } from './mail.repository';
@@ -202,7 +202,7 @@ export class MailsService {
 
 /** The ids a category needs to build its mail and its button link (400 when one is missing). */
 function assertCategoryIds(dto: CreateMailDto): void {
-  const details: ErrorDetail[] = CATEGORY_RULES[dto.category].requires
+  const details: ErrorDetail[] = MAIL_CATALOG[dto.category].requiredIds
     .filter((field) => dto[field] === undefined)
     .map((field) => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
   if (details.length) throw ApiError.validation(details);

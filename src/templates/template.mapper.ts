@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LinksBuilder } from '../common/links/links.builder';
-import { CATEGORY_RULES, LOCALES, MailCategory } from '../mails/mail-category';
+import { MAIL_CATALOG } from '../catalog/mail-catalog';
+import { LOCALES, MailCategory } from '../catalog/mail-category';
 import { TemplateDto, TemplateListDto } from './dto/template.dto';
 
 @Injectable()
@@ -8,10 +9,10 @@ export class TemplateMapper {
   constructor(private readonly links: LinksBuilder) {}
 
   toDto(category: MailCategory, subjects: Record<string, string>): TemplateDto {
-    const rule = CATEGORY_RULES[category];
+    const rule = MAIL_CATALOG[category];
     return {
       category,
-      requires: rule.requires,
+      requires: rule.requiredIds,
       buttonPath: rule.buttonPath,
       locales: [...LOCALES],
       subjects,

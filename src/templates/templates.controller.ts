@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Param, ParseEnumPipe, Query } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../common/errors/api-error';
-import { MailCategory } from '../mails/mail-category';
+import { MailCategory } from '../catalog/mail-category';
 import { PreviewQueryDto } from './dto/preview-query.dto';
 import { TemplateListDto } from './dto/template.dto';
 import { TemplatesService } from './templates.service';

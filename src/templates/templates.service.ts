@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TemplateRenderer } from '../delivery/template.renderer';
-import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory } from '../mails/mail-category';
+import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory } from '../catalog/mail-category';
 import { TemplateListDto } from './dto/template.dto';
 import { TemplateMapper } from './template.mapper';
 

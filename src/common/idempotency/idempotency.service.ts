@@ -38,11 +38,11 @@ export class IdempotencyService {
   }
 
   /** Call inside the creating transaction, with the answer the request will give. No-op without a key. */
-  async storeWithin(manager: EntityManager, statusCode: number, body: unknown): Promise<void> {
+  async storeWithin(manager: EntityManager, statusCode: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
     const request = this.current();
     if (!request) return;
     const location = locationOf(statusCode, body);
-    const stored = await this.keys.store(request, { requestHash: request.requestHash, statusCode, body, headers: location ? { location } : {} }, manager);
+    const stored = await this.keys.store(request, { requestHash: request.requestHash, statusCode, body, headers: location ? { ...headers, location } : headers }, manager);
     if (!stored) throw new IdempotencyKeyTaken();
     request.stored = true;
   }

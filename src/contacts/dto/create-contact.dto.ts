@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Allow, IsIn, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { IsPlainEmail } from '../../common/validation/plain-email';
 import { MultiLine } from '../../common/validation/text-input';
-import { LOCALES } from '../../mails/mail-category';
+import { LOCALES } from '../../catalog/mail-category';
 
 // `name` and `object` end up in a mail subject: the shared text rule keeps line breaks out of them.
 const NOT_BLANK = /\S/;

@@ -14,7 +14,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { ArrayDistinct } from '../../common/validation/array-rules';
-import { LOCALES, MailCategory, ProductType } from '../mail-category';
+import { LOCALES, MailCategory, ProductType } from '../../catalog/mail-category';
 import { IsMailVariables } from './mail-variables.validator';
 
 /** A mail event posted by another service. */

@@ -1,6 +1,6 @@
 import { IsEnum, IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page.dto';
-import { MailCategory } from '../mail-category';
+import { MailCategory } from '../../catalog/mail-category';
 import { MailStatus } from '../mail-status';
 
 export class ListMailsQueryDto extends PageQueryDto {

@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { MailCategory } from '../mail-category';
+import { MailCategory } from '../../catalog/mail-category';
 
 /** PATCH /v1/mails/{id}: a new time for a scheduled mail. */
 export class RescheduleMailDto {

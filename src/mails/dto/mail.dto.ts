@@ -1,6 +1,6 @@
 import { LinkDto } from '../../common/links/link.dto';
 import { PageDto } from '../../common/pagination/page.dto';
-import { MailCategory, ProductType } from '../mail-category';
+import { MailCategory, ProductType } from '../../catalog/mail-category';
 import { ErrorBodyDto } from '../../common/errors/error-body.dto';
 import { AttemptOutcome, DeliveryErrorCode, DeliveryStatus, MailStatus } from '../mail-status';
 

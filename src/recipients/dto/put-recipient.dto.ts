@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsPlainEmail } from '../../common/validation/plain-email';
-import { LOCALES } from '../../mails/mail-category';
+import { LOCALES } from '../../catalog/mail-category';
 
 export class PutRecipientDto {
   /**

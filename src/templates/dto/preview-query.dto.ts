@@ -1,5 +1,5 @@
 import { IsIn, IsOptional } from 'class-validator';
-import { LOCALES } from '../../mails/mail-category';
+import { LOCALES } from '../../catalog/mail-category';
 
 export class PreviewQueryDto {
   /** Language of the preview. */

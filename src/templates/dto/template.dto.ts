@@ -1,5 +1,5 @@
 import { LinkDto } from '../../common/links/link.dto';
-import { MailCategory, MailReferenceField } from '../../mails/mail-category';
+import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
 
 export class TemplateDto {
   category: MailCategory;

@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
-import { CATEGORY_RULES, LOCALES, MAIL_CATEGORIES, MailCategory } from '../../mails/mail-category';
-import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
+import { MAIL_CATALOG } from './mail-catalog';
+import { LOCALES, MAIL_CATEGORIES, MailCategory } from './mail-category';
+import { CONTACT_COPY, ContactMailKind, loadLocaleCopy, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
 
 const CONTACT_KINDS: ContactMailKind[] = ['CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'];
 const IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
@@ -19,7 +20,7 @@ const strings = (copy: MailCopy): string[] => [copy.subject, copy.preheader, cop
 
 /** Only the ids the category requires, and no optional value at all. */
 function minimalContext(category: MailCategory): object {
-  const ids = Object.fromEntries(CATEGORY_RULES[category].requires.map((field) => [field, IDS[field]]));
+  const ids = Object.fromEntries(MAIL_CATALOG[category].requiredIds.map((field) => [field, IDS[field]]));
   return { ...ids, category, firstName: '', vars: {} };
 }
 const fullContext = (category: MailCategory): object => ({ ...IDS, category, firstName: 'Camille', lastName: 'Martin', productType: 'TRIP', buttonUrl: 'https://voyages.example/x', vars: FULL_VARS });
@@ -84,5 +85,25 @@ describe('mail copy', () => {
       // greetingNamed is only used when the first name is known.
       for (const source of Object.values(s)) expectClean(render(source, { firstName: 'Camille', vars: {} }));
     });
+  });
+});
+
+describe('mail catalog', () => {
+  it.each(LOCALES)('%s copy reads only the variables its category declares', (locale) => {
+    for (const category of MAIL_CATEGORIES) {
+      const used = new Set([...JSON.stringify(MAIL_COPY[locale][category]).matchAll(/vars\.(\w+)/g)].map((m) => m[1]));
+      const declared = MAIL_CATALOG[category].variables.map((v) => v.name);
+      expect({ category, used: [...used].sort() }).toEqual({ category, used: [...used].filter((name) => declared.includes(name)).sort() });
+    }
+  });
+
+  it('a copy file with a missing or unknown key names the file and the key', () => {
+    const en = JSON.parse(JSON.stringify({ strings: LOCALE_STRINGS.en, categories: MAIL_COPY.en, contact: CONTACT_COPY.en }));
+    expect(loadLocaleCopy('en', en).categories.PROFILE_COMPLETION_REQUEST.subject).toBe(MAIL_COPY.en.PROFILE_COMPLETION_REQUEST.subject);
+    delete en.categories.TRIP_REMINDER_NOTIFICATION.subject;
+    expect(() => loadLocaleCopy('en', en)).toThrow('src/catalog/copy/en.json: $.categories.TRIP_REMINDER_NOTIFICATION.subject is missing');
+    en.categories.TRIP_REMINDER_NOTIFICATION.subject = 'x';
+    en.categories.TRIP_REMINDER_NOTIFICATON = en.categories.TRIP_REMINDER_NOTIFICATION;
+    expect(() => loadLocaleCopy('en', en)).toThrow('TRIP_REMINDER_NOTIFICATON is not expected here');
   });
 });

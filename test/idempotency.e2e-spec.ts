@@ -1,0 +1,76 @@
+import { Client } from 'pg';
+import request from 'supertest';
+import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
+
+const BOOKING_KEY = 'booking-key-0123456789abcdef';
+const PAYMENT_KEY = 'payment-key-0123456789abcdef';
+
+/** Idempotency-Key on each creating POST: replayed answers, 422 on another body, keys per caller. */
+describe('Idempotency-Key on every POST (real Postgres)', () => {
+  let inbox: SmtpInbox;
+  let service: TestApp;
+  let db: Client;
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    inbox = await startInbox();
+    const databaseUrl = await createTestDatabase();
+    service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { AUTH_MODE: 'on', API_KEYS: `booking:${BOOKING_KEY},payment:${PAYMENT_KEY}` } });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await service?.close();
+    await inbox?.stop();
+  });
+
+  const count = async (table: string): Promise<number> => Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+
+  const conversation = { tripPublicationId: 'PUB-1', tripReference: 'TRIP-2027-001', establishmentId: 'EST-1', customerId: 'customer-1' };
+  const cases: Array<{ name: string; path: () => string; body: Record<string, unknown>; other: Record<string, unknown>; table: string; status: number; headers: string[] }> = [
+    { name: 'a mail', path: () => '/v1/mails', body: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u1'] }, other: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u2'] }, table: 'mail', status: 202, headers: ['location'] },
+    { name: 'a contact message', path: () => '/v1/contacts', body: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'A question' }, other: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'Another question' }, table: 'contact_message', status: 201, headers: ['location'] },
+    { name: 'a conversation', path: () => '/v1/conversations', body: conversation, other: { ...conversation, tripReference: 'TRIP-2027-002' }, table: 'conversation', status: 201, headers: ['location', 'etag'] },
+  ];
+
+  it.each(cases)('replays the first answer for $name (same status, body and headers) and creates nothing more', async ({ path, body, table, status, headers }) => {
+    const before = await count(table);
+    const first = await request(service.url).post(path()).set(as(BOOKING_KEY)).set('Idempotency-Key', `replay-${table}`).send(body).expect(status);
+    const again = await request(service.url).post(path()).set(as(BOOKING_KEY)).set('Idempotency-Key', `replay-${table}`).send(body).expect(status);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    for (const header of headers) expect([header, again.headers[header]]).toEqual([header, first.headers[header]]);
+    expect(await count(table)).toBe(before + 1);
+  });
+
+  it.each(cases)('answers 422 IDEMPOTENCY_KEY_REUSED for $name sent again with another body, creating nothing', async ({ path, body, other, table, status }) => {
+    await request(service.url).post(path()).set(as(BOOKING_KEY)).set('Idempotency-Key', `reused-${table}`).send(body).expect(status);
+    const before = await count(table);
+    const res = await request(service.url).post(path()).set(as(BOOKING_KEY)).set('Idempotency-Key', `reused-${table}`).send(other).expect(422);
+    expect(res.body).toMatchObject({ name: 'IDEMPOTENCY_KEY_REUSED', debug_id: res.headers['x-correlation-id'] });
+    expect(await count(table)).toBe(before);
+  });
+
+  it('keeps each caller its own keys: the same key from another service creates its own mail', async () => {
+    const body = { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u3'] };
+    const booking = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).set('Idempotency-Key', 'shared-name').send(body).expect(202);
+    const payment = await request(service.url).post('/v1/mails').set(as(PAYMENT_KEY)).set('Idempotency-Key', 'shared-name').send(body).expect(202);
+    expect(payment.headers['idempotent-replayed']).toBeUndefined();
+    expect(payment.body.id).not.toBe(booking.body.id);
+    const { rows } = await db.query(`SELECT caller FROM idempotency_key WHERE key = 'shared-name' ORDER BY caller`);
+    expect(rows).toEqual([{ caller: 'booking' }, { caller: 'payment' }]);
+  });
+
+  it('stores a posted message and its key together: a replay answers the same message', async () => {
+    const created = await request(service.url).post('/v1/conversations').set(as(BOOKING_KEY)).send({ ...conversation, tripReference: 'TRIP-MSG' }).expect(201);
+    const path = `/v1/conversations/${created.body.id}/messages`;
+    const message = { transmitterId: 'customer-1', content: 'Is breakfast included?' };
+    const first = await request(service.url).post(path).set(as(BOOKING_KEY)).set('Idempotency-Key', 'message-1').send(message).expect(201);
+    const again = await request(service.url).post(path).set(as(BOOKING_KEY)).set('Idempotency-Key', 'message-1').send(message).expect(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(Number((await db.query('SELECT count(*) FROM conversation_message WHERE conversation_id = $1', [created.body.id])).rows[0].count)).toBe(1);
+  });
+});
