@@ -84,9 +84,20 @@ export async function startNode(args: string[], env: Record<string, string>, opt
   }
 }
 
-/** Spawns the service (`node dist/src/main.js`) with `env`; resolves once /health/ready is 200. */
+/**
+ * The node flags production starts the service with: those of package.json's `start:prod` (which
+ * the Dockerfile repeats), or BENCH_NODE_OPTIONS when set.
+ */
+export function productionNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS.split(/\s+/).filter(Boolean);
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  const words = (scripts['start:prod'] ?? '').split(/\s+/);
+  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
+}
+
+/** Spawns the service (`node <production flags> dist/src/main.js`) with `env`; resolves once /health/ready is 200. */
 export function startService(env: Record<string, string>, nodeOptions: string[] = []): Promise<Child> {
-  return startNode([MAIN_JS], env, { readyPath: '/health/ready', nodeOptions });
+  return startNode([MAIN_JS], env, { readyPath: '/health/ready', nodeOptions: [...productionNodeFlags(), ...nodeOptions] });
 }
 
 export async function stopAll(): Promise<void> {
@@ -124,6 +135,7 @@ export function sampleRss(pid: number | undefined, everyMs = 200): { stop(): { m
   };
   take();
   const timer = setInterval(take, everyMs);
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);

@@ -24,7 +24,7 @@ import { Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { topFunctions } from './cpu-profile';
 import {
@@ -44,6 +44,7 @@ import {
   median,
   notes,
   percentile,
+  productionNodeFlags,
   rssMb,
   sampleRss,
   section,
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   const startLoad = loadavg();
   console.log(`communication bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadAvg()} — node ${process.version}`);
   console.log(`settings: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`service: node ${[...productionNodeFlags(), 'dist/src/main.js'].join(' ')} (the flags of start:prod)`);
   const dir = await mkdtemp(join(tmpdir(), 'communication-bench-'));
   await chmod(dir, 0o755);
   const postgres = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(join(dir, 'pg'), { database: 'bench' });
@@ -114,20 +116,22 @@ async function main(): Promise<void> {
     process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   }
   try {
-    const db = new Pool({ connectionString: databaseUrl, max: 4 });
-    db.on('error', () => undefined);
-    try {
-      await startRow(env);
-      await healthRow(env);
-      await postRows(env, databaseUrl, db, dir);
-      await batchRow(env, databaseUrl, db);
-      await deliveryRows(env, databaseUrl, db, sink);
+    // Each phase gets a database of its own, migrated by the service's first start in it: no phase
+    // sees another's rows, and nothing is ever removed behind the service's back (its counters).
+    await withDatabase(databaseUrl, 'bench_accept', async (url, db) => {
+      await startRow({ ...env, DATABASE_URL: url });
+      await healthRow({ ...env, DATABASE_URL: url });
+      await postRows({ ...env, DATABASE_URL: url }, url, db, dir);
+      await batchRow({ ...env, DATABASE_URL: url }, url);
+    });
+    await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
+    await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
+    await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
+      await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
       await seedMillion(db);
-      await backlogRow(env, db);
-      await listRows(env, databaseUrl, db, settings);
-    } finally {
-      await db.end();
-    }
+      await backlogRow({ ...env, DATABASE_URL: url }, db);
+      await listRows({ ...env, DATABASE_URL: url }, url, db, settings);
+    });
   } catch (error) {
     // The bench itself broke (not a missed target): said before the cleanup, which could hide it.
     console.error(error);
@@ -140,6 +144,31 @@ async function main(): Promise<void> {
   console.log(`${cpus().length} cores; load average (1/5/15 min) at start ${startLoad.map((v) => v.toFixed(2)).join(' ')}, at end ${endLoad.map((v) => v.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
   if (notes.length) console.log(`\n${notes.join('\n')}`);
   if (broken) process.exitCode = 1;
+}
+
+/** Creates database `name` on the server of `serverUrl` (dropped first if a former run left it), runs `work` on it, drops it. */
+async function withDatabase(serverUrl: string, name: string, work: (url: string, db: Pool) => Promise<void>): Promise<void> {
+  const admin = async (sql: string): Promise<void> => {
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = new Pool({ connectionString: url.toString(), max: 4 });
+  db.on('error', () => undefined);
+  try {
+    await work(url.toString(), db);
+  } finally {
+    await db.end();
+    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
 }
 
 /** Start: spawn → /health/ready 200, Postgres up and migrated (a first start migrates, untimed). */
@@ -236,14 +265,7 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
   let service: Child | undefined;
   try {
     service = await startService({ ...env, RUN_MODE: 'api' }, settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
-    for (let i = 0; i < settings.receivers; i++) {
-      const { status } = await httpCall(`${service.url}/v1/recipients/bench-user-${i}`, {
-        method: 'PUT',
-        headers: AUTH,
-        body: JSON.stringify({ email: `user${i}@example.com`, firstName: `User${i}` }),
-      });
-      if (status >= 300) throw new Error(`PUT /v1/recipients answered ${status}`);
-    }
+    await putRecipients(service.url);
     const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
     const post = (seconds: number, withKeys: boolean): Promise<Awaited<ReturnType<typeof load>>> =>
       load({ seconds }, settings.concurrency, async (i) => {
@@ -348,7 +370,7 @@ function batchBody(b: number, size: number): string {
 }
 
 /** POST /v1/mails/batch of 500: mails accepted per second. */
-async function batchRow(env: Record<string, string>, databaseUrl: string, db: Pool): Promise<void> {
+async function batchRow(env: Record<string, string>, databaseUrl: string): Promise<void> {
   section('POST /v1/mails/batch');
   try {
     const service = await startService({ ...env, RUN_MODE: 'api' });
@@ -383,14 +405,25 @@ async function batchRow(env: Record<string, string>, databaseUrl: string, db: Po
   } catch (error) {
     brokenRow('POST /v1/mails/batch of 500', '≥ 20,000 mails/s', error);
   }
-  // What rows 1 and 2 queued is not the delivery row's business.
-  await db.query('TRUNCATE mail, idempotency_key CASCADE');
+}
+
+/** The receivers of the bench's mails, through the API (each phase has its own database). */
+async function putRecipients(url: string): Promise<void> {
+  for (let i = 0; i < settings.receivers; i++) {
+    const { status } = await httpCall(`${url}/v1/recipients/bench-user-${i}`, {
+      method: 'PUT',
+      headers: AUTH,
+      body: JSON.stringify({ email: `user${i}@example.com`, firstName: `User${i}` }),
+    });
+    if (status >= 300) throw new Error(`PUT /v1/recipients answered ${status}`);
+  }
 }
 
 /** Queues `count` mails through the batch endpoint of a RUN_MODE=api service (no worker runs). */
 async function queueMails(env: Record<string, string>, count: number): Promise<void> {
   const service = await startService({ ...env, RUN_MODE: 'api' });
   try {
+    await putRecipients(service.url);
     for (let b = 0; b * 500 < count; b++) {
       const size = Math.min(500, count - b * 500);
       const { status, body } = await httpCall(`${service.url}/v1/mails/batch`, { method: 'POST', headers: AUTH, body: batchBody(b, size) });
@@ -414,8 +447,8 @@ async function waitAllSent(db: Pool, count: number, timeoutMs: number): Promise<
   }
 }
 
-/** Delivery vs a bare nodemailer pool, and database round trips per delivered mail. */
-async function deliveryRows(env: Record<string, string>, databaseUrl: string, db: Pool, sink: Sink): Promise<void> {
+/** Delivery vs a bare nodemailer pool. */
+async function deliveryRow(env: Record<string, string>, db: Pool, sink: Sink): Promise<void> {
   section('delivery');
   const n = settings.deliveryMails;
   try {
@@ -440,16 +473,27 @@ async function deliveryRows(env: Record<string, string>, databaseUrl: string, db
   } catch (error) {
     brokenRow('delivery', '≥ 0.8 ×', error);
   }
+}
+
+/** Database round trips per delivered mail, counted by a proxy between the worker and Postgres. */
+async function roundTripRow(env: Record<string, string>, databaseUrl: string, db: Pool): Promise<void> {
+  section('database round trips of the worker');
   try {
-    await db.query('TRUNCATE mail CASCADE');
     const m = settings.roundTripMails;
     await queueMails(env, m);
     const proxy = await startPgProxy(databaseUrl);
-    const worker = await startService({ ...env, RUN_MODE: 'worker', DATABASE_URL: proxy.url });
-    await waitAllSent(db, m, 300_000);
-    const trips = proxy.roundTrips();
-    await worker.stop();
-    await proxy.close();
+    let trips: number;
+    try {
+      const worker = await startService({ ...env, RUN_MODE: 'worker', DATABASE_URL: proxy.url });
+      try {
+        await waitAllSent(db, m, 300_000);
+        trips = proxy.roundTrips();
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await proxy.close();
+    }
     addRow({
       what: `database round trips per delivered mail (worker, ${fmt(m)} mails, its start included)`,
       ours: `${fmt(trips / m, 2)}`,
@@ -462,7 +506,6 @@ async function deliveryRows(env: Record<string, string>, databaseUrl: string, db
   } catch (error) {
     brokenRow('database round trips per mail', '≤ 3', error);
   }
-  await db.query('TRUNCATE mail CASCADE');
 }
 
 /**
@@ -542,7 +585,11 @@ async function backlogRow(env: Record<string, string>, db: Pool): Promise<void> 
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  // Whatever a broken row left open (a socket, a timer), the bench ends with its report.
+  () => process.exit(),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
