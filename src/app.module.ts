@@ -15,11 +15,14 @@ import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
 import { ContactsModule } from './contacts/contacts.module';
+import { EventsModule } from './events/events.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
+import { SuppressionsModule } from './suppressions/suppressions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { APP_LOGGER, createLogger, pinoParams } from './logging';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -47,6 +50,7 @@ export class AppModule {
         LoggerModule.forRoot(pinoParams(logger)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
+        EventsModule,
         AuthModule,
         RateLimitModule,
         HealthModule,
@@ -55,6 +59,8 @@ export class AppModule {
         TemplatesModule,
         ContactsModule,
         ConversationsModule,
+        SuppressionsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_LOGGER, useValue: logger },

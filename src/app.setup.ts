@@ -71,7 +71,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     if (UNLOGGED_PATHS.has(request.url)) return;
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
     requestLog.info(
-      { correlationId, req: { method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+      { correlationId, req: { method: request.method, url: redactToken(request.url) }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
       'request completed',
     );
   });
@@ -95,4 +95,9 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   const document = buildOpenApiDocument(app as INestApplication);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}
+
+/** A URL as logged: the token of an event stream (`?access_token=`) never reaches the logs. */
+export function redactToken(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1REDACTED');
 }

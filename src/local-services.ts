@@ -23,7 +23,7 @@ export async function startLocalServices(env: Env): Promise<LocalServices> {
     local.banner.push(`  Postgres     embedded, data in ${dataDir} (set DATABASE_URL to use your own)`);
   }
   if (!env.SMTP_URL?.trim()) {
-    const inbox = new SmtpInbox();
+    const inbox = new SmtpInbox('127.0.0.1', join(process.cwd(), '.data', 'inbox'));
     // The usual ports of a local SMTP catcher when free, else any free ones.
     await inbox.start(await freePort(1025), await freePort(1080));
     local.env.SMTP_URL = inbox.smtpUrl;

@@ -25,7 +25,29 @@ export function createLogger(config: AppConfig, destination?: NodeJS.WritableStr
     },
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
   };
-  return pino(options, (destination as DestinationStream | undefined) ?? asyncStdout());
+  const hooks = { logMethod: quietNestStart };
+  if (!destination && config.logFormat === 'pretty') return pino({ ...options, hooks }, prettyStdout());
+  return pino({ ...options, hooks }, (destination as DestinationStream | undefined) ?? asyncStdout());
+}
+
+/** What Nest says while it wires modules and routes (~50 lines at each start): debug, not info. */
+const NEST_START_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+function quietNestStart(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn, level: number): void {
+  const first = args[0] as { context?: unknown } | undefined;
+  if (level === this.levels.values.info && typeof first === 'object' && first !== null && NEST_START_CONTEXTS.has(String(first.context))) {
+    if (this.isLevelEnabled('debug')) this.debug(...(args as [object, string]));
+    return;
+  }
+  method.apply(this, args);
+}
+
+/** LOG_FORMAT=pretty: one coloured line per entry for a person at a terminal (pino-pretty, in process). */
+function prettyStdout(): DestinationStream {
+  // Required lazily: production (json) never loads it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pretty = require('pino-pretty') as (options: object) => DestinationStream;
+  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true });
 }
 
 /** Injection token of this app's logger (for the request lines of app.setup.ts). */

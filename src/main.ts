@@ -4,9 +4,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { loadConfig } from './config/app.config';
-import { ConfigError } from './config/env.reader';
 import { fastifyOptions, NEST_HTTP_OPTIONS } from './http-server.options';
 import { startLocalServices } from './local-services';
+import { startFailure } from './start-failure';
 
 async function bootstrap(): Promise<void> {
   // A .env file complements the environment (variables already set win).
@@ -50,10 +50,6 @@ function exitWithinGrace(graceSeconds: number): void {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(`communication failed to start: ${(error as Error).stack ?? String(error)}\n`);
-  }
+  process.stderr.write(`${startFailure(error)}\n`);
   process.exit(1);
 });

@@ -360,7 +360,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     ])('refuses %s with a VALIDATION_ERROR naming the field', async (_case, change, field) => {
       const res = await api().post('/v1/contacts').set('X-Correlation-ID', 'contact-bad-1').send({ ...visitor, ...change }).expect(400);
       expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', debug_id: 'contact-bad-1', message: expect.any(String), links: [] });
-      expect(res.body.information_link).toBe(`${service.url}/docs#/errors/VALIDATION_ERROR`);
+      expect(res.body.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]));
     });
 

@@ -55,6 +55,7 @@ export async function startApp(options: { databaseUrl: string; smtpUrl: string; 
     DATABASE_URL: options.databaseUrl,
     SMTP_URL: options.smtpUrl,
     LOG_LEVEL: options.logs ? 'info' : 'silent',
+    LOG_FORMAT: 'json',
     DELIVERY_RETRY_BASE_SECONDS: '1',
     DELIVERY_RETRY_MAX_SECONDS: '2',
     DELIVERY_MAX_ATTEMPTS: '7',

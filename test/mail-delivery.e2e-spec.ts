@@ -116,6 +116,30 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
     expect(mail.parsed.html).toContain('Calanques &lt;b&gt;by boat&lt;/b&gt;');
   });
 
+  it('writes dates and amounts for the receiver, carries Content-Language and Auto-Submitted, and a footer with the help page', async () => {
+    const variables = { departureDate: '2027-03-12', amount: { amount: 1250, currency: 'EUR' }, tripTitle: 'Aix-en-Provence' };
+    const res = await request(service.url).post('/v1/mails').send(event('CLIENT_TRIP_BOOKING_NOTIFICATION', ['camille', 'john'], { variables })).expect(202);
+    const mails = await inbox.waitFor(byMailId(res.body.id), 2);
+    const french = mails.find((m) => m.envelopeTo[0] === 'camille.martin@example.com')!;
+    const english = mails.find((m) => m.envelopeTo[0] === 'john.smith@example.com')!;
+    const spaces = (s: string | false | undefined) => String(s).replace(/[\u00a0\u202f]/g, ' ');
+    expect(spaces(french.parsed.text)).toContain('12 mars 2027');
+    expect(spaces(french.parsed.text)).toContain('1 250,00 €');
+    expect(english.parsed.text).toContain('March 12, 2027');
+    expect(english.parsed.text).toContain('€1,250.00');
+    expect(french.parsed.text).not.toContain('2027-03-12');
+    expect(french.parsed.headers.get('content-language')).toBe('fr');
+    expect(english.parsed.headers.get('content-language')).toBe('en');
+    expect(english.parsed.headers.get('auto-submitted')).toBe('auto-generated');
+    for (const mail of [french, english]) {
+      expect(mail.parsed.text).toContain('Voyages');
+      expect(mail.parsed.text).toContain('https://app.voyages.test/help');
+      expect(mail.parsed.html).toContain('href="https://app.voyages.test/help"');
+      // A hyphenated word is kept on one line in the HTML part.
+      expect(mail.parsed.html).toContain('<span style="white-space: nowrap;">Aix-en-Provence</span>');
+    }
+  });
+
   it('fails the delivery of an unknown receiver and still sends to the others', async () => {
     const res = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['nobody-knows-me', 'camille'])).expect(202);
     const mail = await waitForMail(service.url, res.body.id, settled);

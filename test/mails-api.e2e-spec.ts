@@ -32,7 +32,7 @@ describe('Mails API: contract conventions', () => {
 
   describe('POST /v1/mails', () => {
     it('answers 202 with the stored mail, its links and a Location header', async () => {
-      const res = await api().post('/v1/mails').send({ ...valid, productType: 'TRIP', variables: { amount: '480 €' } }).expect(202);
+      const res = await api().post('/v1/mails').send({ ...valid, productType: 'TRIP', variables: { amount: { amount: 480, currency: 'EUR' } } }).expect(202);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body).toMatchObject({
         receiversId: ['camille'],
@@ -40,7 +40,7 @@ describe('Mails API: contract conventions', () => {
         reservationId: 'RES-9',
         productType: 'TRIP',
         publicationId: null,
-        variables: { amount: '480 €' },
+        variables: { amount: { amount: 480, currency: 'EUR' } },
         status: 'PENDING',
         sendingDate: null,
         testMode: false,
@@ -88,13 +88,22 @@ describe('Mails API: contract conventions', () => {
       ['a nested variable', { ...valid, variables: { trip: { title: 'x' } } }, 'variables'],
       ['too many variables', { ...valid, variables: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`v${i}`, i])) }, 'variables'],
       ['a variable over 2,000 characters', { ...valid, variables: { note: 'x'.repeat(2001) } }, 'variables'],
+      ['a variable the category does not declare', { ...valid, variables: { tripTitel: 'x' } }, 'variables.tripTitel'],
+      ['a money variable that is not an amount', { ...valid, variables: { amount: '480 €' } }, 'variables.amount'],
     ])('refuses %s with a VALIDATION_ERROR naming the field, and creates nothing', async (_case, body, field) => {
       const before = await countMails({});
       const res = await api().post('/v1/mails').set('X-Correlation-ID', 'bad-input-1').send(body).expect(400);
       expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', debug_id: 'bad-input-1', message: expect.any(String), links: [] });
-      expect(res.body.information_link).toBe(`${service.url}/docs#/errors/VALIDATION_ERROR`);
+      expect(res.body.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]));
       expect(await countMails({})).toBe(before);
+    });
+
+    it('names the variables a category allows when a name is not one of them', async () => {
+      const res = await api().post('/v1/mails').send({ ...valid, variables: { tripTitel: 'Calanques', amount: 480 } }).expect(400);
+      expect(res.body.details).toEqual([{ field: 'variables.tripTitel', location: 'body', issue: 'is not a variable of CLIENT_PAYMENT_NOTIFICATION (allowed: amount, tripTitle)' }]);
+      const declared = await api().get('/v1/templates/CLIENT_PAYMENT_NOTIFICATION').expect(200);
+      expect(declared.body.variables.map((v: { name: string }) => v.name)).toEqual(['amount', 'tripTitle']);
     });
 
     it('gives one detail per problem', async () => {

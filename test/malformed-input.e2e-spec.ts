@@ -172,7 +172,7 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       name: c.error,
       debug_id: 'malformed-1',
       message: expect.any(String),
-      information_link: expect.stringContaining(`#/errors/${c.error}`),
+      information_link: expect.stringContaining(`/docs/errors#${c.error}`),
       details: expect.any(Array),
       links: [],
     });
@@ -250,7 +250,7 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
         ['post', '/v1/contacts', { ...contact, object: 'Hi\nX-Injected: yes' }],
         ['post', '/v1/contacts', { ...contact, mail: 'eve@example.com\nBcc: victim@evil.test' }],
         ['post', '/v1/contacts', { ...contact, mail: 'eve@example.com\rBcc: victim@evil.test' }],
-        ['post', '/v1/mails', { ...mail, variables: { tripTitle: 'Trip\r\nBcc: victim@evil.test' } }],
+        ['post', '/v1/mails', { ...mail, category: 'TRIP_DRAFT_PUBLICATION_REQUEST', publicationId: 'PUB-1', variables: { tripTitle: 'Trip\r\nBcc: victim@evil.test' } }],
         ['post', '/v1/mails', { ...mail, variables: { ['x\r\nBcc']: 'victim@evil.test' } }],
         ['put', '/v1/recipients/user-1', { email: 'user-1@voyages.test\r\nBcc: victim@evil.test' }],
         ['put', '/v1/recipients/user-1', { email: 'user-1@voyages.test', firstName: 'Camille\r\nBcc: victim@evil.test' }],
@@ -261,7 +261,7 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       }
       // Then legitimate traffic, with a multi-line message whose "Bcc:" line must stay in the body.
       const sentContact = await api().post('/v1/contacts').send({ ...contact, mail: 'eve@voyages.test', message: 'Hello\r\nBcc: victim@evil.test' }).expect(201);
-      await api().post('/v1/mails').send({ ...mail, variables: { tripTitle: 'Calanques' } }).expect(202);
+      await api().post('/v1/mails').send({ ...mail, category: 'TRIP_DRAFT_PUBLICATION_REQUEST', publicationId: 'PUB-1', variables: { tripTitle: 'Calanques' } }).expect(202);
       const received = await inbox.waitFor((m) => m.id > before, 3);
       await inbox.waitFor((m) => String(m.parsed.headers.get('x-contact-id') ?? '') === sentContact.body.id, 2);
       for (const m of inbox.messages.filter((x) => x.id > before)) {

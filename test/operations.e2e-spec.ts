@@ -71,14 +71,45 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
     });
   });
 
+  describe('error explanations', () => {
+    it('serves /docs/errors with a section for the name of every error, where information_link points', async () => {
+      const error = await request(service.url).get('/v1/mails/not-a-uuid').expect(404);
+      const [page, anchor] = String(error.body.information_link).replace(service.url, '').split('#');
+      const res = await request(service.url).get(page).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain(`id="${anchor}"`);
+      for (const name of ['VALIDATION_ERROR', 'CONFLICT', 'PRECONDITION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']) expect(res.text).toContain(`id="${name}"`);
+    });
+  });
+
   describe('templates', () => {
-    it('lists the 18 categories with what each requires and its subjects', async () => {
+    it('lists the 18 categories of the contract and the unread-messages digest, with what each requires, its variables and its subjects', async () => {
       const res = await request(service.url).get('/v1/templates').expect(200);
-      expect(res.body.content).toHaveLength(18);
+      expect(res.body.content).toHaveLength(19);
+      expect(res.body.content.map((t: { category: string }) => t.category)).toContain('CONVERSATION_UNREAD_MESSAGES');
       const booking = res.body.content.find((t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION');
-      expect(booking).toMatchObject({ requires: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}', locales: ['fr', 'en'] });
-      expect(booking.subjects.fr).not.toBe(booking.subjects.en);
-      expect(booking.links.map((l: { rel: string }) => l.rel)).toEqual(['preview-fr', 'preview-en']);
+      expect(booking).toMatchObject({ requiredIds: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}' });
+      expect(booking.subject.fr).not.toBe(booking.subject.en);
+      expect(booking.links.map((l: { rel: string }) => l.rel)).toEqual(['self', 'preview-fr', 'preview-en']);
+    });
+
+    it('describes one category: required ids and declared variables with their type and example', async () => {
+      const res = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION').expect(200);
+      expect(res.body.requiredIds).toEqual(['reservationId', 'publicationId']);
+      expect(res.body.variables).toContainEqual({ name: 'departureDate', type: 'date', required: false, description: expect.any(String), example: '2027-05-14' });
+      expect(res.body.variables).toContainEqual(expect.objectContaining({ name: 'amount', type: 'money', example: { amount: 480, currency: 'EUR' } }));
+      expect(res.body.subject.en).toContain('RES-7731');
+      await request(service.url).get('/v1/templates/NOPE').expect(404);
+    });
+
+    it('previews with the declared examples, written for the locale, as HTML or as text', async () => {
+      const html = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=en').expect(200);
+      expect(html.text).toContain('May 14, 2027');
+      expect(html.text).toContain('€480.00');
+      const text = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=fr&format=text').expect(200);
+      expect(text.headers['content-type']).toMatch(/^text\/plain/);
+      expect(text.text).toContain('14 mai 2027');
+      expect(text.text).not.toContain('<');
     });
 
     it('previews a category as HTML in the asked locale, and 404s an unknown category', async () => {

@@ -37,6 +37,18 @@ export const Public = (): MethodDecorator & ClassDecorator =>
 export const Probe = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata<string, RouteAccess>(ACCESS_KEY, { callers: 'anyone', probe: true }), ApiSecurity({}));
 
+const QUERY_TOKEN_KEY = 'communication:query-token';
+
+/**
+ * The route also takes the token as `?access_token=` (browsers' EventSource cannot send headers);
+ * only the two event streams declare it, and the request log redacts it.
+ */
+export const QueryToken = (): MethodDecorator => SetMetadata(QUERY_TOKEN_KEY, true);
+
+export function acceptsQueryToken(reflector: Reflector, context: ExecutionContext): boolean {
+  return reflector.get<boolean | undefined>(QUERY_TOKEN_KEY, context.getHandler()) === true;
+}
+
 /** The access the handler declares, else its controller, else services and admins. */
 export function routeAccess(reflector: Reflector, context: ExecutionContext): RouteAccess {
   return reflector.getAllAndOverride<RouteAccess | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]) ?? SERVICES_AND_ADMINS;

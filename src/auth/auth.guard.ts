@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { RouteAccess, routeAccess } from './access.decorator';
+import { acceptsQueryToken, RouteAccess, routeAccess } from './access.decorator';
 import { Authenticator, unauthorized } from './authenticator';
 import { ANONYMOUS, Caller, CALLER_KEY, UNCHECKED_SERVICE } from './caller';
 
@@ -36,18 +36,25 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const access = routeAccess(this.reflector, context);
-    const caller = await this.identify(context.switchToHttp().getRequest<FastifyRequest>(), access);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const caller = await this.identify(request, access, acceptsQueryToken(this.reflector, context) ? queryToken(request) : undefined);
     this.cls.set(CALLER_KEY, caller);
     authorize(caller, access);
     return true;
   }
 
-  private async identify(request: FastifyRequest, access: RouteAccess): Promise<Caller> {
+  private async identify(request: FastifyRequest, access: RouteAccess, tokenInQuery?: string): Promise<Caller> {
     if (!this.enabled) return UNCHECKED_SERVICE;
-    const authorization = request.headers.authorization;
+    const authorization = request.headers.authorization ?? (tokenInQuery === undefined ? undefined : `Bearer ${tokenInQuery}`);
     if (access.probe || authorization === undefined) return ANONYMOUS;
     return this.authenticator.authenticate(authorization);
   }
+}
+
+/** `?access_token=` of a route that accepts it (the header wins when both are sent). */
+function queryToken(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function authorize(caller: Caller, access: RouteAccess): void {

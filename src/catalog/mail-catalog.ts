@@ -17,7 +17,7 @@ export interface CategoryDefinition {
   requiredIds: MailReferenceField[];
   /** Variables the copy may use; any other name is refused. */
   variables: VariableDefinition[];
-  /** Path under FRONTEND_BASE_URL opened by the mail's button; `{field}` is replaced by the event's id. */
+  /** Path under FRONTEND_BASE_URL opened by the mail's button; `{field}` is replaced by the event's id (or, failing one, by that variable). */
   buttonPath: string;
 }
 
@@ -31,6 +31,9 @@ const VARIABLES = {
   customerName: { type: 'string', description: 'Name of the customer who booked (mails to partners).', example: 'Léa Dubois' },
   organizationName: { type: 'string', description: 'Name of the organization.', example: 'Évasion Provence' },
   establishmentName: { type: 'string', description: 'Name of the establishment.', example: 'Gîte du Vieux Port' },
+  conversationId: { type: 'string', description: 'Conversation the button opens (the most recently active one with unread messages).', example: '0b9f1c3e-5d7a-4c1e-9f4b-2a6d8e0c1f3a' },
+  conversationCount: { type: 'number', description: 'Number of conversations with unread messages.', example: 2 },
+  conversationList: { type: 'string', description: 'Trip references of the conversations with unread messages, comma-separated.', example: 'CAL-2027-05, VER-2027-07' },
 } satisfies Record<string, Omit<VariableDefinition, 'name' | 'required'>>;
 
 type VariableName = keyof typeof VARIABLES;
@@ -67,4 +70,5 @@ export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
   PARTNER_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'customerName', 'tripTitle']),
   CLIENT_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'tripTitle']),
   TRIP_REMINDER_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'departureDate']),
+  CONVERSATION_UNREAD_MESSAGES: category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']),
 };

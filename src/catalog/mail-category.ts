@@ -18,6 +18,8 @@ export enum MailCategory {
   PARTNER_PAYMENT_NOTIFICATION = 'PARTNER_PAYMENT_NOTIFICATION',
   CLIENT_PAYMENT_NOTIFICATION = 'CLIENT_PAYMENT_NOTIFICATION',
   TRIP_REMINDER_NOTIFICATION = 'TRIP_REMINDER_NOTIFICATION',
+  /** Extension: sent by the service itself when a conversation message stays unread. */
+  CONVERSATION_UNREAD_MESSAGES = 'CONVERSATION_UNREAD_MESSAGES',
 }
 
 export const MAIL_CATEGORIES = Object.values(MailCategory);

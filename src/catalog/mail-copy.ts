@@ -38,12 +38,14 @@ export interface LocaleStrings {
   signature: string;
   footer: string;
   buttonFallback: string;
+  /** Before the link to the help page (FRONTEND_BASE_URL + /help) in the footer. */
+  help: string;
 }
 
 export const CONTACT_MAIL_KINDS = ['CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'] as const;
 export type ContactMailKind = (typeof CONTACT_MAIL_KINDS)[number];
 
-const STRING_KEYS: (keyof LocaleStrings)[] = ['greetingNamed', 'greetingAnonymous', 'signature', 'footer', 'buttonFallback'];
+const STRING_KEYS: (keyof LocaleStrings)[] = ['greetingNamed', 'greetingAnonymous', 'signature', 'footer', 'buttonFallback', 'help'];
 const COPY_KEYS: (keyof MailCopy)[] = ['subject', 'preheader', 'heading', 'paragraphs', 'buttonLabel'];
 
 interface LocaleCopy {

@@ -10,9 +10,17 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       production: false,
       runMode: 'all',
+      logFormat: 'pretty',
       http: { port: 3000, publicBaseUrl: undefined },
-      mail: { from: 'Communication <no-reply@localhost>', contactInboxEmail: 'support@localhost', frontendBaseUrl: 'http://localhost:4200' },
+      mail: { from: 'Communication <no-reply@localhost>', contactInboxEmail: 'support@voyages.localhost', frontendBaseUrl: 'http://localhost:4200' },
     });
+  });
+
+  it('writes JSON logs in production, and refuses a support address the contact form itself would refuse', () => {
+    expect(loadConfig({ ...local, NODE_ENV: 'production', AUTH_MODE: 'off' }).logFormat).toBe('json');
+    expect(() => loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'support@localhost' })).toThrow(/CONTACT_INBOX_EMAIL must be a plain address/);
+    expect(loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'Support <help@voyages.example>' }).mail.contactInboxEmail).toBe('Support <help@voyages.example>');
+    expect(() => loadConfig({ ...local, LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT must be one of json, pretty/);
   });
 
   it('in production requires DATABASE_URL, SMTP_URL and a way to authenticate callers, naming each', () => {

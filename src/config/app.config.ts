@@ -1,12 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { createPublicKey, KeyObject } from 'node:crypto';
+import { isPlainEmail } from '../common/validation/plain-email';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
 export const RUN_MODES = ['all', 'api', 'worker'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface HttpConfig {
   port: number;
@@ -100,10 +103,40 @@ export interface RateLimitConfig {
   contactThreadsPerHour: number;
 }
 
+export interface WebhookConfig {
+  /** Targets may resolve to loopback, private or link-local addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS). */
+  allowPrivateTargets: boolean;
+  /** Production: `https` targets only, whatever the flag above says. */
+  requireHttps: boolean;
+  /** 32-byte AES-256-GCM key that encrypts the signing secrets at rest (WEBHOOK_SECRET_KEY, base64); none: stored as given. */
+  secretKey?: Buffer;
+  /** Waits after the 1st, 2nd… failed attempt; the last one repeats (WEBHOOK_RETRY_SCHEDULE_SECONDS). */
+  retryScheduleSeconds: number[];
+  /** How long an event is retried, and how long an endpoint may fail before it is disabled (WEBHOOK_MAX_AGE_HOURS). */
+  maxAgeHours: number;
+  /** A whole call: connect, send, answer (WEBHOOK_TIMEOUT_SECONDS). */
+  timeoutSeconds: number;
+  /** Calls in flight per worker, and at most per endpoint, so one slow endpoint cannot take every slot. */
+  concurrency: number;
+  perEndpointConcurrency: number;
+}
+
+export interface LiveConfig {
+  /** A message still unread this long after it was sent mails its receiver a digest. */
+  unreadMailDelaySeconds: number;
+  /** At most one unread digest per receiver per this period. */
+  unreadMailIntervalSeconds: number;
+  /** A comment line this often keeps proxies from closing an idle event stream. */
+  sseHeartbeatSeconds: number;
+  /** Bytes a stream may hold unsent before its slow client is dropped (it reconnects with Last-Event-ID). */
+  sseBufferBytes: number;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   http: HttpConfig;
   database: DatabaseConfig;
   mail: MailConfig;
@@ -111,6 +144,8 @@ export interface AppConfig {
   directory: DirectoryConfig;
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
+  webhooks: WebhookConfig;
+  live: LiveConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -131,6 +166,8 @@ export function loadConfig(env: Env): AppConfig {
     production,
     runMode: read.oneOf('RUN_MODE', RUN_MODES, 'all'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // JSON lines for log collectors in production; readable lines for a person at a terminal.
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, production ? 'json' : 'pretty'),
     http: {
       port: read.int('PORT', 3000, 0, 65535),
       publicBaseUrl: read.url('PUBLIC_BASE_URL', ['http:', 'https:']),
@@ -146,7 +183,8 @@ export function loadConfig(env: Env): AppConfig {
     mail: {
       smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']) ?? read.required('SMTP_URL', why),
       from: read.email('MAIL_FROM', 'Communication <no-reply@localhost>'),
-      contactInboxEmail: read.email('CONTACT_INBOX_EMAIL', 'support@localhost'),
+      // `.localhost` never leaves the machine, and the address passes the contact form's own rule.
+      contactInboxEmail: read.email('CONTACT_INBOX_EMAIL', 'support@voyages.localhost'),
       frontendBaseUrl: read.url('FRONTEND_BASE_URL', ['http:', 'https:']) ?? 'http://localhost:4200',
     },
     delivery: {
@@ -170,12 +208,24 @@ export function loadConfig(env: Env): AppConfig {
       perMinute: read.int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
       contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
     },
+    webhooks: readWebhooks(read, production),
+    live: {
+      unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
+      unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
+      sseHeartbeatSeconds: read.int('SSE_HEARTBEAT_SECONDS', 25, 1, 3600),
+      sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
   }
   if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
     read.problems.push(`USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`);
+  }
+  const supportAddress = /<([^<>]+)>\s*$/.exec(config.mail.contactInboxEmail)?.[1] ?? config.mail.contactInboxEmail;
+  if (!isPlainEmail(supportAddress)) {
+    // Support answers through the contact form with this address: it must pass the form's own rule.
+    read.problems.push(`CONTACT_INBOX_EMAIL must be a plain address with a domain such as support@example.com (got "${config.mail.contactInboxEmail}")`);
   }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
@@ -312,4 +362,40 @@ function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]
   if (!algorithms.some((algorithm) => families.some((family) => algorithm.startsWith(family)))) {
     read.problems.push(`JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`);
   }
+}
+
+/** The contract's backoff: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (up to WEBHOOK_MAX_AGE_HOURS). */
+export const WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000];
+
+function readWebhooks(read: EnvReader, production: boolean): WebhookConfig {
+  const allow = read.oneOf('WEBHOOK_ALLOW_PRIVATE_TARGETS', ['true', 'false'], production ? 'false' : 'true');
+  let secretKey: Buffer | undefined;
+  const key = read.raw('WEBHOOK_SECRET_KEY');
+  if (key !== undefined) {
+    secretKey = Buffer.from(key, 'base64');
+    if (secretKey.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+      read.problems.push('WEBHOOK_SECRET_KEY must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+      secretKey = undefined;
+    }
+  }
+  let retryScheduleSeconds = WEBHOOK_RETRY_SCHEDULE;
+  const schedule = read.raw('WEBHOOK_RETRY_SCHEDULE_SECONDS');
+  if (schedule !== undefined) {
+    const waits = schedule.split(',').map((entry) => Number(entry.trim()));
+    if (!waits.length || waits.some((wait) => !Number.isInteger(wait) || wait < 1 || wait > 7 * 86400)) {
+      read.problems.push(`WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds between 1 and 604800 (got "${schedule}")`);
+    } else {
+      retryScheduleSeconds = waits;
+    }
+  }
+  return {
+    allowPrivateTargets: allow === 'true',
+    requireHttps: production,
+    secretKey,
+    retryScheduleSeconds,
+    maxAgeHours: read.int('WEBHOOK_MAX_AGE_HOURS', 72, 1, 24 * 30),
+    timeoutSeconds: read.int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60),
+    concurrency: read.int('WEBHOOK_CONCURRENCY', 64, 1, 1000),
+    perEndpointConcurrency: read.int('WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000),
+  };
 }

@@ -57,6 +57,7 @@ export class ContactNotificationWorker implements OnApplicationBootstrap {
         text: rendered.text,
         messageId: notification.messageId,
         headers: {
+          ...rendered.headers,
           'X-Correlation-ID': notification.correlationId,
           'X-Contact-Id': message.id,
           'X-Contact-Thread-Id': message.conversationId,

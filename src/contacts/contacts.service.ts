@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { EventsRepository } from '../events/events.repository';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -43,6 +44,7 @@ export class ContactsService {
     private readonly limits: RateLimits,
     private readonly cls: ClsService,
     private readonly idempotency: IdempotencyService,
+    private readonly events: EventsRepository,
     @InjectConfig() config: AppConfig,
   ) {
     this.messageIdDomain = senderDomain(config.mail.from);
@@ -93,6 +95,7 @@ export class ContactsService {
         manager,
       );
       const answer = this.mapper.toDto(message);
+      await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       return answer;
     });

@@ -50,6 +50,15 @@ export class ConversationPolicy {
     return seesEverything(caller) || (caller.roles.includes('agent') && caller.establishments.includes(conversation.establishmentId));
   }
 
+  /**
+   * What belongs to a participant (their unread counts, their event stream): services and admins
+   * any, a person only their own `sub`; another id answers 404, so ids cannot be probed.
+   */
+  assertSeesParticipant(caller: Caller, participantId: string): void {
+    if (seesEverything(caller) || (caller.kind === 'person' && caller.id === participantId)) return;
+    throw ApiError.notFound(`Participant ${participantId}`);
+  }
+
   /** A person opens a conversation of their own (customer) or of one of their establishments (agent). */
   assertCanCreate(caller: Caller, conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>): void {
     if (this.canManage(caller, conversation) || (caller.roles.includes('customer') && conversation.customerId === caller.id)) return;

@@ -39,6 +39,12 @@ export class ConversationRepository {
       .getOne();
   }
 
+  /** Who takes part in the conversation (read without a lock: it routes an event, nothing more). */
+  async participantsOf(manager: EntityManager, id: string): Promise<string[]> {
+    const rows: Array<{ participants: string[] }> = await manager.query('SELECT participants FROM conversation WHERE id = $1', [id]);
+    return rows[0]?.participants ?? [];
+  }
+
   /** Writes back every column a change may touch (after lockById in the same transaction). */
   async saveConversation(manager: EntityManager, conversation: ConversationEntity): Promise<void> {
     await manager.update(
@@ -67,6 +73,10 @@ export class ConversationRepository {
     return manager.getRepository(MessageEntity).findOneBy({ id });
   }
 
+  findMessagesByIds(ids: string[]): Promise<MessageEntity[]> {
+    return ids.length ? this.dataSource.getRepository(MessageEntity).findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
   async findWithLastMessage(id: string, scope: ConversationScope): Promise<ConversationWithLast | null> {
     const conversation = await inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getOne();
     if (!conversation) return null;
@@ -85,6 +95,7 @@ export class ConversationRepository {
     for (const field of ['establishmentId', 'customerId', 'assignedAgentId', 'status'] as const) {
       if (query[field] !== undefined) qb.andWhere(`c.${field} = :${field}`, { [field]: query[field] });
     }
+    if (query.participantId !== undefined) qb.andWhere('c.participants @> ARRAY[:participantId]::text[]', { participantId: query.participantId });
     const [conversations, total] = await qb
       .orderBy('c.updatedAt', 'DESC')
       .addOrderBy('c.id', 'DESC')

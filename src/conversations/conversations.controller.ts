@@ -3,7 +3,10 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/s
 import { Access } from '../auth/access.decorator';
 import { HttpResult } from '../common/http/http-result';
 import { UuidParam } from '../common/http/id-params';
+import { PageQueryDto } from '../common/pagination/page.dto';
 import { ConversationsService, TaggedConversation } from './conversations.service';
+import { ReadMarkerDto, TimelinePageDto, UpdateReadMarkerDto } from './dto/live.dto';
+import { ReadMarkersService } from './read-markers.service';
 import { AssignAgentDto } from './dto/assign-agent.dto';
 import { ConversationDto, ConversationPageDto, MessageDto, MessagePageDto } from './dto/conversation.dto';
 import { CreateConversationDto } from './dto/create-conversation.dto';
@@ -21,7 +24,10 @@ const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description:
 @Access('service', 'admin', 'agent', 'customer')
 @Controller('v1/conversations')
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsService) {}
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly live: ReadMarkersService,
+  ) {}
 
   /** Open a conversation; a `lastMessage` in the body is stored as its first message. */
   @Post()
@@ -97,6 +103,23 @@ export class ConversationsController {
     @Body() dto: UpdateMessageStatusDto,
   ): Promise<MessageDto> {
     return this.conversations.updateMessageStatus(id, messageId, dto);
+  }
+
+  /**
+   * Move a participant's read marker forward: every message up to that one addressed to them
+   * becomes READ. An older message leaves the marker where it is (200, the marker as it stands).
+   */
+  @Put(':conversationId/read-marker')
+  @ApiOkResponse({ type: ReadMarkerDto })
+  updateReadMarker(@UuidParam('conversationId') id: string, @Body() dto: UpdateReadMarkerDto): Promise<ReadMarkerDto> {
+    return this.live.updateMarker(id, dto);
+  }
+
+  /** Everything that happened to the conversation, oldest first, with who did it and the correlation id. */
+  @Get(':conversationId/timeline')
+  @ApiOkResponse({ type: TimelinePageDto })
+  timeline(@UuidParam('conversationId') id: string, @Query() query: PageQueryDto): Promise<TimelinePageDto> {
+    return this.live.timelinePage(id, query);
   }
 }
 

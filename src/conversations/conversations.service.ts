@@ -5,6 +5,11 @@ import type { EntityManager } from 'typeorm';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { EventsRepository, NewEvent } from '../events/events.repository';
+import { TimelineEntryType } from './dto/live.dto';
+import { ReadMarkerRepository } from './read-marker.repository';
+import { NewTimelineEntry, TimelineRepository } from './timeline.repository';
+import { UnreadDigestScheduler } from './unread-digest.scheduler';
 import { ConversationEntity, ConversationStatus } from './conversation.entity';
 import { ConversationMapper } from './conversation.mapper';
 import { ConversationPolicy, ConversationScope } from './conversation.policy';
@@ -33,6 +38,10 @@ export class ConversationsService {
     private readonly policy: ConversationPolicy,
     private readonly cls: ClsService,
     private readonly idempotency: IdempotencyService,
+    private readonly events: EventsRepository,
+    private readonly timeline: TimelineRepository,
+    private readonly digests: UnreadDigestScheduler,
+    private readonly markers: ReadMarkerRepository,
   ) {}
 
   /** A new conversation; a `lastMessage` in the body is stored as its first message. */
@@ -64,6 +73,13 @@ export class ConversationsService {
     return this.conversations.transaction(async (manager) => {
       await this.conversations.insertConversation(manager, conversation, first);
       const answer = this.tagged(conversation, first);
+      const created = [conversationEvent('conversation.created', conversation, answer.conversation)];
+      if (first) created.push(conversationEvent('message.created', conversation, this.mapper.toMessageDto(first)));
+      await this.events.append(manager, created);
+      const entries: NewTimelineEntry[] = [{ type: TimelineEntryType.CREATED, actorId: caller.id, at: now, data: { status: conversation.status, customerId: conversation.customerId, assignedAgentId } }];
+      if (first) entries.push(postedEntry(first));
+      await this.timeline.append(manager, conversation.id, entries);
+      if (first?.receiverId) await this.digests.refresh(manager, first.receiverId);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer.conversation, { etag: answer.etag });
       return answer;
     });
@@ -72,7 +88,12 @@ export class ConversationsService {
   /** The conversations the caller may see, narrowed by the query's filters. */
   async list(query: ListConversationsQueryDto): Promise<ConversationPageDto> {
     const { rows, total } = await this.conversations.findPage(query, this.scope());
-    return this.mapper.toPage(rows, total, query);
+    const page = this.mapper.toPage(rows, total, query);
+    if (query.participantId !== undefined) {
+      const counts = await this.markers.unreadCounts(query.participantId, rows.map((row) => row.conversation.id));
+      for (const conversation of page.content) conversation.unreadCount = counts.get(conversation.id) ?? 0;
+    }
+    return page;
   }
 
   async findOne(id: string): Promise<TaggedConversation> {
@@ -107,9 +128,13 @@ export class ConversationsService {
       };
       if (sameState(conversation, next)) return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
       assertNotArchived(conversation);
+      const entries: NewTimelineEntry[] = [];
+      if (next.status !== conversation.status) entries.push({ type: TimelineEntryType.STATUS_CHANGED, actorId: caller.id, data: { from: conversation.status, to: next.status } });
+      if (next.assignedAgentId !== conversation.assignedAgentId) entries.push({ type: TimelineEntryType.ASSIGNED, actorId: caller.id, data: { from: conversation.assignedAgentId, to: next.assignedAgentId } });
+      await this.timeline.append(manager, conversation.id, entries);
       Object.assign(conversation, next);
       await this.touch(manager, conversation);
-      return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+      return this.updated(manager, conversation);
     });
   }
 
@@ -122,10 +147,12 @@ export class ConversationsService {
       this.policy.assertCanManage(caller, conversation);
       if (conversation.assignedAgentId !== dto.assignedAgentId) {
         assertNotArchived(conversation);
+        await this.timeline.append(manager, conversation.id, [{ type: TimelineEntryType.ASSIGNED, actorId: caller.id, data: { from: conversation.assignedAgentId, to: dto.assignedAgentId } }]);
         conversation.assignedAgentId = dto.assignedAgentId;
         // Appended, so the order in which people joined stays readable.
         conversation.participants = [...new Set([...conversation.participants, conversation.customerId, dto.assignedAgentId])];
         await this.touch(manager, conversation);
+        return this.updated(manager, conversation);
       }
       return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
     });
@@ -159,10 +186,19 @@ export class ConversationsService {
       const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId)!;
       const message = this.newMessage(conversation, dto, transmitterId, after(conversation.updatedAt), '');
       await this.conversations.insertMessage(manager, message);
+      const entries = [postedEntry(message)];
+      if (conversation.status !== ConversationStatus.OPEN) entries.push({ type: TimelineEntryType.STATUS_CHANGED, actorId: transmitterId, at: message.sendingDate, data: { from: conversation.status, to: ConversationStatus.OPEN } });
+      await this.timeline.append(manager, conversation.id, entries);
       conversation.status = ConversationStatus.OPEN;
       conversation.lastMessageId = message.id;
       await this.touch(manager, conversation, message.sendingDate);
+      // After the touch: the digest lists the conversations by their latest activity.
+      if (message.receiverId) await this.digests.refresh(manager, message.receiverId);
       const answer = this.mapper.toMessageDto(message);
+      await this.events.append(manager, [
+        conversationEvent('message.created', conversation, answer),
+        conversationEvent('conversation.updated', conversation, this.mapper.toDto(conversation, message)),
+      ]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       return answer;
     });
@@ -170,7 +206,8 @@ export class ConversationsService {
 
   /** Status only moves forward (SENT → DELIVERED → READ); receivedDate is set when it is first reached. */
   async updateMessageStatus(id: string, messageId: string, dto: UpdateMessageStatusDto): Promise<MessageDto> {
-    const scope = this.scope();
+    const caller = currentCaller();
+    const scope = this.policy.scope(caller);
     const message = await this.conversations.transaction(async (manager) => {
       if (!(await this.conversations.exists(id, scope, manager))) throw notFound(id);
       const message = await this.conversations.lockMessage(manager, id, messageId);
@@ -178,10 +215,15 @@ export class ConversationsService {
       if (MESSAGE_STATUS_ORDER.indexOf(dto.status) <= MESSAGE_STATUS_ORDER.indexOf(message.status)) {
         throw ApiError.conflict(`The message is ${message.status}: its status only moves forward (SENT → DELIVERED → READ).`);
       }
+      const from = message.status;
       message.status = dto.status;
       message.receivedDate ??= new Date();
       await this.conversations.saveMessageStatus(manager, message);
+      await this.timeline.append(manager, id, [{ type: TimelineEntryType.MESSAGE_STATUS_CHANGED, actorId: caller.id, data: { messageId, from, to: message.status } }]);
+      if (message.status === MessageStatus.READ && message.receiverId) await this.digests.refresh(manager, message.receiverId);
       await this.conversations.bumpVersionIfLast(manager, id, messageId);
+      const participantIds = await this.conversations.participantsOf(manager, id);
+      await this.events.append(manager, [{ type: 'message.updated', data: this.mapper.toMessageDto(message), conversationId: id, participantIds }]);
       return message;
     });
     return this.mapper.toMessageDto(message);
@@ -239,9 +281,26 @@ export class ConversationsService {
     return conversation.lastMessageId ? this.conversations.findMessageById(manager, conversation.lastMessageId) : Promise.resolve(null);
   }
 
+  /** The answer of a change, and its `conversation.updated` event in the same transaction. */
+  private async updated(manager: EntityManager, conversation: ConversationEntity): Promise<TaggedConversation> {
+    const answer = this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+    await this.events.append(manager, [conversationEvent('conversation.updated', conversation, answer.conversation)]);
+    return answer;
+  }
+
   private tagged(conversation: ConversationEntity, lastMessage: MessageEntity | null): TaggedConversation {
     return { conversation: this.mapper.toDto(conversation, lastMessage), etag: this.mapper.etag(conversation) };
   }
+}
+
+/** An outbox event about a conversation, routed to its stream and its participants' streams. */
+function conversationEvent(type: string, conversation: ConversationEntity, data: unknown): NewEvent {
+  return { type, data, conversationId: conversation.id, participantIds: conversation.participants };
+}
+
+/** A MESSAGE_POSTED entry: its actor is the transmitter. */
+function postedEntry(message: MessageEntity): NewTimelineEntry {
+  return { type: TimelineEntryType.MESSAGE_POSTED, actorId: message.transmitterId, at: message.sendingDate, data: { messageId: message.id, receiverId: message.receiverId } };
 }
 
 /** The customer first, then the assigned agent, then the others in their order, each once. */

@@ -16,7 +16,7 @@ describe('SMTP transport settings', () => {
   });
 
   it('treats only a 5xx reply as final', () => {
-    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' })).toEqual({ permanent: true, response: '550 5.1.1 No such user', command: 'RCPT TO' });
+    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' })).toEqual({ permanent: true, responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' });
     expect(classifySmtpError({ responseCode: 451, response: '451 Try later' })).toMatchObject({ permanent: false, response: '451 Try later' });
     expect(classifySmtpError({ code: 'ETIMEDOUT', message: 'Greeting never received' })).toMatchObject({ permanent: false, response: 'ETIMEDOUT: Greeting never received' });
     expect(classifySmtpError(undefined)).toMatchObject({ permanent: false, response: 'SMTP error' });

@@ -23,6 +23,8 @@ export interface SmtpFailure {
   response: string;
   /** The SMTP command that failed (`RCPT TO`, `DATA`, `CONN`…) when known. */
   command?: string;
+  /** The relay's reply code (550…) when it answered. */
+  responseCode?: number;
 }
 
 export interface SmtpTimeouts {
@@ -64,7 +66,7 @@ export function smtpOptionsFromUrl(url: string): Pick<SMTPPool.Options, 'host' |
 export function classifySmtpError(error: unknown): SmtpFailure {
   const { responseCode, response, code, message, command } = (error ?? {}) as { responseCode?: number; response?: string; code?: string; message?: string; command?: string };
   if (typeof responseCode === 'number') {
-    return { permanent: responseCode >= 500 && responseCode < 600, response: response ?? String(responseCode), command };
+    return { permanent: responseCode >= 500 && responseCode < 600, response: response ?? String(responseCode), command, responseCode };
   }
   return { permanent: false, response: [code, message].filter(Boolean).join(': ') || 'SMTP error', command };
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
+import { exampleVariables, formatVariables, VariableValue } from '../catalog/mail-variables';
 import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../catalog/mail-category';
 import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from '../catalog/mail-copy';
 
@@ -11,9 +12,11 @@ export interface RenderedMail {
   subject: string;
   html: string;
   text: string;
+  /** Headers every sent mail carries (the contract's "Mails"): its language, and that it is automatic. */
+  headers: { 'Content-Language': Locale; 'Auto-Submitted': 'auto-generated' };
 }
 
-export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, unknown> };
+export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, VariableValue> };
 
 type Render = (context: object) => string;
 interface CompiledCopy {
@@ -29,6 +32,7 @@ interface CompiledLocale {
   signature: Render;
   footer: Render;
   buttonFallback: Render;
+  help: Render;
 }
 
 const TEMPLATES_DIR = join(__dirname, 'templates');
@@ -77,6 +81,7 @@ export class TemplateRenderer implements OnModuleInit {
         signature: plain(s.signature),
         footer: plain(s.footer),
         buttonFallback: plain(s.buttonFallback),
+        help: plain(s.help),
       };
     });
     // Render every template once now, so a broken one stops the start rather than a delivery.
@@ -84,13 +89,14 @@ export class TemplateRenderer implements OnModuleInit {
   }
 
   /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */
-  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>): string {
-    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? ''));
+  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>, vars: Record<string, unknown> = {}): string {
+    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? String(vars[field] ?? '')));
     return this.config.mail.frontendBaseUrl + path;
   }
 
+  /** The category's mail; its declared dates, amounts and numbers are written for the locale. */
   renderCategory(category: MailCategory, locale: Locale, context: TemplateContext): RenderedMail {
-    return this.render(this.categories[locale][category], locale, context);
+    return this.render(this.categories[locale][category], locale, { ...context, vars: formatVariables(category, locale, context.vars ?? {}) });
   }
 
   renderContact(kind: ContactMailKind, locale: Locale, context: TemplateContext & { message?: string }): RenderedMail {
@@ -101,6 +107,7 @@ export class TemplateRenderer implements OnModuleInit {
   private render(copy: CompiledCopy, locale: Locale, context: TemplateContext, quote?: string[]): RenderedMail {
     const input = { ...context, vars: context.vars ?? {} };
     const strings = this.strings[locale];
+    const helpUrl = `${this.config.mail.frontendBaseUrl}/help`;
     const view = {
       lang: locale,
       subject: oneLine(copy.subject(input)),
@@ -114,14 +121,36 @@ export class TemplateRenderer implements OnModuleInit {
       buttonFallback: strings.buttonFallback(input),
       signature: strings.signature(input),
       footer: strings.footer(input),
+      help: strings.help(input),
+      helpUrl,
     };
-    return { subject: view.subject, html: this.html(view), text: this.text(view) };
+    const html = this.html({
+      ...view,
+      heading: noHyphenBreak(view.heading),
+      greeting: noHyphenBreak(view.greeting),
+      paragraphs: view.paragraphs.map(noHyphenBreak),
+      quote: quote?.map(noHyphenBreak),
+      buttonLabel: noHyphenBreak(view.buttonLabel),
+      signature: noHyphenBreak(view.signature),
+      footer: noHyphenBreak(view.footer),
+      help: noHyphenBreak(view.help),
+    });
+    return { subject: view.subject, html, text: this.text(view), headers: { 'Content-Language': locale, 'Auto-Submitted': 'auto-generated' } };
   }
 
-  /** A preview with sample data, for ops and designers. */
+  /** A preview with the category's declared example values, for ops and designers. */
   preview(category: MailCategory, locale: Locale): RenderedMail {
     return this.renderCategory(category, locale, sampleContext(category, this.buttonUrl(category, SAMPLE_IDS)));
   }
+}
+
+/**
+ * Escapes a piece of copy for the HTML layout (once: the layout then takes it as is) and keeps each
+ * hyphenated word on one line (`e-mail`, `RES-7731`), since mail clients would otherwise break there.
+ */
+function noHyphenBreak(value: string): Handlebars.SafeString {
+  const escaped = Handlebars.escapeExpression(value);
+  return new Handlebars.SafeString(escaped.replace(/[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu, (word) => `<span style="white-space: nowrap;">${word}</span>`));
 }
 
 /** A subject is a header: no line breaks, whatever the data. */
@@ -139,6 +168,6 @@ function sampleContext(category: MailCategory, buttonUrl = 'http://localhost:420
     firstName: 'Camille',
     lastName: 'Martin',
     buttonUrl,
-    vars: { tripTitle: 'Randonnée dans les Calanques', departureDate: '2027-05-14', amount: '480 €', organizationName: 'Évasion Provence', establishmentName: 'Gîte du Vieux Port', customerName: 'Léa Dubois', travellers: 2 },
+    vars: exampleVariables(category),
   };
 }

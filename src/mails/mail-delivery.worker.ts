@@ -6,11 +6,15 @@ import { TemplateRenderer } from '../delivery/template.renderer';
 import { MetricsService } from '../health/metrics.service';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
+import { SuppressionsService } from '../suppressions/suppressions.service';
 import { DeliverySettler } from './delivery-settler';
 import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
 import { ClaimedDelivery, MailRepository, Settlement } from './mail.repository';
 import { AttemptOutcome, DeliveryErrorCode } from './mail-status';
 import { nextAttempt } from './retry-policy';
+
+/** Replies to RCPT TO that mean the address itself is refused for good: it joins the suppression list. */
+const HARD_BOUNCE_CODES = [550, 551, 553];
 
 /** Time kept out of SHUTDOWN_GRACE_SECONDS for what follows the drain (closing pools, exiting). */
 const SHUTDOWN_MARGIN_MS = 2_000;
@@ -35,6 +39,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     private readonly mails: MailRepository,
     private readonly settler: DeliverySettler,
     private readonly recipients: RecipientsService,
+    private readonly suppressions: SuppressionsService,
     private readonly renderer: TemplateRenderer,
     private readonly smtp: SmtpTransport,
     private readonly metrics: MetricsService,
@@ -119,6 +124,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       return failed(delivery, null, DeliveryErrorCode.RETRIES_EXHAUSTED, `Gave up after ${this.config.delivery.maxAttempts} attempts.`, null, AttemptOutcome.TEMPORARY_FAILURE);
     }
     let recipient = delivery.recipient;
+    let suppressed = delivery.suppressed;
     if (!recipient) {
       try {
         recipient = await this.recipients.lookUpDirectory(delivery.receiverId);
@@ -126,9 +132,14 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         if (!(error instanceof DirectoryUnavailableError)) throw error;
         return this.temporaryFailure(delivery, null, error.message, null);
       }
+      // The claim checked the directory table's address; one from the HTTP directory is checked here.
+      if (recipient) suppressed = await this.suppressions.isSuppressed(recipient.email);
     }
     if (!recipient) {
       return failed(delivery, null, DeliveryErrorCode.RECIPIENT_NOT_FOUND, 'No e-mail address is known for this receiver id.', null, AttemptOutcome.PERMANENT_FAILURE);
+    }
+    if (suppressed) {
+      return failed(delivery, recipient.email, DeliveryErrorCode.SUPPRESSED, 'The address is on the suppression list; the relay was not contacted.', null, AttemptOutcome.PERMANENT_FAILURE);
     }
 
     const rendered = this.renderer.renderCategory(mail.category, pickLocale(mail.locale, recipient.locale), {
@@ -140,7 +151,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       organizationId: mail.organizationId,
       establishmentId: mail.establishmentId,
       productType: mail.productType,
-      buttonUrl: this.renderer.buttonUrl(mail.category, mail),
+      buttonUrl: this.renderer.buttonUrl(mail.category, mail, mail.variables),
       vars: mail.variables,
     });
     const base = { id: delivery.id, attempt: delivery.attempt, email: recipient.email, dueAt: null, errorCode: null, error: null };
@@ -154,13 +165,15 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         html: rendered.html,
         text: rendered.text,
         messageId: delivery.messageId,
-        headers: { 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
+        headers: { ...rendered.headers, 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
       });
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: response };
     } catch (error) {
       const failure = classifySmtpError(error);
       if (failure.permanent) {
-        return failed(delivery, recipient.email, DeliveryErrorCode.SMTP_REJECTED, 'The relay refused this mail.', failure.response, AttemptOutcome.PERMANENT_FAILURE);
+        const hardBounce = failure.command === 'RCPT TO' && HARD_BOUNCE_CODES.includes(failure.responseCode ?? 0);
+        const settlement = failed(delivery, recipient.email, DeliveryErrorCode.SMTP_REJECTED, hardBounce ? 'The relay refused this address.' : 'The relay refused this mail.', failure.response, AttemptOutcome.PERMANENT_FAILURE);
+        return { ...settlement, suppress: hardBounce };
       }
       return this.temporaryFailure(delivery, recipient.email, 'The relay could not take the mail for now.', failure.response);
     }

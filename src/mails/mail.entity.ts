@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { MailCategory, ProductType } from '../catalog/mail-category';
+import type { VariableValue } from '../catalog/mail-variables';
 import { DeliveryEntity } from './delivery.entity';
 import { MailStatus } from './mail-status';
 
@@ -31,7 +32,7 @@ export class MailEntity {
   establishmentId: string | null;
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
-  variables: Record<string, string | number | boolean>;
+  variables: Record<string, VariableValue>;
 
   /** Forced locale; null means each receiver's own. */
   @Column({ type: 'text', nullable: true })

@@ -25,6 +25,8 @@ export interface ClaimedDelivery {
   mail: Pick<MailEntity, 'id' | 'category' | 'publicationId' | 'reservationId' | 'productType' | 'organizationId' | 'establishmentId' | 'variables' | 'locale' | 'testMode' | 'correlationId'>;
   /** The receiver from the recipient table, or null (then the HTTP directory may know it). */
   recipient: { email: string; firstName: string | null; lastName: string | null; locale: string | null } | null;
+  /** The recipient table's address is on the suppression list (read by the claim, no extra round trip). */
+  suppressed: boolean;
 }
 
 /** How an attempt ended: the delivery is SENT, FAILED, or PENDING again until `dueAt`. */
@@ -39,6 +41,8 @@ export interface Settlement {
   errorCode: DeliveryErrorCode | null;
   error: string | null;
   smtpResponse: string | null;
+  /** The relay refused the address itself (5xx at RCPT TO): it joins the suppression list. */
+  suppress?: boolean;
 }
 
 export interface DeliveryAttempt {
@@ -131,6 +135,12 @@ export class MailRepository {
     return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
+  async findManyWithDeliveries(ids: string[]): Promise<MailWithDeliveries[]> {
+    if (!ids.length) return [];
+    const rows: MailRow[] = await this.dataSource.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = ANY($1::uuid[])`, [ids]);
+    return rows.map(toMailWithDeliveries);
+  }
+
   /**
    * A page of mails, newest first, each with its deliveries read in the same statement, and the
    * exact number of mails of the filter. After `cursor` (the end of the previous page) the page is
@@ -206,7 +216,8 @@ export class MailRepository {
        )
        SELECT c.*, m.category, m.publication_id, m.reservation_id, m.product_type, m.organization_id, m.establishment_id, m.variables,
               m.locale, m.test_mode, m.correlation_id,
-              r.email AS r_email, r.first_name AS r_first_name, r.last_name AS r_last_name, r.locale AS r_locale
+              r.email AS r_email, r.first_name AS r_first_name, r.last_name AS r_last_name, r.locale AS r_locale,
+              EXISTS (SELECT 1 FROM suppression s WHERE s.email = lower(r.email)) AS r_suppressed
        FROM claimed c JOIN mail m ON m.id = c.mail_id LEFT JOIN recipient r ON r.id = c.receiver_id`,
       [limit, leaseSeconds],
     );
@@ -232,6 +243,7 @@ export class MailRepository {
         correlationId: row.correlation_id,
       },
       recipient: row.r_email === null ? null : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
+      suppressed: row.r_suppressed,
     }));
   }
 
@@ -239,19 +251,27 @@ export class MailRepository {
    * Records the outcome of many attempts in one statement: each delivery (only if it is still the
    * claim of that attempt), its attempt row, and its mail's counters and status. Counters are
    * incremented, so concurrent settles of one mail's deliveries add up whatever their order.
-   * Returns the ids that were settled (a delivery cancelled or re-claimed meanwhile is not).
+   * The same statement writes the outbox events (`mail.delivery.sent|failed` per settled delivery,
+   * `mail.sent|failed` per mail that reached its final status; `data` holds ids, the webhook
+   * renders the mail when it sends it) and adds the addresses the relay refused at RCPT TO to the
+   * suppression list. Returns the ids that were settled (a delivery cancelled or re-claimed
+   * meanwhile is not).
    */
   async settle(settlements: Settlement[]): Promise<Set<string>> {
     const s = settlements;
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `WITH o AS (
-         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
-           AS o (id, attempt, status, outcome, email, sent_at, due_at, error_code, error, smtp_response)
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::boolean[])
+           AS o (id, attempt, status, outcome, email, sent_at, due_at, error_code, error, smtp_response, suppress)
+       ), suppressed AS (
+         INSERT INTO suppression (email, reason, last_bounce)
+         SELECT DISTINCT ON (lower(email)) lower(email), 'HARD_BOUNCE', smtp_response FROM o WHERE suppress AND email IS NOT NULL
+         ON CONFLICT (email) DO UPDATE SET last_bounce = EXCLUDED.last_bounce, updated_at = now()
        ), settled AS (
          UPDATE delivery d SET status = o.status, email = coalesce(o.email, d.email), sent_at = o.sent_at, due_at = coalesce(o.due_at, d.due_at),
            error_code = o.error_code, error = o.error, smtp_response = o.smtp_response, updated_at = now()
          FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
-         RETURNING d.id, d.mail_id, d.status, d.sent_at
+         RETURNING d.id, d.mail_id, d.receiver_id, d.status, d.sent_at
        ), attempts AS (
          UPDATE delivery_attempt a SET finished_at = now(), outcome = o.outcome, smtp_response = o.smtp_response
          FROM o WHERE a.delivery_id = o.id AND a.attempt = o.attempt AND a.finished_at IS NULL
@@ -263,6 +283,15 @@ export class MailRepository {
            status = mail_status_of(m.deliveries_total, m.deliveries_sent + p.sent::int, m.deliveries_failed + p.failed::int, m.deliveries_cancelled),
            sending_date = coalesce(m.sending_date, p.first_sent), updated_at = now()
          FROM per_mail p WHERE m.id = p.mail_id AND (p.sent > 0 OR p.failed > 0)
+         RETURNING m.id, m.status, m.correlation_id
+       ), events AS (
+         INSERT INTO event (type, data, correlation_id)
+         SELECT CASE s.status WHEN 'SENT' THEN 'mail.delivery.sent' ELSE 'mail.delivery.failed' END,
+                jsonb_build_object('mailId', s.mail_id, 'receiverId', s.receiver_id), m.correlation_id
+         FROM settled s JOIN mail m ON m.id = s.mail_id WHERE s.status IN ('SENT', 'FAILED')
+         UNION ALL
+         SELECT CASE status WHEN 'FAILED' THEN 'mail.failed' ELSE 'mail.sent' END, jsonb_build_object('mailId', id), correlation_id
+         FROM mails WHERE status IN ('SENT', 'PARTIALLY_SENT', 'FAILED')
        )
        SELECT id FROM settled`,
       [
@@ -276,6 +305,7 @@ export class MailRepository {
         s.map((x) => x.errorCode),
         s.map((x) => x.error),
         s.map((x) => x.smtpResponse),
+        s.map((x) => x.suppress ?? false),
       ],
     );
     return new Set(rows.map((row) => row.id));
@@ -287,9 +317,12 @@ export class MailRepository {
    * Cancels every mail of the filter that has sent nothing yet: its deliveries are locked first
    * (a worker's claim holds them until it commits, so this waits for it and then sees SENDING),
    * and a mail is cancelled only when every delivery is still SCHEDULED or PENDING. A mail is
-   * therefore sent or cancelled, never both. Returns the ids of the mails cancelled.
+   * therefore sent or cancelled, never both. Each cancelled mail gets its `mail.cancelled` event in
+   * the same statement, with the correlation id of the cancelling request. Returns the ids of the
+   * mails cancelled. In `manager`'s transaction when given (the unread digest is cancelled by the
+   * change that read its messages).
    */
-  async cancel(filter: CancellationFilter): Promise<string[]> {
+  async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
     const where: string[] = [`m.status IN ('SCHEDULED', 'PENDING')`];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown): void => {
@@ -303,7 +336,8 @@ export class MailRepository {
     if (filter.establishmentId) add('m.establishment_id = ?', filter.establishmentId);
     if (filter.receiverId) add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
     if (filter.categories?.length) add('m.category = ANY(?)', filter.categories);
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    params.push(correlationId);
+    const rows: Array<{ id: string }> = await manager.query(
       `WITH locked AS (
          SELECT d.mail_id, d.status FROM delivery d
          WHERE d.mail_id IN (SELECT m.id FROM mail m WHERE ${where.join(' AND ')})
@@ -317,7 +351,9 @@ export class MailRepository {
        ), mails AS (
          UPDATE mail m SET status = 'CANCELLED', deliveries_cancelled = m.deliveries_total, updated_at = now()
          FROM eligible e WHERE m.id = e.mail_id
-         RETURNING m.id
+         RETURNING m.id, m.correlation_id
+       ), events AS (
+         INSERT INTO event (type, data, correlation_id) SELECT 'mail.cancelled', jsonb_build_object('mailId', id), coalesce($${params.length}::text, correlation_id) FROM mails
        )
        SELECT id FROM mails`,
       params,
@@ -448,6 +484,7 @@ interface ClaimRow {
   r_first_name: string | null;
   r_last_name: string | null;
   r_locale: string | null;
+  r_suppressed: boolean;
 }
 
 interface AttemptRow {

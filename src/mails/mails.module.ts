@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { RecipientsModule } from '../recipients/recipients.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { DeliverySettler } from './delivery-settler';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
@@ -10,8 +11,11 @@ import { MailsController } from './mails.controller';
 import { MailsService } from './mails.service';
 
 @Module({
-  imports: [DeliveryModule, RecipientsModule],
+  imports: [DeliveryModule, RecipientsModule, SuppressionsModule],
   controllers: [MailsController],
   providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
+  // Webhooks render mails as the API shows them; conversations schedule and cancel their unread
+  // digests in their own transactions.
+  exports: [MailsService, MailRepository],
 })
 export class MailsModule {}

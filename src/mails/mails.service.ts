@@ -18,6 +18,7 @@ import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAtte
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
+import { variableProblems } from '../catalog/mail-variables';
 import { MailEntity } from './mail.entity';
 import { MailMapper } from './mail.mapper';
 import { MailRepository, MailWithDeliveries } from './mail.repository';
@@ -89,6 +90,12 @@ export class MailsService {
     return this.mapper.toDto(found.mail, found.deliveries);
   }
 
+  /** Mails as GET /v1/mails/{id} shows them, by id (the `data` of mail webhooks, rendered when they are sent). */
+  async findViews(ids: string[]): Promise<Map<string, MailDto>> {
+    const found = await this.mails.findManyWithDeliveries(ids);
+    return new Map(found.map(({ mail, deliveries }) => [mail.id, this.mapper.toDto(mail, deliveries)]));
+  }
+
   async list(query: ListMailsQueryDto): Promise<MailPageDto> {
     const { rows, total, last } = await this.mails.findPage(query, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
     return this.mapper.toPage(rows, total, query, last && rows.length === query.sizePage ? encodeCursor(last) : undefined);
@@ -96,7 +103,7 @@ export class MailsService {
 
   /** Cancels a mail that has sent nothing yet (409 once a delivery is under way or settled). */
   async cancel(id: string): Promise<MailDto> {
-    const cancelled = await this.mails.cancel({ mailId: id });
+    const cancelled = await this.mails.cancel({ mailId: id }, this.cls.getId());
     const mail = await this.findOne(id);
     if (!cancelled.length) throw ApiError.conflict(`Mail ${id} is ${mail.status} and its sending has begun: it can no longer be cancelled.`);
     return mail;
@@ -108,7 +115,7 @@ export class MailsService {
     if (!Object.values(ids).some((value) => value !== undefined)) {
       throw ApiError.validation([{ field: 'body', location: 'body', issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId' }]);
     }
-    const mailIds = await this.mails.cancel({ ...ids, categories });
+    const mailIds = await this.mails.cancel({ ...ids, categories }, this.cls.getId());
     return { count: mailIds.length, mailIds };
   }
 
@@ -204,7 +211,9 @@ export class MailsService {
 function assertCategoryIds(dto: CreateMailDto): void {
   const details: ErrorDetail[] = MAIL_CATALOG[dto.category].requiredIds
     .filter((field) => dto[field] === undefined)
-    .map((field) => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
+    .map((field): ErrorDetail => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
+  // Only the variables the category declares (GET /v1/templates/{category}), each of its type.
+  for (const problem of variableProblems(dto.category, dto.variables ?? {})) details.push({ ...problem, location: 'body' });
   if (details.length) throw ApiError.validation(details);
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TemplateRenderer } from '../delivery/template.renderer';
-import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory } from '../catalog/mail-category';
-import { TemplateListDto } from './dto/template.dto';
+import { Locale, MAIL_CATEGORIES, MailCategory } from '../catalog/mail-category';
+import { TemplateDto, TemplateListDto } from './dto/template.dto';
 import { TemplateMapper } from './template.mapper';
 
 @Injectable()
@@ -12,14 +12,15 @@ export class TemplatesService {
   ) {}
 
   list(): TemplateListDto {
-    return this.mapper.toList(
-      MAIL_CATEGORIES.map((category) =>
-        this.mapper.toDto(category, Object.fromEntries(LOCALES.map((locale) => [locale, this.renderer.preview(category, locale).subject]))),
-      ),
-    );
+    return this.mapper.toList(MAIL_CATEGORIES.map((category) => this.get(category)));
   }
 
-  previewHtml(category: MailCategory, locale: Locale): string {
-    return this.renderer.preview(category, locale).html;
+  get(category: MailCategory): TemplateDto {
+    return this.mapper.toDto(category, { fr: this.renderer.preview(category, 'fr').subject, en: this.renderer.preview(category, 'en').subject });
+  }
+
+  preview(category: MailCategory, locale: Locale, format: 'html' | 'text'): string {
+    const rendered = this.renderer.preview(category, locale);
+    return format === 'text' ? rendered.text : rendered.html;
   }
 }

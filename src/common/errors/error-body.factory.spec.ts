@@ -13,7 +13,7 @@ describe('toErrorResponse', () => {
       name: 'INTERNAL_SERVER_ERROR',
       debug_id: 'corr-1',
       message: 'An unexpected error occurred.',
-      information_link: `${base}/docs#/errors/INTERNAL_SERVER_ERROR`,
+      information_link: `${base}/docs/errors#INTERNAL_SERVER_ERROR`,
       details: [],
       links: [],
     });

@@ -53,7 +53,7 @@ export function toErrorResponse(error: unknown, correlationId: string, baseUrl: 
       name,
       debug_id: correlationId,
       message,
-      information_link: `${baseUrl}/docs#/errors/${name}`,
+      information_link: `${baseUrl}/docs/errors#${name}`,
       details,
       links: [],
     },

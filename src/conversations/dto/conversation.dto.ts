@@ -36,6 +36,8 @@ export class ConversationDto {
   createdAt: string;
   /** Last activity: a message, an update or an assignment. */
   updatedAt: string;
+  /** Only in lists filtered by `participantId`: that participant's unread messages here. */
+  unreadCount?: number;
   links: LinkDto[];
 }
 

@@ -24,6 +24,13 @@ export class ListConversationsQueryDto extends PageOfThreeQueryDto {
   @MaxLength(255)
   assignedAgentId?: string;
 
+  /** Conversations this person takes part in; each then shows their `unreadCount`. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  participantId?: string;
+
   @IsOptional()
   @IsEnum(ConversationStatus)
   status?: ConversationStatus;

@@ -16,6 +16,7 @@ import {
 import { ArrayDistinct } from '../../common/validation/array-rules';
 import { LOCALES, MailCategory, ProductType } from '../../catalog/mail-category';
 import { IsMailVariables } from './mail-variables.validator';
+import { VariableValue } from '../../catalog/mail-variables';
 
 /** A mail event posted by another service. */
 export class CreateMailDto {
@@ -70,14 +71,15 @@ export class CreateMailDto {
   establishmentId?: string;
 
   /**
-   * Extra values merged into the template (at most 50 keys; string, number or boolean values of at
-   * most 2,000 characters).
-   * @example {"tripTitle": "Randonnée dans les Calanques", "departureDate": "2027-05-14"}
+   * Values merged into the template: only the variables the category declares
+   * (`GET /v1/templates/{category}`), at most 50 keys; string, number or boolean values of at most
+   * 2,000 characters, or `{amount, currency}` for a `money` variable.
+   * @example {"tripTitle": "Randonnée dans les Calanques", "departureDate": "2027-05-14", "amount": {"amount": 480, "currency": "EUR"}}
    */
   @IsOptional()
   @IsMailVariables()
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } })
-  variables?: Record<string, string | number | boolean>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object', required: ['amount', 'currency'], additionalProperties: false, properties: { amount: { type: 'number' }, currency: { type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' } } }] } })
+  variables?: Record<string, VariableValue>;
 
   /** Language of the mail for every receiver; when absent, each receiver's own, else French. */
   @IsOptional()

@@ -1,4 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
+import { isMoney } from '../../catalog/mail-variables';
 
 export const MAX_VARIABLES = 50;
 export const MAX_VARIABLE_LENGTH = 2000;
@@ -11,7 +12,8 @@ export function variablesProblem(value: unknown): string | null {
   if (entries.length > MAX_VARIABLES) return `must have at most ${MAX_VARIABLES} keys`;
   for (const [key, item] of entries) {
     if (!KEY.test(key)) return `key "${key.slice(0, 70)}" must be a letter followed by up to 63 letters, digits or underscores`;
-    if (!['string', 'number', 'boolean'].includes(typeof item)) return `value of "${key}" must be a string, a number or a boolean`;
+    if (isMoney(item)) continue;
+    if (!['string', 'number', 'boolean'].includes(typeof item)) return `value of "${key}" must be a string, a number, a boolean or {amount, currency}`;
     if (typeof item === 'number' && !Number.isFinite(item)) return `value of "${key}" must be a finite number`;
     if (String(item).length > MAX_VARIABLE_LENGTH) return `value of "${key}" must be at most ${MAX_VARIABLE_LENGTH} characters`;
   }

@@ -1,6 +1,7 @@
 import { LinkDto } from '../../common/links/link.dto';
 import { PageDto } from '../../common/pagination/page.dto';
 import { MailCategory, ProductType } from '../../catalog/mail-category';
+import type { VariableValue } from '../../catalog/mail-variables';
 import { ErrorBodyDto } from '../../common/errors/error-body.dto';
 import { AttemptOutcome, DeliveryErrorCode, DeliveryStatus, MailStatus } from '../mail-status';
 
@@ -39,7 +40,7 @@ export class MailDto {
   organizationId: string | null;
   establishmentId: string | null;
   category: MailCategory;
-  variables: Record<string, string | number | boolean>;
+  variables: Record<string, VariableValue>;
   /** The locale forced by the event, or null (each receiver's own). */
   locale: string | null;
   testMode: boolean;

@@ -6,4 +6,9 @@ export class PreviewQueryDto {
   @IsOptional()
   @IsIn(LOCALES)
   locale: 'fr' | 'en' = 'fr';
+
+  /** `html` (the default) or `text`: the plain-text part of the same mail. */
+  @IsOptional()
+  @IsIn(['html', 'text'])
+  format: 'html' | 'text' = 'html';
 }

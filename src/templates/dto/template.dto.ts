@@ -1,16 +1,41 @@
 import { LinkDto } from '../../common/links/link.dto';
 import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
 
+export class MoneyExampleDto {
+  /** @example 480 */
+  amount: number;
+  /** @example "EUR" */
+  currency: string;
+}
+
+export class TemplateVariableDto {
+  /** Key in the mail's `variables`. @example "departureDate" */
+  name: string;
+  /** `date`: ISO 8601; `money`: `{amount, currency}` or a number in euros. Both written for the receiver's locale. */
+  type: 'string' | 'number' | 'date' | 'money' | 'boolean';
+  /** A mail of this category without it is refused (400). */
+  required: boolean;
+  description: string;
+  /** A value as a sender would post it; the preview uses it. */
+  example: string | number | boolean | MoneyExampleDto;
+}
+
+export class TemplateSubjectDto {
+  /** Rendered with the example values. */
+  fr: string;
+  en: string;
+}
+
 export class TemplateDto {
   category: MailCategory;
   /** Ids a mail event of this category must carry. */
-  requires: MailReferenceField[];
+  requiredIds: MailReferenceField[];
+  /** The only names a mail of this category may put in `variables`. */
+  variables: TemplateVariableDto[];
+  /** The subject in each locale, rendered with the example values. */
+  subject: TemplateSubjectDto;
   /** Path under FRONTEND_BASE_URL that the mail's button opens. */
   buttonPath: string;
-  /** @example ["fr", "en"] */
-  locales: string[];
-  /** The subject in each locale, rendered with sample data. */
-  subjects: Record<string, string>;
   links: LinkDto[];
 }
 

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { MailCategory } from '../catalog/mail-category';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { senderDomain } from '../delivery/message-id';
+import { DeliveryEntity } from '../mails/delivery.entity';
+import { DeliveryStatus, MailStatus } from '../mails/mail-status';
+import { MailEntity } from '../mails/mail.entity';
+import { MailRepository } from '../mails/mail.repository';
+import { ReadMarkerRepository, UnreadConversationRow } from './read-marker.repository';
+
+interface DigestRow {
+  receiver_id: string;
+  mail_id: string | null;
+  scheduled_at: Date | null;
+  /** Sending date of the newest message the scheduled digest covers. */
+  scheduled_through: Date | null;
+  last_sent_at: Date | null;
+  sent_through: Date | null;
+}
+
+/**
+ * The unread-mail fallback. A receiver with unread messages has one digest mail SCHEDULED in the
+ * ordinary mail pipeline (durable: a restart loses none, the delivery claim sends none twice), due
+ * UNREAD_MAIL_DELAY_SECONDS after the oldest unread message it covers and at least
+ * UNREAD_MAIL_INTERVAL_SECONDS after the previous digest. Every change of what a receiver has
+ * unread (a message to them, their read marker) calls `refresh` in its own transaction: the
+ * scheduled digest is cancelled and, when something is still unread, scheduled again with the
+ * current list, so the mail that goes out never lists something read in time. A digest whose
+ * sending began cannot be cancelled any more: it counts as sent, and the messages it covered are
+ * not mailed again.
+ */
+@Injectable()
+export class UnreadDigestScheduler {
+  private readonly messageIdDomain: string;
+
+  constructor(
+    private readonly markers: ReadMarkerRepository,
+    private readonly mails: MailRepository,
+    private readonly cls: ClsService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.messageIdDomain = senderDomain(config.mail.from);
+  }
+
+  async refresh(manager: EntityManager, receiverId: string, now = new Date()): Promise<void> {
+    await manager.query(
+      `INSERT INTO unread_digest (receiver_id, scheduled_through, sent_through) VALUES ($1, NULL, NULL) ON CONFLICT (receiver_id) DO NOTHING`,
+      [receiverId],
+    );
+    // The receiver's row serializes every refresh of that receiver across instances.
+    const [digest]: DigestRow[] = await manager.query(`SELECT * FROM unread_digest WHERE receiver_id = $1 FOR UPDATE`, [receiverId]);
+    const unread = await this.markers.unreadByConversation(receiverId, manager);
+    let { last_sent_at: lastSentAt, sent_through: sentThrough } = digest;
+    const pending = digest.mail_id;
+    const wanted = plan(unread, sentThrough, lastSentAt, this.config.live);
+    if (pending && wanted && digest.scheduled_at?.getTime() === wanted.scheduledAt.getTime() && (await this.sameList(manager, pending, wanted.variables))) {
+      // Same mail, same time: it now also covers the newer messages.
+      await manager.query(`UPDATE unread_digest SET scheduled_through = $2 WHERE receiver_id = $1`, [receiverId, wanted.through]);
+      return;
+    }
+    if (pending) {
+      const cancelled = await this.mails.cancel({ mailId: pending }, this.cls.getId() ?? null, manager);
+      if (!cancelled.length) {
+        // Its sending has begun: it went out (or is going out) with what it listed.
+        lastSentAt = digest.scheduled_at;
+        sentThrough = digest.scheduled_through;
+      }
+    }
+    const next = plan(unread, sentThrough, lastSentAt, this.config.live);
+    let mailId: string | null = null;
+    if (next) {
+      mailId = randomUUID();
+      await this.mails.insertMails([this.digestMail(mailId, receiverId, next.scheduledAt, next.variables, now)], manager);
+    }
+    await manager.query(
+      `UPDATE unread_digest SET mail_id = $2, scheduled_at = $3, scheduled_through = $4, last_sent_at = $5, sent_through = $6 WHERE receiver_id = $1`,
+      [receiverId, mailId, next?.scheduledAt ?? null, next?.through ?? null, lastSentAt, sentThrough],
+    );
+  }
+
+  private async sameList(manager: EntityManager, mailId: string, variables: Record<string, string | number>): Promise<boolean> {
+    const rows: Array<{ variables: Record<string, unknown> }> = await manager.query(`SELECT variables FROM mail WHERE id = $1 AND status = 'SCHEDULED'`, [mailId]);
+    return rows.length > 0 && JSON.stringify(rows[0].variables) === JSON.stringify(variables);
+  }
+
+  private digestMail(id: string, receiverId: string, scheduledAt: Date, variables: Record<string, string | number>, now: Date) {
+    const mail = Object.assign(new MailEntity(), {
+      id,
+      category: MailCategory.CONVERSATION_UNREAD_MESSAGES,
+      receiversId: [receiverId],
+      publicationId: null,
+      reservationId: null,
+      productType: null,
+      organizationId: null,
+      establishmentId: null,
+      variables,
+      locale: null,
+      testMode: false,
+      status: MailStatus.SCHEDULED,
+      correlationId: this.cls.getId() ?? randomUUID(),
+      scheduledAt,
+      sendingDate: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const deliveryId = randomUUID();
+    const delivery = Object.assign(new DeliveryEntity(), {
+      id: deliveryId,
+      mailId: id,
+      position: 0,
+      receiverId,
+      status: DeliveryStatus.SCHEDULED,
+      attempts: 0,
+      attemptsBase: 0,
+      dueAt: scheduledAt,
+      firstDueAt: scheduledAt,
+      email: null,
+      messageId: `<${deliveryId}@${this.messageIdDomain}>`,
+      sentAt: null,
+      errorCode: null,
+      error: null,
+      smtpResponse: null,
+      updatedAt: now,
+    });
+    return { mail, deliveries: [delivery] };
+  }
+}
+
+export interface DigestPlan {
+  scheduledAt: Date;
+  /** Sending date of the newest message covered. */
+  through: Date;
+  variables: Record<string, string | number>;
+}
+
+/**
+ * The digest a receiver should have scheduled, or null: only when a message newer than what the
+ * last digest covered is unread; due the delay after the oldest such message, and not before the
+ * interval since the last digest. Lists every conversation with unread messages (pure: unit-tested).
+ */
+export function plan(
+  unread: UnreadConversationRow[],
+  sentThrough: Date | null,
+  lastSentAt: Date | null,
+  live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number },
+): DigestPlan | null {
+  const fresh = unread.filter((c) => sentThrough === null || c.newest.getTime() > sentThrough.getTime());
+  if (!fresh.length) return null;
+  const oldestFresh = Math.min(...fresh.map((c) => (sentThrough && c.oldest.getTime() <= sentThrough.getTime() ? sentThrough.getTime() + 1 : c.oldest.getTime())));
+  const due = Math.max(oldestFresh + live.unreadMailDelaySeconds * 1000, lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0);
+  const through = new Date(Math.max(...unread.map((c) => c.newest.getTime())));
+  return {
+    scheduledAt: new Date(due),
+    through,
+    variables: {
+      conversationId: unread[0].conversation_id,
+      conversationCount: unread.length,
+      conversationList: unread.map((c) => c.trip_reference).join(', '),
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { ApiError } from '../common/errors/api-error';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client, Notification } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig, InjectConfig } from '../config/app.config';
+import { EVENTS_CHANNEL } from './event-type';
+import { EventStream, STREAMED_EVENT_TYPES } from './event-stream';
+import { EventsRepository, StoredEvent } from './events.repository';
+
+const REPLAY_PAGE = 500;
+/** What a browser waits before reconnecting (the `retry:` field). */
+const RETRY_MS = 2000;
+const RECONNECT_MS = 1000;
+/** Ids recently handed out, so a catch-up after a reconnection sends none twice. */
+const RECENT_IDS = 10_000;
+
+/**
+ * The Server-Sent Events of this instance. One dedicated Postgres connection LISTENs on the
+ * outbox's channel: every instance hears the ids of every committed event, whichever instance
+ * wrote it, reads them once, and hands each to the streams of its conversation and participants.
+ * When that connection breaks it is opened again and what was committed meanwhile is read from
+ * the outbox, so open streams miss nothing. A heartbeat comment goes to every stream on one timer.
+ */
+@Injectable()
+export class EventStreamHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventStreamHub.name);
+  private readonly byConversation = new Map<string, Set<EventStream>>();
+  private readonly byParticipant = new Map<string, Set<EventStream>>();
+  private readonly all = new Set<EventStream>();
+  private listener?: Client;
+  private heartbeat?: NodeJS.Timeout;
+  private closing = false;
+  /** The newest event handed out: where a catch-up after a reconnection starts. */
+  private lastId: string | null = null;
+  /** The newest id when this instance started listening: older events are nobody's news. */
+  private floorId = 0n;
+  private pending: string[] = [];
+  private readonly recent = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  dropped = 0;
+
+  constructor(
+    private readonly events: EventsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.runMode === 'worker') return;
+    await this.listen();
+    this.heartbeat = setInterval(() => {
+      for (const stream of this.all) stream.heartbeat();
+    }, this.config.live.sseHeartbeatSeconds * 1000);
+    this.heartbeat.unref();
+  }
+
+  /** Ends every stream (cleanly: their clients reconnect to another instance) and stops listening. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const stream of this.all) stream.end();
+    this.all.clear();
+    this.byConversation.clear();
+    this.byParticipant.clear();
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  get openStreams(): number {
+    return this.all.size;
+  }
+
+  get accepting(): boolean {
+    return !this.closing && this.config.runMode !== 'worker';
+  }
+
+  /**
+   * Answers a request with a stream: `text/event-stream` with the headers the request's hooks set
+   * (correlation id, CORS, security), the server's idle timeout lifted for this socket (a heartbeat
+   * keeps it alive instead), then the replay from `Last-Event-ID` and the live events.
+   */
+  async serve(reply: FastifyReply, filter: { conversationId?: string; participantId?: string }, lastEventId: string | undefined): Promise<void> {
+    if (lastEventId !== undefined && !/^\d{1,19}$/.test(lastEventId)) {
+      throw ApiError.validation([{ field: 'Last-Event-ID', location: 'header', value: lastEventId.slice(0, 50), issue: 'must be the id of an event received before' }]);
+    }
+    if (!this.accepting) throw ApiError.serviceUnavailable(1, 'This instance is shutting down; reconnect.');
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+    });
+    reply.request.raw.socket.setTimeout(0);
+    res.write(`retry: ${RETRY_MS}\n\n`);
+    await this.open(res, filter, lastEventId ?? null);
+  }
+
+  /**
+   * Opens a stream on `res` (headers already written): registered first, so nothing committed
+   * during the replay is missed, then replayed from `lastEventId` when the client sent one.
+   */
+  async open(res: ServerResponse, filter: { conversationId?: string; participantId?: string }, lastEventId: string | null): Promise<EventStream> {
+    const stream = new EventStream(res, this.config.live.sseBufferBytes, filter, () => {
+      this.dropped += 1;
+      this.remove(stream);
+    });
+    this.add(stream);
+    res.on('close', () => this.remove(stream));
+    const replayed: StoredEvent[] = [];
+    if (lastEventId !== null) {
+      let after = lastEventId;
+      for (;;) {
+        const page = await this.events.findAfter(after, REPLAY_PAGE, filter);
+        replayed.push(...page.filter((e) => STREAMED_EVENT_TYPES.has(e.type)));
+        if (page.length < REPLAY_PAGE || stream.isClosed) break;
+        after = page[page.length - 1].id;
+      }
+    }
+    stream.finishReplay(replayed);
+    return stream;
+  }
+
+  /** Hands events to their streams (also the entry point of tests and of the bench). */
+  dispatch(events: StoredEvent[]): void {
+    for (const event of events) {
+      if (this.recent.has(event.id)) continue;
+      this.recent.add(event.id);
+      if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
+      if (this.lastId === null || BigInt(event.id) > BigInt(this.lastId)) this.lastId = event.id;
+      if (!STREAMED_EVENT_TYPES.has(event.type)) continue;
+      if (event.conversationId) for (const stream of this.byConversation.get(event.conversationId) ?? []) stream.push(event);
+      for (const participantId of new Set(event.participantIds ?? [])) for (const stream of this.byParticipant.get(participantId) ?? []) stream.push(event);
+    }
+  }
+
+  private add(stream: EventStream): void {
+    this.all.add(stream);
+    const { index, key } = this.indexOf(stream);
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(stream);
+  }
+
+  private remove(stream: EventStream): void {
+    if (!this.all.delete(stream)) return;
+    const { index, key } = this.indexOf(stream);
+    const set = index.get(key);
+    set?.delete(stream);
+    if (set?.size === 0) index.delete(key);
+  }
+
+  private indexOf(stream: EventStream): { index: Map<string, Set<EventStream>>; key: string } {
+    return stream.filter.conversationId !== undefined
+      ? { index: this.byConversation, key: stream.filter.conversationId }
+      : { index: this.byParticipant, key: stream.filter.participantId! };
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.config.database.url, keepAlive: true });
+    client.on('notification', (message: Notification) => this.onNotification(message));
+    client.on('error', (error) => this.logger.warn({ err: error }, 'Event listener connection failed; reconnecting'));
+    client.on('end', () => {
+      if (this.listener === client) this.reconnectLater();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Could not listen for events; trying again');
+      await client.end().catch(() => undefined);
+      this.reconnectLater();
+      return;
+    }
+    if (this.closing) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    const reconnected = this.listener !== undefined || this.lastId !== null;
+    this.listener = client;
+    // Commits made while nobody listened: read them from the outbox.
+    if (reconnected) this.enqueue(() => this.catchUp());
+    else {
+      this.lastId = await this.newestId();
+      this.floorId = BigInt(this.lastId);
+    }
+  }
+
+  private reconnectLater(): void {
+    if (this.closing) return;
+    this.listener = undefined;
+    setTimeout(() => void this.listen(), RECONNECT_MS).unref();
+  }
+
+  private onNotification(message: Notification): void {
+    if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
+    const first = this.pending.length === 0;
+    this.pending.push(...message.payload.split(','));
+    // Notifications that arrive before the read starts are read with it, in one query.
+    if (first) this.enqueue(() => this.readPending());
+  }
+
+  private async readPending(): Promise<void> {
+    const ids = this.pending;
+    this.pending = [];
+    this.dispatch(await this.events.findByIds(ids));
+  }
+
+  /** From a little before the newest id handed out: a transaction older than it may have committed later. */
+  private async catchUp(): Promise<void> {
+    const back = BigInt(this.lastId ?? '0') - 1000n;
+    let after = String(back > this.floorId ? back : this.floorId);
+    for (;;) {
+      const page = await this.events.findAfter(after, REPLAY_PAGE);
+      this.dispatch(page);
+      if (page.length < REPLAY_PAGE) return;
+      after = page[page.length - 1].id;
+    }
+  }
+
+  private async newestId(): Promise<string> {
+    const rows: Array<{ id: string | null }> = await this.dataSource.query('SELECT max(id)::text AS id FROM event');
+    return rows[0].id ?? '0';
+  }
+
+  /** One read at a time, in order: events reach each stream in the order they were announced. */
+  private enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain.then(work).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not read announced events'));
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { MailsModule } from '../mails/mails.module';
+import { WebhookDeliveryWorker } from './webhook-delivery.worker';
+import { WebhookHttpClient } from './webhook-http.client';
+import { WebhookMapper } from './webhook.mapper';
+import { WebhookRepository } from './webhook.repository';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** Webhook endpoints and their calls; deliveries are queued by the outbox trigger (migration 1764000005000). */
+@Module({
+  imports: [MailsModule],
+  controllers: [WebhooksController],
+  providers: [WebhooksService, WebhookRepository, WebhookMapper, WebhookHttpClient, WebhookDeliveryWorker],
+})
+export class WebhooksModule {}
