@@ -79,7 +79,11 @@ const settings = {
   deepPage: envInt('BENCH_DEEP_PAGE', 50_000),
   backlogSeconds: envInt('BENCH_BACKLOG_SECONDS', 30),
   profile: process.env.BENCH_PROFILE === '1',
+  /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, lists); all when unset. */
+  only: (process.env.BENCH_ONLY ?? '').split(',').map((phase) => phase.trim()).filter(Boolean),
 };
+
+const runs = (phase: string): boolean => settings.only.length === 0 || settings.only.includes(phase);
 
 
 async function main(): Promise<void> {
@@ -119,14 +123,14 @@ async function main(): Promise<void> {
     // Each phase gets a database of its own, migrated by the service's first start in it: no phase
     // sees another's rows, and nothing is ever removed behind the service's back (its counters).
     await withDatabase(databaseUrl, 'bench_accept', async (url, db) => {
-      await startRow({ ...env, DATABASE_URL: url });
-      await healthRow({ ...env, DATABASE_URL: url });
-      await postRows({ ...env, DATABASE_URL: url }, url, db, dir);
-      await batchRow({ ...env, DATABASE_URL: url }, url);
+      if (runs('start')) await startRow({ ...env, DATABASE_URL: url });
+      if (runs('health')) await healthRow({ ...env, DATABASE_URL: url });
+      if (runs('post')) await postRows({ ...env, DATABASE_URL: url }, url, db, dir);
+      if (runs('batch')) await batchRow({ ...env, DATABASE_URL: url }, url);
     });
-    await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
-    await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
-    await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
+    if (runs('delivery')) await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
+    if (runs('round-trips')) await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
+    if (runs('lists')) await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
       await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
       await seedMillion(db);
       await backlogRow({ ...env, DATABASE_URL: url }, db);
