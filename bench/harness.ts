@@ -100,6 +100,11 @@ export function startService(env: Record<string, string>, nodeOptions: string[] 
   return startNode([MAIN_JS], env, { readyPath: '/health/ready', nodeOptions: [...productionNodeFlags(), ...nodeOptions] });
 }
 
+/** At exit (synchronous): every child still running is told to stop. */
+export function signalAll(): void {
+  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop()));
 }

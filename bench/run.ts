@@ -19,13 +19,14 @@
  * Sizes and switches: see `settings` below (BENCH_* variables); BENCH_PROFILE=1 adds a CPU profile.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { topFunctions } from './cpu-profile';
 import {
   addRow,
@@ -48,6 +49,7 @@ import {
   rssMb,
   sampleRss,
   section,
+  signalAll,
   sleep,
   startNode,
   startService,
@@ -93,9 +95,26 @@ async function main(): Promise<void> {
   console.log(`service: node ${[...productionNodeFlags(), 'dist/src/main.js'].join(' ')} (the flags of start:prod)`);
   const dir = await mkdtemp(join(tmpdir(), 'communication-bench-'));
   await chmod(dir, 0o755);
-  const postgres = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(join(dir, 'pg'), { database: 'bench' });
+  let postgres: EmbeddedPostgres | undefined;
+  let sink: Sink | undefined;
+  const cleanup = async (): Promise<void> => {
+    await stopAll();
+    await sink?.close();
+    await postgres?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Interrupted: the children, Postgres and the temporary folder go too. (embedded-postgres stops
+  // its server and exits on these signals itself; what is left is done at exit, synchronously.)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
+  process.once('exit', () => {
+    signalAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  postgres = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(join(dir, 'pg'), { database: 'bench' });
   const databaseUrl = process.env.DATABASE_URL ?? postgres!.url;
-  const sink = await startSink();
+  sink = await startSink();
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     SMTP_URL: sink.url,
@@ -109,16 +128,6 @@ async function main(): Promise<void> {
     SMTP_POOL_SIZE: String(settings.smtpPoolSize),
   };
   let broken = false;
-  const cleanup = async (): Promise<void> => {
-    await stopAll();
-    await sink.close();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
-  };
-  // Interrupted: the children, Postgres and the temporary folder go too.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-  }
   try {
     // Each phase gets a database of its own, migrated by the service's first start in it: no phase
     // sees another's rows, and nothing is ever removed behind the service's back (its counters).
