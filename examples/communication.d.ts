@@ -3446,7 +3446,7 @@ export interface operations {
                     "application/json": components["schemas"]["SuppressionDto"];
                 };
             };
-            /** @description Added. */
+            /** @description Added to the list. */
             201: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
