@@ -37,16 +37,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        ClsModule.forRoot({
-          global: true,
-          middleware: {
-            mount: true,
-            generateId: true,
-            // The same id as the response header and the error bodies: all read it from the request.
-            idGenerator: (req: RawRequest) => attachRequestContext(req).correlationId,
-            setup: (cls, req: RawRequest) => cls.set(BASE_URL_KEY, attachRequestContext(req).requestBaseUrl),
-          },
-        }),
+        // Each request's context is entered by a Fastify hook (app.setup.ts), not a Nest middleware.
+        ClsModule.forRoot({ global: true }),
         LoggerModule.forRoot(pinoParams(logger)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,

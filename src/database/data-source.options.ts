@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { guardedPg } from './guarded-pg';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
 import { ContactMessageEntity } from '../contacts/contact-message.entity';
 import { ContactNotificationEntity } from '../contacts/contact-notification.entity';
@@ -32,6 +33,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
   return {
     type: 'postgres',
     url,
+    // node-postgres whose connections never end the process with an unheard `error` event.
+    driver: guardedPg,
     entities: ENTITIES,
     // Compiled: dist/migrations/*.js; under ts-node or jest: migrations/*.ts.
     migrations: [join(__dirname, '..', '..', 'migrations', '*.{js,ts}')],

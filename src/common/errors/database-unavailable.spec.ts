@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable';
 import { toErrorResponse } from './error-body.factory';
 
@@ -21,6 +21,8 @@ describe('isDatabaseUnavailable', () => {
     ['SQLSTATE 53300 (too many connections)', withCode('sorry, too many clients already', '53300')],
     ['a driver error wrapped by TypeORM', new QueryFailedError('SELECT 1', [], withCode('terminating connection due to administrator command', '57P01'))],
     ['an error whose cause is a refused connection', new Error('query failed', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') })],
+    ['a transaction whose connection failed and was released', new QueryRunnerProviderAlreadyReleasedError()],
+    ['the commit of such a transaction', new QueryRunnerAlreadyReleasedError()],
   ])('is true for %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -11,6 +11,9 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
  */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
+/** TypeORM's errors for a query runner whose connection failed and was released under it. */
+const RELEASED_RUNNER_ERRORS = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
+
 /** Messages of node-postgres (pg, pg-pool) for a connection that is gone or never came. */
 const MESSAGES = [
   /^Connection terminated/i,
@@ -37,6 +40,9 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   };
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   if (typeof message === 'string' && MESSAGES.some((pattern) => pattern.test(message))) return true;
+  // TypeORM gives a transaction's connection back to the pool when that connection fails; the
+  // transaction's next statement (or its COMMIT) then finds it released.
+  if (RELEASED_RUNNER_ERRORS.has((error as Error).name)) return true;
   const inner = [driverError, cause, ...(Array.isArray(errors) ? errors : [])];
   return inner.some((candidate) => candidate !== error && isDatabaseUnavailable(candidate, depth + 1));
 }
