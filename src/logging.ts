@@ -47,7 +47,7 @@ function prettyStdout(): DestinationStream {
   // Required lazily: production (json) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pretty = require('pino-pretty') as (options: object) => DestinationStream;
-  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true });
+  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,context', messageFormat: '{if context}{context}: {end}{msg}', singleLine: true, sync: true });
 }
 
 /** Injection token of this app's logger (for the request lines of app.setup.ts). */

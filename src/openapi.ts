@@ -3,6 +3,7 @@ import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@n
 import type { OperationObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { BEARER_SCHEME } from './auth/access.decorator';
 import { ErrorBodyDto } from './common/errors/error-body.dto';
+import { describeContract } from './openapi-contract';
 
 /** The OpenAPI document served at /docs-json and committed as openapi/communication.yaml. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -40,6 +41,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
   describeAccessAnswers(document);
+  describeContract(document);
   return document;
 }
 

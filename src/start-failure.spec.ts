@@ -29,3 +29,10 @@ function listen(server: Server, port: number): Promise<Server> {
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
+
+describe('startFailure of something that is not an error', () => {
+  it('still gives one line', () => {
+    expect(startFailure(undefined)).toBe('communication did not start: an unknown error (nothing was thrown with it)');
+    expect(startFailure('embedded Postgres exited')).toBe('communication did not start: embedded Postgres exited');
+  });
+});

@@ -3,6 +3,7 @@ import { ConfigError } from './config/env.reader';
 /** Why the start failed, as a person needs it: one line per problem, naming what to change. */
 export function startFailure(error: unknown): string {
   if (error instanceof ConfigError) return error.problems.map((problem) => `communication did not start: ${problem}`).join('\n');
+  if (typeof error !== 'object' || error === null) return `communication did not start: ${String(error ?? 'an unknown error (nothing was thrown with it)')}`;
   const { code, port, message, stack } = error as NodeJS.ErrnoException & { port?: number };
   if (code === 'EADDRINUSE') return `communication did not start: port ${port ?? '(PORT)'} is already in use; stop what listens there or set PORT to a free port`;
   if (code === 'EACCES' && port !== undefined) return `communication did not start: port ${port} needs privileges; set PORT to a port above 1023`;

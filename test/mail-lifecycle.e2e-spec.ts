@@ -196,6 +196,11 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('keeps totals exact for every filter as mails are created, sent, cancelled and retried', async () => {
+    // Counted while nothing moves: every delivery due by now has its outcome (future ones stay SCHEDULED).
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM delivery WHERE status IN ('PENDING', 'SENDING')`);
+      if (rows[0].n === 0) break;
+    }
     const statuses = ['SCHEDULED', 'PENDING', 'SENT', 'PARTIALLY_SENT', 'FAILED', 'CANCELLED'];
     const categories = ['TRIP_REMINDER_NOTIFICATION', 'CLIENT_PAYMENT_NOTIFICATION', 'PROFILE_COMPLETION_REQUEST'];
     const filters: Array<Record<string, string>> = [{}, ...statuses.map((status) => ({ status })), ...categories.map((category) => ({ category })), { category: 'TRIP_REMINDER_NOTIFICATION', status: 'SENT' }];

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../common/errors/database-unavailable';
@@ -54,7 +54,8 @@ export class HealthController {
   /** Prometheus metrics (an API key is needed). */
   @Get('metrics')
   @Access('service')
-  @ApiExcludeEndpoint()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'The Prometheus text exposition format (version 0.0.4).', content: { 'text/plain': { schema: { type: 'string' } } } })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async metricsText(): Promise<string> {
     await this.smtp.state(); // refreshes `smtp_up` (cached for a few seconds)

@@ -173,9 +173,13 @@ export class MailRepository {
     const offset = cursor ? 0 : (query.currentPage - 1) * query.sizePage;
     const [rows, [{ total }]]: [Array<MailRow & { created_us: string }>, Array<{ total: string }>] = await Promise.all([
       this.dataSource.query(
+        // The page's ids first (an index scan that skips the offset without reading a row), then
+        // the page's rows and deliveries: the projection is computed for those rows only.
         `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON}, (extract(epoch FROM m.created_at) * 1000000)::bigint AS created_us
-         FROM mail m ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
-         ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${offset}`,
+         FROM (SELECT m.id FROM mail m ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+               ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${offset}) page
+         JOIN mail m ON m.id = page.id
+         ORDER BY m.created_at DESC, m.id DESC`,
         params,
       ),
       counted === undefined

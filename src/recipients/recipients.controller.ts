@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HttpResult } from '../common/http/http-result';
 import { TextIdParam } from '../common/http/id-params';
 import { PutRecipientDto } from './dto/put-recipient.dto';
@@ -15,6 +15,8 @@ export class RecipientsController {
    * Create or replace a receiver in the recipient directory (201 when created, 200 when replaced).
    */
   @Put(':recipientId')
+  @ApiCreatedResponse({ type: RecipientDto, description: 'Created.' })
+  @ApiOkResponse({ type: RecipientDto, description: 'Replaced.' })
   async put(@TextIdParam('recipientId') id: string, @Body() dto: PutRecipientDto): Promise<HttpResult<RecipientDto>> {
     const { recipient, created } = await this.recipients.put(id, dto);
     return new HttpResult(recipient, created ? HttpStatus.CREATED : HttpStatus.OK);

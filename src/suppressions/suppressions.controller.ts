@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HttpResult } from '../common/http/http-result';
 import { TextIdParam } from '../common/http/id-params';
 import { ListSuppressionsQueryDto, PutSuppressionDto, SuppressionDto, SuppressionPageDto } from './dto/suppression.dto';
@@ -24,6 +24,8 @@ export class SuppressionsController {
 
   /** Suppress an address by hand (reason MANUAL; 201 when added, 200 when it was already listed: its note is replaced). */
   @Put(':email')
+  @ApiCreatedResponse({ type: SuppressionDto, description: 'Added.' })
+  @ApiOkResponse({ type: SuppressionDto, description: 'Already listed: its note is replaced.' })
   async put(@TextIdParam('email') email: string, @Body() dto: PutSuppressionDto): Promise<HttpResult<SuppressionDto>> {
     const { suppression, created } = await this.suppressions.put(email, dto);
     return new HttpResult(suppression, created ? HttpStatus.CREATED : HttpStatus.OK);

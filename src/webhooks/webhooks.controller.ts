@@ -25,6 +25,7 @@ export class WebhooksController {
     return this.webhooks.list(query);
   }
 
+  /** One endpoint (without its secret, shown only when it was registered). */
   @Get(':webhookId')
   get(@UuidParam('webhookId') id: string): Promise<WebhookDto> {
     return this.webhooks.get(id);

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { LinkDto } from '../links/link.dto';
@@ -14,6 +15,7 @@ export class PageQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE)
+  @ApiPropertyOptional({ default: 1 })
   currentPage: number = 1;
 
   /** Items per page. */
@@ -21,6 +23,7 @@ export class PageQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
+  @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE })
   sizePage: number = DEFAULT_PAGE_SIZE;
 }
 
@@ -31,6 +34,7 @@ export class PageOfThreeQueryDto extends PageQueryDto {
   @IsInt()
   @Min(3)
   @Max(MAX_PAGE_SIZE)
+  @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE })
   override sizePage: number = DEFAULT_PAGE_SIZE;
 }
 

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE } from '../../common/pagination/page.dto';
@@ -9,6 +10,7 @@ export class ListMessagesQueryDto {
   @IsInt()
   @Min(0)
   @Max(MAX_PAGE)
+  @ApiPropertyOptional({ default: 1 })
   currentPage: number = 1;
 
   /** Items per page. */
@@ -16,5 +18,6 @@ export class ListMessagesQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)
+  @ApiPropertyOptional({ default: DEFAULT_PAGE_SIZE })
   sizePage: number = DEFAULT_PAGE_SIZE;
 }

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { LinkDto } from '../../common/links/link.dto';
 import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
 
@@ -17,6 +18,14 @@ export class TemplateVariableDto {
   required: boolean;
   description: string;
   /** A value as a sender would post it; the preview uses it. */
+  @ApiProperty({
+    oneOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'object', required: ['amount', 'currency'], properties: { amount: { type: 'number' }, currency: { type: 'string', example: 'EUR' } } },
+    ],
+  })
   example: string | number | boolean | MoneyExampleDto;
 }
 
