@@ -21,7 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -80,8 +81,9 @@ const settings = {
   nextPages: envInt('BENCH_NEXT_PAGES', 200),
   deepPage: envInt('BENCH_DEEP_PAGE', 50_000),
   backlogSeconds: envInt('BENCH_BACKLOG_SECONDS', 30),
+  webhookEvents: envInt('BENCH_WEBHOOK_EVENTS', 3000),
   profile: process.env.BENCH_PROFILE === '1',
-  /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, lists); all when unset. */
+  /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, webhooks, lists); all when unset. */
   only: (process.env.BENCH_ONLY ?? '').split(',').map((phase) => phase.trim()).filter(Boolean),
 };
 
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     });
     if (runs('delivery')) await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
     if (runs('round-trips')) await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
+    if (runs('webhooks')) await withDatabase(databaseUrl, 'bench_webhooks', (url, db) => webhookRow({ ...env, DATABASE_URL: url }, db));
     if (runs('lists')) await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
       await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
       await seedMillion(db);
@@ -485,6 +488,54 @@ async function deliveryRow(env: Record<string, string>, db: Pool, sink: Sink): P
     });
   } catch (error) {
     brokenRow('delivery', '≥ 0.8 ×', error);
+  }
+}
+
+/**
+ * Webhook calls per second to a local receiver that answers 204 at once: events written by SQL
+ * (each queues one call per subscribed endpoint, as a change of the service does), then a worker
+ * started and timed until every call was answered. Not in production mode, which admits https
+ * targets only; private targets allowed (the receiver is on 127.0.0.1), one endpoint taking all
+ * the worker's calls in flight.
+ */
+async function webhookRow(env: Record<string, string>, db: Pool): Promise<void> {
+  section('webhooks');
+  const n = settings.webhookEvents;
+  let answered = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      answered++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const webhookEnv = { ...env, NODE_ENV: 'development', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_CONCURRENCY: '64', WEBHOOK_ENDPOINT_CONCURRENCY: '64' };
+  try {
+    const api = await startService({ ...webhookEnv, RUN_MODE: 'api' });
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const created = await httpCall(`${api.url}/v1/webhooks`, { method: 'POST', headers: AUTH, body: JSON.stringify({ url, events: ['contact.created'] }) });
+    await api.stop();
+    if (created.status !== 201) throw new Error(`POST /v1/webhooks answered ${created.status}: ${created.body}`);
+    await db.query(`INSERT INTO event (type, data) SELECT 'contact.created', jsonb_build_object('id', g, 'message', 'Bonjour') FROM generate_series(1, $1) g`, [n]);
+    const t0 = performance.now();
+    const worker = await startService({ ...webhookEnv, RUN_MODE: 'worker' });
+    for (const deadline = Date.now() + 300_000; answered < n && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    const rate = answered / ((performance.now() - t0) / 1000);
+    await worker.stop();
+    addRow({
+      what: `webhook calls to a local receiver (${fmt(n)} events queued, worker spawn → all answered)`,
+      ours: `${fmt(rate)} calls/s`,
+      reference: '–',
+      ratio: '–',
+      target: '≥ 500 calls/s',
+      pass: answered >= n && rate >= 500,
+      note: answered < n ? `only ${fmt(answered)} of ${fmt(n)} answered in 5 min` : undefined,
+    });
+  } catch (error) {
+    brokenRow('webhooks', '≥ 500 calls/s', error);
+  } finally {
+    receiver.close();
   }
 }
 
