@@ -144,10 +144,12 @@ export class FaultRelay {
         callback(error);
       };
       const accept = (): void => {
-        // The client hung up before our 250 (or the relay went away): a real relay would not deliver this copy either.
-        if (this.closedSessions.has(session.id) || generation !== this.generation) return answer(smtpError(421, 'Client went away'));
-        void this.record(Buffer.concat(chunks), session)
-          .then(() => {
+        void this.parse(Buffer.concat(chunks), session)
+          .then((copy) => {
+            // The client hung up before our 250 (or the relay went away meanwhile): a real relay would not deliver this copy either.
+            // Checked after the parse, in the same tick as the answer, so a stop during the parse cannot slip a copy in.
+            if (this.closedSessions.has(session.id) || generation !== this.generation) return answer(smtpError(421, 'Client went away'));
+            this.received.push(copy);
             answer(null);
             this.afterAccept?.(this.received.length);
           })
@@ -166,15 +168,15 @@ export class FaultRelay {
     });
   }
 
-  private async record(raw: Buffer, session: SMTPServerSession): Promise<void> {
+  private async parse(raw: Buffer, session: SMTPServerSession): Promise<ReceivedCopy> {
     const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
     const mailId = parsed.headers.get('x-mail-id');
-    this.received.push({
+    return {
       messageId: parsed.messageId ?? '',
       mailId: typeof mailId === 'string' ? mailId : '',
       to: session.envelope.rcptTo.map((r) => r.address),
       at: Date.now(),
-    });
+    };
   }
 
   private later(ms: number, fn: () => void): void {
