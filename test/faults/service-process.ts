@@ -18,11 +18,7 @@ function productionNodeOptions(): string[] {
  */
 const LOG_DIR = process.env.FAULTS_LOG_DIR ?? join(tmpdir(), `communication-faults-logs-${process.pid}`);
 
-/**
- * Small delivery settings, so leases expire, retries come back and shutdowns end in seconds.
- * The retry settings of the engine before issue 7 (DELIVERY_RETRY_DELAY_SECONDS, _LIMIT) are set
- * too, so the same tests can run against it and show what it gets wrong.
- */
+/** Small delivery settings, so leases expire, retries come back and shutdowns end in seconds. */
 export const FAULT_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   // JSON lines, as in production: the logs kept per process are searchable.
@@ -40,8 +36,6 @@ export const FAULT_ENV: Record<string, string> = {
   DELIVERY_MAX_ATTEMPTS: '60',
   DELIVERY_MAX_AGE_HOURS: '1',
   DELIVERY_POLLING_INTERVAL_SECONDS: '1',
-  DELIVERY_RETRY_DELAY_SECONDS: '1',
-  DELIVERY_RETRY_LIMIT: '60',
 };
 
 export interface Exit {
