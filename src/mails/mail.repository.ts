@@ -148,42 +148,33 @@ export class MailRepository {
    * category or of one status is kept in `mail_count`; other filters are counted on their index.
    */
   async findPage(query: ListMailsQueryDto, cursor?: KeysetCursor): Promise<{ rows: MailWithDeliveries[]; total: number; last?: KeysetCursor }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]): void => {
-      where.push(sql.replace(/\?/g, () => `$${params.push(values.shift())}`));
-    };
+    const filters = new Conditions();
     const columns = { category: 'category', status: 'status', publicationId: 'publication_id', reservationId: 'reservation_id', organizationId: 'organization_id', establishmentId: 'establishment_id' } as const;
     for (const [field, column] of Object.entries(columns)) {
       const value = query[field as keyof typeof columns];
-      if (value !== undefined) add(`m.${column} = ?`, value);
+      if (value !== undefined) filters.add(`m.${column} = ?`, value);
     }
-    if (query.receiverId !== undefined) add('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = ?)', query.receiverId);
-    if (query.from !== undefined) add('m.created_at >= ?', new Date(query.from));
-    if (query.until !== undefined) add('m.created_at < ?', new Date(query.until));
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const countParams = [...params];
-    const counted = countedFilter(query, where.length);
+    if (query.receiverId !== undefined) filters.add('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = ?)', query.receiverId);
+    if (query.from !== undefined) filters.add('m.created_at >= ?', new Date(query.from));
+    if (query.until !== undefined) filters.add('m.created_at < ?', new Date(query.until));
+    const counted = countedFilter(query, filters.count);
 
-    const pageWhere = [...where];
-    if (cursor) {
-      params.push(cursor.createdAtMicros, cursor.id);
-      pageWhere.push(`(m.created_at, m.id) < (timestamptz 'epoch' + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
-    }
+    const page = filters.copy();
+    if (cursor) page.add(`(m.created_at, m.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)`, cursor.createdAtMicros, cursor.id);
     const offset = cursor ? 0 : (query.currentPage - 1) * query.sizePage;
     const [rows, [{ total }]]: [Array<MailRow & { created_us: string }>, Array<{ total: string }>] = await Promise.all([
       this.dataSource.query(
         // The page's ids first (an index scan that skips the offset without reading a row), then
         // the page's rows and deliveries: the projection is computed for those rows only.
         `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON}, (extract(epoch FROM m.created_at) * 1000000)::bigint AS created_us
-         FROM (SELECT m.id FROM mail m ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+         FROM (SELECT m.id FROM mail m ${page.where()}
                ORDER BY m.created_at DESC, m.id DESC LIMIT ${query.sizePage} OFFSET ${offset}) page
          JOIN mail m ON m.id = page.id
          ORDER BY m.created_at DESC, m.id DESC`,
-        params,
+        page.params,
       ),
       counted === undefined
-        ? this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filter}`, countParams)
+        ? this.dataSource.query(`SELECT count(*) AS total FROM mail m ${filters.where()}`, filters.params)
         : this.dataSource.query(`SELECT coalesce((SELECT n FROM mail_count WHERE filter = $1), 0) AS total`, [counted]),
     ]);
     const tail = rows.at(-1);
@@ -327,24 +318,20 @@ export class MailRepository {
    * change that read its messages).
    */
   async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
-    const where: string[] = [`m.status IN ('SCHEDULED', 'PENDING')`];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.mailId) add('m.id = ?', filter.mailId);
-    if (filter.reservationId) add('m.reservation_id = ?', filter.reservationId);
-    if (filter.publicationId) add('m.publication_id = ?', filter.publicationId);
-    if (filter.organizationId) add('m.organization_id = ?', filter.organizationId);
-    if (filter.establishmentId) add('m.establishment_id = ?', filter.establishmentId);
-    if (filter.receiverId) add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
-    if (filter.categories?.length) add('m.category = ANY(?)', filter.categories);
-    params.push(correlationId);
+    const filters = new Conditions();
+    filters.add(`m.status IN ('SCHEDULED', 'PENDING')`);
+    if (filter.mailId) filters.add('m.id = ?', filter.mailId);
+    if (filter.reservationId) filters.add('m.reservation_id = ?', filter.reservationId);
+    if (filter.publicationId) filters.add('m.publication_id = ?', filter.publicationId);
+    if (filter.organizationId) filters.add('m.organization_id = ?', filter.organizationId);
+    if (filter.establishmentId) filters.add('m.establishment_id = ?', filter.establishmentId);
+    if (filter.receiverId) filters.add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
+    if (filter.categories?.length) filters.add('m.category = ANY(?)', filter.categories);
+    const params = [...filters.params, correlationId];
     const rows: Array<{ id: string }> = await manager.query(
       `WITH locked AS (
          SELECT d.mail_id, d.status FROM delivery d
-         WHERE d.mail_id IN (SELECT m.id FROM mail m WHERE ${where.join(' AND ')})
+         WHERE d.mail_id IN (SELECT m.id FROM mail m ${filters.where()})
          ORDER BY d.id
          FOR UPDATE
        ), eligible AS (
@@ -497,6 +484,31 @@ interface AttemptRow {
   finished_at: string | null;
   outcome: AttemptOutcome | null;
   smtp_response: string | null;
+}
+
+/** SQL conditions joined by AND, each `?` numbered as a parameter in the order they are added. */
+class Conditions {
+  private readonly sql: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(condition: string, ...values: unknown[]): void {
+    this.sql.push(condition.replace(/\?/g, () => `$${this.params.push(values.shift())}`));
+  }
+
+  get count(): number {
+    return this.sql.length;
+  }
+
+  where(): string {
+    return this.sql.length ? `WHERE ${this.sql.join(' AND ')}` : '';
+  }
+
+  copy(): Conditions {
+    const copy = new Conditions();
+    copy.sql.push(...this.sql);
+    copy.params.push(...this.params);
+    return copy;
+  }
 }
 
 /** The `mail_count` row that holds the count of this filter, when it is one of those kept. */
