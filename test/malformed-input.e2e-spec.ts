@@ -388,7 +388,12 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       try {
         const socket = connect(Number(new URL(quick.url).port), '127.0.0.1');
         socket.write('GET /health HTTP/1.1\r\nHost: local'); // and then nothing more
+        // Read what the server says (a socket whose data is never read never sees the server's close).
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
         await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+        // Closed silently by the idle timeout, or after a 408 in the error body by the headers timeout.
+        if (answer) expect(answer).toMatch(/^HTTP\/1\.1 408 [\s\S]*"name":"REQUEST_TIMEOUT"/);
       } finally {
         await quick.close();
       }
