@@ -1,16 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import { ApiValidationPipe } from './common/errors/validation.pipe';
-import { attachRequestContext, RawRequest } from './common/correlation/correlation';
-import { HttpResultInterceptor } from './common/http/http-result.interceptor';
-import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
-import { BASE_URL_KEY } from './common/links/links.builder';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
@@ -37,8 +32,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        // Each request's context is entered by a Fastify hook (app.setup.ts), not a Nest middleware.
-        ClsModule.forRoot({ global: true }),
         LoggerModule.forRoot(pinoParams(logger)),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
@@ -61,9 +54,8 @@ export class AppModule {
         // Order matters: the rate limit counts per caller, so the auth guard names the caller first.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        // Order matters: idempotency wraps the result interceptor so it stores the final status and headers.
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: HttpResultInterceptor },
+        // No global interceptor: each costs every request an rxjs pipeline. Idempotency is on the
+        // POST routes (@Idempotent), HttpResult and Location are applied by a Fastify hook.
       ],
     };
   }

@@ -1,5 +1,4 @@
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +9,8 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger as PinoInstance } from 'pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
+import { applyHttpResult } from './common/http/http-result';
+import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
@@ -63,8 +64,10 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     done();
   });
 
+  const security = securityHeaders(config.production);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
+    void reply.headers(security);
     void reply.header(CORRELATION_HEADER, correlationId);
     void reply.header('content-security-policy', DOCS_PATH.test(request.url) ? DOCS_CSP : PREVIEW_PATH.test(request.url) ? PREVIEW_CSP : API_CSP);
     if (closing) {
@@ -79,6 +82,9 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('preClose', async () => {
     closing = true;
   });
+  fastify.addHook('preSerialization', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+    done(null, applyHttpResult(reply, payload));
+  });
   const requestLog = app.get<PinoInstance>(APP_LOGGER);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -91,13 +97,6 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     );
   });
 
-  void app.register(fastifyHelmet, {
-    global: true,
-    // Set per path by the hook above (the API, /docs and the template previews differ).
-    contentSecurityPolicy: false,
-    strictTransportSecurity: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
   if (config.http.corsOrigins.length) {
     void app.register(fastifyCors, {
       origin: config.http.corsOrigins,

@@ -1,14 +1,24 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, Provider } from '@nestjs/common';
+import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ErrorsDocsController } from './errors/errors-docs.controller';
 import { LinksBuilder } from './links/links.builder';
+
+/**
+ * The request context (correlation id, caller, base URL of links): nestjs-cls's service alone.
+ * Each request enters it in a Fastify hook (app.setup.ts). `ClsModule.forRoot` is not imported: it
+ * always adds a global pass-through guard and interceptor, and one global interceptor sends every
+ * request through rxjs and an `AsyncResource.bind` (a fifth of `GET /health`'s CPU, issue 9).
+ */
+const CLS: Provider = { provide: ClsService, useValue: ClsServiceManager.getClsService() };
 
 /** Cross-cutting pieces every feature module uses. */
 @Global()
 @Module({
   controllers: [ErrorsDocsController],
-  providers: [LinksBuilder, IdempotencyRepository, IdempotencyService],
-  exports: [LinksBuilder, IdempotencyRepository, IdempotencyService],
+  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, IdempotencyInterceptor],
+  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, IdempotencyInterceptor],
 })
 export class CommonModule {}

@@ -6,6 +6,7 @@ import { PageOfThreeQueryDto } from '../common/pagination/page.dto';
 import { ContactsService } from './contacts.service';
 import { ContactDto, ContactPageDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
 @ApiTags('contacts')
 @Controller('v1/contacts')
@@ -19,6 +20,7 @@ export class ContactsController {
    * a new thread is limited per writer's address and per client address (429 beyond).
    */
   @Post()
+  @Idempotent()
   @Public()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' })
   create(@Body() dto: CreateContactDto, @Ip() clientAddress: string): Promise<ContactDto> {

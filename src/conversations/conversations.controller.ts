@@ -15,6 +15,7 @@ import { ListConversationsQueryDto } from './dto/list-conversations.query.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import { ReplaceConversationDto } from './dto/replace-conversation.dto';
 import { UpdateMessageStatusDto } from './dto/update-message-status.dto';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
 const ETAG_HEADER = { ETag: { description: 'Version of the conversation, for If-Match', schema: { type: 'string' } } };
 const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
@@ -31,6 +32,7 @@ export class ConversationsController {
 
   /** Open a conversation; a `lastMessage` in the body is stored as its first message. */
   @Post()
+  @Idempotent()
   @ApiHeader(IDEMPOTENCY_KEY)
   @ApiCreatedResponse({ type: ConversationDto, headers: ETAG_HEADER })
   async create(@Body() dto: CreateConversationDto): Promise<HttpResult<ConversationDto>> {
@@ -84,6 +86,7 @@ export class ConversationsController {
    * archived (409); a closed conversation is reopened.
    */
   @Post(':conversationId/messages')
+  @Idempotent()
   @ApiHeader(IDEMPOTENCY_KEY)
   postMessage(@UuidParam('conversationId') id: string, @Body() dto: CreateMessageDto): Promise<MessageDto> {
     return this.conversations.postMessage(id, dto);

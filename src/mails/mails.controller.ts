@@ -6,6 +6,7 @@ import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
 import { BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { MailsService } from './mails.service';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
 const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
 
@@ -19,6 +20,7 @@ export class MailsController {
    * (at `scheduledAt` when given). Answers 202 with the mail and a `Location` header.
    */
   @Post()
+  @Idempotent()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiHeader(IDEMPOTENCY_KEY)
   create(@Body() dto: CreateMailDto): Promise<MailDto> {
@@ -30,6 +32,7 @@ export class MailsController {
    * 202 and the mail, or 400 and the error; the valid ones are accepted even when others are not.
    */
   @Post('batch')
+  @Idempotent()
   @HttpCode(HttpStatus.OK)
   @ApiHeader(IDEMPOTENCY_KEY)
   @ApiBody({ type: [CreateMailDto] })
@@ -43,6 +46,7 @@ export class MailsController {
    * reminders leaves. A mail whose sending has begun is left as it is.
    */
   @Post('cancellations')
+  @Idempotent()
   @HttpCode(HttpStatus.OK)
   cancelMany(@Body() dto: CancelMailsDto): Promise<CancellationResultDto> {
     return this.mails.cancelMany(dto);
@@ -74,6 +78,7 @@ export class MailsController {
 
   /** Queue the FAILED deliveries of a mail again, with a fresh retry budget (409 when none failed). */
   @Post(':mailId/retry')
+  @Idempotent()
   @HttpCode(HttpStatus.ACCEPTED)
   retry(@UuidParam('mailId') id: string): Promise<MailDto> {
     return this.mails.retry(id);

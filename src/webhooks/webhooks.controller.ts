@@ -4,6 +4,7 @@ import { UuidParam } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { CreatedWebhookDto, CreateWebhookDto, ListWebhookDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryPageDto, WebhookDto, WebhookPageDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
 @ApiTags('webhooks')
 @Controller('v1/webhooks')
@@ -15,6 +16,7 @@ export class WebhooksController {
    * The answer holds the signing `secret`, shown this once.
    */
   @Post()
+  @Idempotent()
   create(@Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     return this.webhooks.create(dto);
   }
@@ -52,6 +54,7 @@ export class WebhooksController {
 
   /** Send the event of this delivery again, now, with the same `webhook-id`. */
   @Post(':webhookId/deliveries/:deliveryId/redeliver')
+  @Idempotent()
   @HttpCode(HttpStatus.ACCEPTED)
   redeliver(@UuidParam('webhookId') id: string, @UuidParam('deliveryId') deliveryId: string): Promise<void> {
     return this.webhooks.redeliver(id, deliveryId);

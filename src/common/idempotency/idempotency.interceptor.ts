@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, Observable, of } from 'rxjs';
 import { currentCaller } from '../../auth/caller';
 import { ApiError } from '../errors/api-error';
+import { HttpResult } from '../http/http-result';
 import { locationOf } from '../http/location';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IdempotencyRepository, KeyScope } from './idempotency.repository';
@@ -15,7 +16,7 @@ import { IDEMPOTENT_REQUEST, IdempotencyKeyTaken, IdempotentRequest } from './id
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
- * `Idempotency-Key` on every POST, per caller: the same key and body within 24 h answers the first
+ * `Idempotency-Key` on every POST (each POST route carries @Idempotent), per caller: the same key and body within 24 h answers the first
  * response again (with `Idempotent-Replayed: true`) and creates nothing; another body is a 422.
  * Services store the answer in their own transaction (IdempotencyService); for the others it is
  * stored here once the handler succeeded. Failures are not stored: the request may be retried.
@@ -47,9 +48,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
         return next.handle().pipe(
           mergeMap(async (body: unknown) => {
             if (!pending.stored) {
-              const statusCode = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? (reply.statusCode === HttpStatus.OK ? HttpStatus.CREATED : reply.statusCode);
-              const location = locationOf(statusCode, body);
-              await this.keys.store(id, { requestHash, statusCode, body, headers: location ? { location } : {} });
+              // The answer as the client will get it (an HttpResult is applied after this, by a hook).
+              const result = body instanceof HttpResult ? body : new HttpResult(body, this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? HttpStatus.CREATED);
+              const location = locationOf(result.status, result.body);
+              await this.keys.store(id, { requestHash, statusCode: result.status, body: result.body, headers: { ...result.headers, ...(location ? { location } : {}) } });
             }
             return body;
           }),

@@ -1,0 +1,9 @@
+import { UseInterceptors } from '@nestjs/common';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+
+/**
+ * On every POST route: `Idempotency-Key` is honoured (IdempotencyInterceptor). Put on the routes
+ * rather than made global, so that the other routes do not pay for an interceptor; a test checks
+ * that no POST route goes without it.
+ */
+export const Idempotent = (): MethodDecorator => UseInterceptors(IdempotencyInterceptor);
