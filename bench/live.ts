@@ -10,7 +10,7 @@
  *      read, across 200 conversations, written in bulk: the counters follow by trigger):
  *      GET /v1/participants/{id}/unread and a list with unreadCount, p50/p99, and the plan.
  *
- * The service runs as a child process (`node dist/src/main.js`, NODE_ENV=production, RUN_MODE=api),
+ * The service runs as a child process (`node <start:prod flags> dist/src/main.js`, NODE_ENV=production, RUN_MODE=api),
  * against DATABASE_URL or an embedded Postgres. Streams are opened from this process: it needs a
  * file-descriptor limit above BENCH_STREAMS (ulimit -n), as the service does.
  */
@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { productionNodeFlags } from './harness';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
@@ -40,7 +41,7 @@ function percentile(values: number[], p: number): number {
 
 function startService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...productionNodeFlags(), join(ROOT, 'dist', 'src', 'main.js')], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();

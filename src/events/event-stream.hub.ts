@@ -98,6 +98,7 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     });
     reply.request.raw.socket.setTimeout(0);
     res.write(`retry: ${RETRY_MS}\n\n`);
+    flattenSentHeaders(res);
     try {
       await this.open(res, filter, lastEventId ?? null);
     } catch (error) {
@@ -244,4 +245,14 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
   private enqueue(work: () => Promise<void>): void {
     this.chain = this.chain.then(work).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not read announced events'));
   }
+}
+
+/**
+ * Node keeps the header block it sent (`_header`) for as long as the response is open: built by
+ * concatenation, it is some 80 small strings, a quarter of the memory of an idle stream. V8
+ * flattens a string in place when it converts it to a number, which leaves one string instead.
+ */
+function flattenSentHeaders(res: ServerResponse): void {
+  const sent = (res as unknown as { _header?: unknown })._header;
+  if (typeof sent === 'string') void Number(sent);
 }
