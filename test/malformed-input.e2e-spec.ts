@@ -282,6 +282,13 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(res.headers['x-powered-by']).toBeUndefined();
       expect(res.headers['strict-transport-security']).toBeUndefined();
+      expect(res.headers).toMatchObject({
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-site',
+        'x-permitted-cross-domain-policies': 'none',
+      });
       const error = await api().get('/v1/nothing-here').expect(404);
       expect(error.headers['x-content-type-options']).toBe('nosniff');
     });
