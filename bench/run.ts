@@ -12,6 +12,8 @@
  *   backlog          worker RSS over ~30 s with 1,000,000 PENDING deliveries
  *   lists            1,000,000 mails: page 1, each filter, `next` links, currentPage=50000 vs the
  *                    same SQL (captured from the service's own connection) through bare `pg`
+ *   live             open event streams (RSS vs an empty app holding bare streams), fan-out of an
+ *                    event to 1,000 subscribers, unread counts at 100,000 messages (bench/live.ts)
  *
  * The service runs as child processes (`node dist/src/main.js`, AUTH_MODE=on with an API key,
  * logs at info on a drained stdout pipe). Everything listens on 127.0.0.1. A failed target prints
@@ -61,6 +63,7 @@ import { startPgProxy } from './pg-proxy';
 import { bareBatchInserts, bareMailInserts, bareNodemailer, mailEvent } from './references';
 import { startSink, Sink } from './smtp-sink';
 import { LIST_CATEGORIES, listRows } from './lists';
+import { liveRows } from './live';
 
 const settings = {
   concurrency: envInt('BENCH_CONCURRENCY', 64),
@@ -82,8 +85,13 @@ const settings = {
   deepPage: envInt('BENCH_DEEP_PAGE', 50_000),
   backlogSeconds: envInt('BENCH_BACKLOG_SECONDS', 30),
   webhookEvents: envInt('BENCH_WEBHOOK_EVENTS', 3000),
+  streams: envInt('BENCH_STREAMS', 10_000),
+  subscribers: envInt('BENCH_SUBSCRIBERS', 1000),
+  events: envInt('BENCH_EVENTS', 50),
+  unreadMessages: envInt('BENCH_UNREAD_MESSAGES', 100_000),
+  settleMs: envInt('BENCH_SETTLE_MS', 15_000),
   profile: process.env.BENCH_PROFILE === '1',
-  /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, webhooks, lists); all when unset. */
+  /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, webhooks, live, lists); all when unset. */
   only: (process.env.BENCH_ONLY ?? '').split(',').map((phase) => phase.trim()).filter(Boolean),
 };
 
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
     if (runs('delivery')) await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
     if (runs('round-trips')) await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
     if (runs('webhooks')) await withDatabase(databaseUrl, 'bench_webhooks', (url, db) => webhookRow({ ...env, DATABASE_URL: url }, db));
+    if (runs('live')) await withDatabase(databaseUrl, 'bench_live', (url, db) => liveRows({ ...env, DATABASE_URL: url }, db, settings));
     if (runs('lists')) await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
       await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
       await seedMillion(db);
