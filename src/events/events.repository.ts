@@ -35,6 +35,8 @@ export interface StoredEvent {
  *   SQL that writes events itself (e.g. a CTE `INSERT INTO event` in a settle statement) gets the
  *   same notification and, with webhooks, the same fan-out to subscribed endpoints.
  * - `findByIds` reads what a notification names; `findAfter` replays from a `Last-Event-ID`.
+ * - `openTransactions`, `stillOpen` and `findMissing` let a reader wait for ids taken by
+ *   transactions not yet committed (ids are taken at insert, commits come in another order).
  * - `deleteExpired` is the 24 h retention (EventRetentionJob runs it).
  */
 @Injectable()
@@ -72,14 +74,39 @@ export class EventsRepository {
     return rows.map(toEvent);
   }
 
-  /** Events after `afterId` (exclusive), oldest first, optionally of one conversation or participant. */
-  async findAfter(afterId: string, limit: number, filter: { conversationId?: string; participantId?: string } = {}): Promise<StoredEvent[]> {
+  /** Events after `afterId` (exclusive), oldest first, optionally up to `upToId` and of one conversation or participant. */
+  async findAfter(afterId: string, limit: number, filter: { conversationId?: string; participantId?: string } = {}, upToId?: string): Promise<StoredEvent[]> {
     const params: unknown[] = [afterId, limit];
     let where = 'id > $1::bigint';
+    if (upToId !== undefined) where += ` AND id <= $${params.push(upToId)}::bigint`;
     if (filter.conversationId) where += ` AND conversation_id = $${params.push(filter.conversationId)}`;
     if (filter.participantId) where += ` AND participant_ids @> ARRAY[$${params.push(filter.participantId)}::text]`;
     const rows: EventRow[] = await this.dataSource.query(`SELECT * FROM event WHERE ${where} ORDER BY id LIMIT $2`, params);
     return rows.map(toEvent);
+  }
+
+  /** Events after `afterId` up to `upToId` (both ids), except `knownIds`, oldest first. */
+  async findMissing(afterId: string, upToId: string, knownIds: string[]): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT * FROM event WHERE id > $1::bigint AND id <= $2::bigint AND NOT (id = ANY($3::bigint[])) ORDER BY id`,
+      [afterId, upToId, knownIds],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** The transactions in progress now (their top-level ids, whatever database they write to). */
+  async openTransactions(): Promise<string[]> {
+    const rows: Array<{ xid: string }> = await this.dataSource.query(`SELECT pg_snapshot_xip(pg_current_snapshot())::text AS xid`);
+    return rows.map((row) => row.xid);
+  }
+
+  /** Those of `xids` (from `openTransactions`) still in progress: committed or rolled back, the others have ended. */
+  async stillOpen(xids: string[]): Promise<string[]> {
+    const rows: Array<{ xid: string }> = await this.dataSource.query(
+      `SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot())`,
+      [xids],
+    );
+    return rows.map((row) => row.xid);
   }
 
   /** Deletes events older than the retention; returns how many. */
