@@ -70,6 +70,19 @@ describe('EventStream', () => {
     expect(client.received().match(/^id: \d+$/gm)).toEqual(['id: 2', 'id: 3', 'id: 5', 'id: 6']);
   });
 
+  it('skips live events up to the client\'s Last-Event-ID (the instance may be behind the one it left)', async () => {
+    const client = await connect(true);
+    const stream = new EventStream(client.res, 64 * 1024, { conversationId: 'c' }, undefined, '5');
+    stream.push(event(4));
+    stream.push(event(5));
+    stream.push(event(6));
+    stream.finishReplay([]);
+    stream.push(event(7));
+    stream.end();
+    await client.closed;
+    expect(client.received().match(/^id: \d+$/gm)).toEqual(['id: 6', 'id: 7']);
+  });
+
   it('drops a client that stops reading once its buffer is full, without holding more', async () => {
     const client = await connect(false);
     let dropped = 0;

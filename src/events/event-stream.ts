@@ -14,20 +14,26 @@ export function sseFrame(event: Pick<StoredEvent, 'id' | 'type' | 'data'>): stri
  * once more than `maxBufferedBytes` are waiting it is dropped (it reconnects with Last-Event-ID and
  * is replayed what it missed), so a slow client neither slows the others nor grows memory.
  * While the replay of a reconnecting client runs, live events are held (bounded the same way) and
- * sent after it, each once.
+ * sent after it, each once. Live events at or below the client's Last-Event-ID are skipped until
+ * a newer one is sent: the instance it reconnects to may be a little behind the one it left.
  */
 export class EventStream {
   private closed = false;
   private replaying = true;
   private held: Array<{ id: string; frame: string }> = [];
   private heldBytes = 0;
+  /** The client's Last-Event-ID, until a live event above it is sent. */
+  private receivedUpTo: bigint | null;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly maxBufferedBytes: number,
     readonly filter: { conversationId?: string; participantId?: string },
     private readonly onDropped: () => void = () => undefined,
-  ) {}
+    lastEventId: string | null = null,
+  ) {
+    this.receivedUpTo = lastEventId === null ? null : BigInt(lastEventId);
+  }
 
   get isClosed(): boolean {
     return this.closed || this.res.destroyed;
@@ -36,6 +42,10 @@ export class EventStream {
   /** A live event for this stream, framed once for all the streams it goes to. */
   push(event: StoredEvent, frame = sseFrame(event)): void {
     if (this.isClosed) return;
+    if (this.receivedUpTo !== null) {
+      if (BigInt(event.id) <= this.receivedUpTo) return;
+      this.receivedUpTo = null;
+    }
     if (this.replaying) {
       this.held.push({ id: event.id, frame });
       this.heldBytes += frame.length;
@@ -47,8 +57,7 @@ export class EventStream {
 
   /**
    * Sends the replayed events, then what arrived meanwhile and was not in the replay, and goes
-   * live. (Ids are compared as a set: concurrent transactions commit, and are announced, out of
-   * id order, so an older id may well arrive after a newer one.)
+   * live. (The replay may reach ids that live events brought meanwhile too: each is sent once.)
    */
   finishReplay(replayed: StoredEvent[]): void {
     const sent = new Set<string>();
