@@ -130,6 +130,11 @@ export interface LiveConfig {
   sseHeartbeatSeconds: number;
   /** Bytes a stream may hold unsent before its slow client is dropped (it reconnects with Last-Event-ID). */
   sseBufferBytes: number;
+  /**
+   * Longest time events are held back while a transaction that may hold a smaller id is still
+   * open (streams send ids in order); past it they are sent and that transaction's events follow late.
+   */
+  sseOrderWaitMs: number;
 }
 
 export interface AppConfig {
@@ -214,6 +219,7 @@ export function loadConfig(env: Env): AppConfig {
       unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
       sseHeartbeatSeconds: read.int('SSE_HEARTBEAT_SECONDS', 25, 1, 3600),
       sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+      sseOrderWaitMs: read.int('SSE_ORDER_WAIT_MS', 5000, 10, 60_000),
     },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {

@@ -16,6 +16,8 @@ const RETRY_MS = 2000;
 const RECONNECT_MS = 1000;
 /** Ids recently handed out, so a catch-up after a reconnection sends none twice. */
 const RECENT_IDS = 10_000;
+/** How often transactions are checked while events wait for them (a notification checks at once). */
+const POLL_MS = 5;
 
 /**
  * The Server-Sent Events of this instance. One dedicated Postgres connection LISTENs on the
@@ -23,6 +25,12 @@ const RECENT_IDS = 10_000;
  * wrote it, reads them once, and hands each to the streams of its conversation and participants.
  * When that connection breaks it is opened again and what was committed meanwhile is read from
  * the outbox, so open streams miss nothing. A heartbeat comment goes to every stream on one timer.
+ *
+ * Events are handed out in id order, each once every smaller id is settled (committed and handed
+ * out, or known never to be committed): ids are taken at insert but transactions commit in any
+ * order, and a client that received id N and reconnects is replayed the ids above N only. So what
+ * a read finds above a gap waits until the transactions then open have ended (see `take`), and a
+ * replay stops at the settled id, the live events continuing from there.
  */
 @Injectable()
 export class EventStreamHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -33,12 +41,20 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
   private listener?: Client;
   private heartbeat?: NodeJS.Timeout;
   private closing = false;
-  /** The newest event handed out: where a catch-up after a reconnection starts. */
-  private lastId: string | null = null;
+  private listened = false;
+  /** Every id up to this one is settled: where replays stop and a catch-up after a reconnection starts. */
+  private settled = 0n;
+  private markStarted!: () => void;
+  /** Resolved once `settled` is known: the transactions open when this instance started have ended. */
+  private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
   /** The newest id when this instance started listening: older events are nobody's news. */
   private floorId = 0n;
   private pending: string[] = [];
   private readonly recent = new Set<string>();
+  /** Transactions that outlived the wait: warned about once and not waited for again. */
+  private readonly overdue = new Set<string>();
+  /** Ends the pause between two checks of open transactions early. */
+  private wake?: () => void;
   private chain: Promise<void> = Promise.resolve();
   dropped = 0;
 
@@ -113,33 +129,33 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
    * during the replay is missed, then replayed from `lastEventId` when the client sent one.
    */
   async open(res: ServerResponse, filter: { conversationId?: string; participantId?: string }, lastEventId: string | null): Promise<EventStream> {
-    const stream = new EventStream(res, this.config.live.sseBufferBytes, filter, () => {
-      this.dropped += 1;
-      this.remove(stream);
-    });
+    const stream = new EventStream(
+      res,
+      this.config.live.sseBufferBytes,
+      filter,
+      () => {
+        this.dropped += 1;
+        this.remove(stream);
+      },
+      lastEventId,
+    );
     this.add(stream);
     res.on('close', () => this.remove(stream));
-    const replayed: StoredEvent[] = [];
-    if (lastEventId !== null) {
-      let after = lastEventId;
-      for (;;) {
-        const page = await this.events.findAfter(after, REPLAY_PAGE, filter);
-        replayed.push(...page.filter((e) => STREAMED_EVENT_TYPES.has(e.type)));
-        if (page.length < REPLAY_PAGE || stream.isClosed) break;
-        after = page[page.length - 1].id;
-      }
-    }
-    stream.finishReplay(replayed);
+    stream.finishReplay(lastEventId === null ? [] : await this.replay(stream, lastEventId));
     return stream;
   }
 
-  /** Hands events to their streams (also the entry point of tests and of the bench). */
+  /**
+   * Hands events to their streams now, in the order given (also the entry point of tests and of
+   * the bench); `take` decides when read events are due.
+   */
   dispatch(events: StoredEvent[]): void {
     for (const event of events) {
       if (this.recent.has(event.id)) continue;
       this.recent.add(event.id);
       if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
-      if (this.lastId === null || BigInt(event.id) > BigInt(this.lastId)) this.lastId = event.id;
+      const id = BigInt(event.id);
+      if (id > this.settled) this.settled = id;
       if (!STREAMED_EVENT_TYPES.has(event.type)) continue;
       let frame: string | undefined;
       const send = (streams: Set<EventStream> | undefined) => {
@@ -149,6 +165,24 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       };
       if (event.conversationId) send(this.byConversation.get(event.conversationId));
       for (const participantId of new Set(event.participantIds ?? [])) send(this.byParticipant.get(participantId));
+    }
+  }
+
+  /**
+   * What the stream missed after `lastEventId`, up to the settled id only: above it an older
+   * transaction may still commit. The stream is registered already, so what is settled later
+   * reaches it live, in order (an id both replayed and live is sent once).
+   */
+  private async replay(stream: EventStream, lastEventId: string): Promise<StoredEvent[]> {
+    await this.started;
+    const upTo = String(this.settled);
+    const replayed: StoredEvent[] = [];
+    let after = lastEventId;
+    for (;;) {
+      const page = await this.events.findAfter(after, REPLAY_PAGE, stream.filter, upTo);
+      replayed.push(...page.filter((e) => STREAMED_EVENT_TYPES.has(e.type)));
+      if (page.length < REPLAY_PAGE || stream.isClosed) return replayed;
+      after = page[page.length - 1].id;
     }
   }
 
@@ -194,13 +228,25 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
       await client.end().catch(() => undefined);
       return;
     }
-    const reconnected = this.listener !== undefined || this.lastId !== null;
     this.listener = client;
-    // Commits made while nobody listened: read them from the outbox.
-    if (reconnected) this.enqueue(() => this.catchUp());
-    else {
-      this.lastId = await this.newestId();
-      this.floorId = BigInt(this.lastId);
+    if (this.listened) {
+      // Commits made while nobody listened: read them from the outbox.
+      this.enqueue(() => this.catchUp());
+      return;
+    }
+    const newest = await this.newestId();
+    this.listened = true;
+    this.floorId = BigInt(newest);
+    this.enqueue(() => this.start(newest));
+  }
+
+  /** The newest id is settled once the transactions open now have ended: a smaller id may be theirs. */
+  private async start(newest: string): Promise<void> {
+    try {
+      await this.awaitOpenTransactions();
+    } finally {
+      if (BigInt(newest) > this.settled) this.settled = BigInt(newest);
+      this.markStarted();
     }
   }
 
@@ -214,6 +260,8 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
     const first = this.pending.length === 0;
     this.pending.push(...message.payload.split(','));
+    // Often the commit a read waits for.
+    this.wake?.();
     // Notifications that arrive before the read starts are read with it, in one query.
     if (first) this.enqueue(() => this.readPending());
   }
@@ -221,19 +269,79 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
   private async readPending(): Promise<void> {
     const ids = this.pending;
     this.pending = [];
-    this.dispatch(await this.events.findByIds(ids));
+    await this.take(await this.events.findByIds(ids));
   }
 
-  /** From a little before the newest id handed out: a transaction older than it may have committed later. */
+  /** From a little before the settled id: a transaction that outlived the wait may have committed below it. */
   private async catchUp(): Promise<void> {
-    const back = BigInt(this.lastId ?? '0') - 1000n;
+    const back = this.settled - 1000n;
     let after = String(back > this.floorId ? back : this.floorId);
     for (;;) {
       const page = await this.events.findAfter(after, REPLAY_PAGE);
-      this.dispatch(page);
+      await this.take(page);
       if (page.length < REPLAY_PAGE) return;
       after = page[page.length - 1].id;
     }
+  }
+
+  /**
+   * Hands out what a read found (oldest first) in id order, once every smaller id is settled. An
+   * id missing below one found was taken by a transaction that has not committed yet, or never
+   * will (rolled back): the transaction had it before the found one committed, so it is among
+   * those open now, or has ended. Once they have all ended, what the gaps hold is read and handed
+   * out with the rest; a gap still empty then stays empty. (A transaction between taking an id and
+   * its first write has no transaction id yet, so is not waited for: an instant inside one INSERT.)
+   */
+  private async take(events: StoredEvent[]): Promise<void> {
+    const fresh = events.filter((event) => !this.recent.has(event.id));
+    // At or below the settled id (a transaction that outlived the wait, or one that committed as
+    // this instance started listening): sent now, out of order.
+    this.dispatch(fresh.filter((event) => BigInt(event.id) <= this.settled));
+    const ahead = fresh.filter((event) => BigInt(event.id) > this.settled);
+    if (!ahead.length) return;
+    const top = ahead[ahead.length - 1].id;
+    if (BigInt(top) - this.settled > BigInt(ahead.length)) {
+      await this.awaitOpenTransactions();
+      ahead.push(...(await this.events.findMissing(String(this.settled), top, ahead.map((event) => event.id))));
+      ahead.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    }
+    this.dispatch(ahead);
+  }
+
+  /**
+   * Waits until the transactions open now have ended, for SSE_ORDER_WAIT_MS at most, so that one
+   * transaction left open elsewhere cannot stall every stream. Those still open then are given up
+   * (warned about once, not waited for again): what they commit later is sent late, below ids
+   * already sent, and a client that was away at that moment and reconnects with a Last-Event-ID
+   * above it is never replayed it.
+   */
+  private async awaitOpenTransactions(): Promise<void> {
+    const open = new Set(await this.events.openTransactions());
+    for (const xid of this.overdue) if (!open.has(xid)) this.overdue.delete(xid);
+    let waiting = [...open].filter((xid) => !this.overdue.has(xid));
+    const since = Date.now();
+    const deadline = since + this.config.live.sseOrderWaitMs;
+    while (waiting.length && !this.closing) {
+      if (Date.now() >= deadline) {
+        for (const xid of waiting) this.overdue.add(xid);
+        this.logger.warn({ transactions: waiting, waitedMs: Date.now() - since }, 'Transactions open longer than SSE_ORDER_WAIT_MS: newer events are sent without waiting for theirs');
+        return;
+      }
+      await this.pause(Math.min(POLL_MS, deadline - Date.now()));
+      waiting = await this.events.stillOpen(waiting);
+    }
+  }
+
+  /** A pause that a notification ends early. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
   }
 
   private async newestId(): Promise<string> {
