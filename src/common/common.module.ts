@@ -2,7 +2,6 @@ import { Global, Module, Provider } from '@nestjs/common';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { ErrorsDocsController } from './errors/errors-docs.controller';
 import { LinksBuilder } from './links/links.builder';
 
@@ -18,7 +17,7 @@ const CLS: Provider = { provide: ClsService, useValue: ClsServiceManager.getClsS
 @Global()
 @Module({
   controllers: [ErrorsDocsController],
-  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, IdempotencyInterceptor],
-  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, IdempotencyInterceptor],
+  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
+  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
 })
 export class CommonModule {}

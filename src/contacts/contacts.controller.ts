@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { Access, Public } from '../auth/access.decorator';
 import { UuidParam } from '../common/http/id-params';
 import { PageOfThreeQueryDto } from '../common/pagination/page.dto';
@@ -22,7 +22,6 @@ export class ContactsController {
   @Post()
   @Idempotent()
   @Public()
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' })
   create(@Body() dto: CreateContactDto, @Ip() clientAddress: string): Promise<ContactDto> {
     return this.contacts.create(dto, clientAddress);
   }

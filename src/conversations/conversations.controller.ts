@@ -18,7 +18,6 @@ import { UpdateMessageStatusDto } from './dto/update-message-status.dto';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
 const ETAG_HEADER = { ETag: { description: 'Version of the conversation, for If-Match', schema: { type: 'string' } } };
-const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
 
 /** People reach only their own conversations: ConversationPolicy narrows every look-up and list. */
 @ApiTags('conversations')
@@ -33,7 +32,6 @@ export class ConversationsController {
   /** Open a conversation; a `lastMessage` in the body is stored as its first message. */
   @Post()
   @Idempotent()
-  @ApiHeader(IDEMPOTENCY_KEY)
   @ApiCreatedResponse({ type: ConversationDto, headers: ETAG_HEADER })
   async create(@Body() dto: CreateConversationDto): Promise<HttpResult<ConversationDto>> {
     return withETag(await this.conversations.create(dto), HttpStatus.CREATED);
@@ -87,7 +85,6 @@ export class ConversationsController {
    */
   @Post(':conversationId/messages')
   @Idempotent()
-  @ApiHeader(IDEMPOTENCY_KEY)
   postMessage(@UuidParam('conversationId') id: string, @Body() dto: CreateMessageDto): Promise<MessageDto> {
     return this.conversations.postMessage(id, dto);
   }

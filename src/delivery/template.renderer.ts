@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
 import { exampleVariables, formatVariables, VariableValue } from '../catalog/mail-variables';
-import { Locale, LOCALES, MAIL_CATEGORIES, MailCategory, MailReferenceField } from '../catalog/mail-category';
+import { Locale, LOCALES, MailCategory, MailReferenceField } from '../catalog/mail-category';
 import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from '../catalog/mail-copy';
 
 export interface RenderedMail {
@@ -161,7 +161,7 @@ function oneLine(value: string): string {
 
 const SAMPLE_IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
 
-function sampleContext(category: MailCategory, buttonUrl = 'http://localhost:4200/'): TemplateContext {
+function sampleContext(category: MailCategory, buttonUrl: string): TemplateContext {
   return {
     ...SAMPLE_IDS,
     category,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { TextIdParam, UuidParam } from '../common/http/id-params';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
@@ -8,7 +8,6 @@ import { BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, Mai
 import { MailsService } from './mails.service';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
-const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description: 'Same key and body within 24 h: the first answer is replayed and nothing is created again.' };
 
 @ApiTags('mails')
 @Controller('v1/mails')
@@ -22,7 +21,6 @@ export class MailsController {
   @Post()
   @Idempotent()
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader(IDEMPOTENCY_KEY)
   create(@Body() dto: CreateMailDto): Promise<MailDto> {
     return this.mails.create(dto);
   }
@@ -34,7 +32,6 @@ export class MailsController {
   @Post('batch')
   @Idempotent()
   @HttpCode(HttpStatus.OK)
-  @ApiHeader(IDEMPOTENCY_KEY)
   @ApiBody({ type: [CreateMailDto] })
   createBatch(@Body() items: unknown[]): Promise<BatchResultDto> {
     return this.mails.createBatch(items);

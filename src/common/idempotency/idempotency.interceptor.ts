@@ -16,8 +16,9 @@ import { IDEMPOTENT_REQUEST, IdempotencyKeyTaken, IdempotentRequest } from './id
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /**
- * `Idempotency-Key` on every POST (each POST route carries @Idempotent), per caller: the same key and body within 24 h answers the first
- * response again (with `Idempotent-Replayed: true`) and creates nothing; another body is a 422.
+ * `Idempotency-Key` on every POST route (each carries @Idempotent), per caller: the same key and
+ * body within 24 h answers the first response again (with `Idempotent-Replayed: true`) and creates
+ * nothing; another body is a 422.
  * Services store the answer in their own transaction (IdempotencyService); for the others it is
  * stored here once the handler succeeded. Failures are not stored: the request may be retried.
  */
