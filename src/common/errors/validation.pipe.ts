@@ -1,6 +1,7 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { oversizedArrays } from '../validation/array-rules';
+import { cacheValidationMetadata } from '../validation/metadata-cache';
 import { findTextProblems } from '../validation/text-input';
 import { ApiError, ErrorDetail, ErrorLocation } from './api-error';
 
@@ -16,6 +17,7 @@ const LOCATIONS: Partial<Record<ArgumentMetadata['type'], ErrorLocation>> = { bo
 @Injectable()
 export class ApiValidationPipe extends ValidationPipe {
   constructor() {
+    cacheValidationMetadata();
     super({
       whitelist: true,
       forbidNonWhitelisted: true,
