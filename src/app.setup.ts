@@ -10,6 +10,7 @@ import type { Logger as PinoInstance } from 'pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
 import { applyHttpResult } from './common/http/http-result';
+import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
@@ -31,6 +32,9 @@ const DOCS_CSP =
 const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; font-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const DOCS_PATH = /^\/docs(?:[/?#.-]|$)/;
 const PREVIEW_PATH = /^\/v1\/templates\/[^/?]+\/preview(?:\?|$)/;
+
+/** The headers of a POST's answer that a repeated Idempotency-Key gives again, with its status and body. */
+const REPLAYED_HEADERS = ['etag', 'location'];
 
 /** Headers a browser may send and read across origins (when CORS_ORIGINS allows the origin). */
 const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Last-Event-ID', 'X-Correlation-ID'];
@@ -85,6 +89,18 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('preSerialization', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     done(null, applyHttpResult(reply, payload));
   });
+  // The answer of an Idempotency-Key, when its service did not store it in its own transaction
+  // (an async step for those requests only; onSend, as a 202 without a body has no serialization).
+  const idempotency = app.get(IdempotencyService);
+  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
+    const unstored = idempotency.unstored(reply.statusCode);
+    if (!unstored) return done(null, payload);
+    const headers: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
+    const body: unknown = typeof payload === 'string' && payload ? JSON.parse(payload) : null;
+    idempotency.storeAnswer(unstored, reply.statusCode, body, headers).then(() => done(null, payload), done);
+  });
+
   const requestLog = app.get<PinoInstance>(APP_LOGGER);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -34,6 +34,8 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     { name: 'a mail', path: () => '/v1/mails', body: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u1'] }, other: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u2'] }, table: 'mail', status: 202, headers: ['location'] },
     { name: 'a contact message', path: () => '/v1/contacts', body: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'A question' }, other: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'Another question' }, table: 'contact_message', status: 201, headers: ['location'] },
     { name: 'a conversation', path: () => '/v1/conversations', body: conversation, other: { ...conversation, tripReference: 'TRIP-2027-002' }, table: 'conversation', status: 201, headers: ['location', 'etag'] },
+    // Its service has no transaction of its own: the answer is stored once the handler succeeded.
+    { name: 'a webhook endpoint', path: () => '/v1/webhooks', body: { url: 'http://127.0.0.1:9/first', events: ['mail.sent'] }, other: { url: 'http://127.0.0.1:9/other', events: ['mail.sent'] }, table: 'webhook_endpoint', status: 201, headers: ['location'] },
   ];
 
   it.each(cases)('replays the first answer for $name (same status, body and headers) and creates nothing more', async ({ path, body, table, status, headers }) => {
@@ -52,6 +54,19 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     const res = await request(service.url).post(path()).set(as(BOOKING_KEY)).set('Idempotency-Key', `reused-${table}`).send(other).expect(422);
     expect(res.body).toMatchObject({ name: 'IDEMPOTENCY_KEY_REUSED', debug_id: res.headers['x-correlation-id'] });
     expect(await count(table)).toBe(before);
+  });
+
+  it('replays a cancellation: the answer stored after the handler, for a POST that creates nothing', async () => {
+    const mail = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u9'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
+    const cancel = { receiverId: 'u9' };
+    const first = await request(service.url).post('/v1/mails/cancellations').set(as(BOOKING_KEY)).set('Idempotency-Key', 'cancel-u9').send(cancel).expect(200);
+    expect(first.body).toEqual({ count: 1, mailIds: [mail.body.id] });
+    // A mail queued since then: the same key still answers what the first call did, and cancels nothing.
+    const later = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u9'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
+    const again = await request(service.url).post('/v1/mails/cancellations').set(as(BOOKING_KEY)).set('Idempotency-Key', 'cancel-u9').send(cancel).expect(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await request(service.url).get(`/v1/mails/${later.body.id}`).set(as(BOOKING_KEY)).expect(200)).body.status).toBe('SCHEDULED');
   });
 
   it('keeps each caller its own keys: the same key from another service creates its own mail', async () => {

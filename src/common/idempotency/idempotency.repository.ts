@@ -24,9 +24,9 @@ const TTL = `interval '24 hours'`;
 export class IdempotencyRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The answer stored under this key within 24 hours, if any. */
-  async find(id: KeyScope): Promise<IdempotencyKeyEntity | null> {
-    const rows: IdempotencyKeyEntity[] = await this.dataSource.getRepository(IdempotencyKeyEntity).query(
+  /** The answer stored under this key within 24 hours, if any (read through `manager` when given). */
+  async find(id: KeyScope, manager?: EntityManager): Promise<IdempotencyKeyEntity | null> {
+    const rows: IdempotencyKeyEntity[] = await (manager ?? this.dataSource.manager).query(
       `SELECT request_hash AS "requestHash", status_code AS "statusCode", response_body AS "responseBody", response_headers AS "responseHeaders"
        FROM idempotency_key WHERE caller = $1 AND scope = $2 AND key = $3 AND created_at > now() - ${TTL}`,
       [id.caller, id.scope, id.key],

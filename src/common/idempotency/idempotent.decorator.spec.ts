@@ -1,8 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
-import { INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard } from './idempotency.guard';
 
 /** Every controller of the service, found on disk so that a new one cannot be forgotten here. */
 function controllers(dir = join(__dirname, '..', '..')): Array<new (...args: never[]) => unknown> {
@@ -24,8 +24,8 @@ describe('@Idempotent', () => {
         const handler = prototype[name];
         if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST) continue;
         posts.push(`${controller.name}.${name}`);
-        const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
-        if (!interceptors.includes(IdempotencyInterceptor)) without.push(`${controller.name}.${name}`);
+        const guards = (Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? [];
+        if (!guards.includes(IdempotencyGuard)) without.push(`${controller.name}.${name}`);
       }
     }
     expect(posts.length).toBeGreaterThanOrEqual(9);
