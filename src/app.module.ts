@@ -54,8 +54,9 @@ export class AppModule {
         // Order matters: the rate limit counts per caller, so the auth guard names the caller first.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        // No global interceptor: each costs every request an rxjs pipeline. Idempotency is on the
-        // POST routes (@Idempotent), HttpResult and Location are applied by a Fastify hook.
+        // No interceptor: Nest runs each route that has one through an rxjs pipeline and two
+        // AsyncResource bindings. Idempotency is a guard on the POST routes (@Idempotent);
+        // HttpResult and Location are applied by a Fastify hook.
       ],
     };
   }
