@@ -128,9 +128,16 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     const failed = await api().get(`/v1/webhooks/${id}/deliveries?status=FAILED`).expect(200);
     expect((failed.body as { totalElements: number }).totalElements).toBe(2);
 
-    await api().post(`/v1/webhooks/${id}/deliveries/${log.content[2].id}/redeliver`).expect(202);
+    const redeliver = `/v1/webhooks/${id}/deliveries/${log.content[2].id}/redeliver`;
+    const first = await api().post(redeliver).set('Idempotency-Key', 'redeliver-flaky').expect(202);
     const again = await receiver.waitFor(4, onPath('/flaky'));
     expect(again[3].headers['webhook-id']).toBe(calls[0].headers['webhook-id']);
+    // The same key again: the first answer (a 202 without a body), and no other redelivery queued.
+    const logged = async (): Promise<number> => ((await api().get(`/v1/webhooks/${id}/deliveries`).expect(200)).body as { totalElements: number }).totalElements;
+    const before = await logged();
+    const replay = await api().post(redeliver).set('Idempotency-Key', 'redeliver-flaky').expect(202);
+    expect([replay.headers['idempotent-replayed'], replay.text]).toEqual(['true', first.text]);
+    expect(await logged()).toBe(before);
     await api().post(`/v1/webhooks/${id}/deliveries/6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87/redeliver`).expect(404);
   });
 

@@ -29,7 +29,8 @@ export class IdempotentReplay extends Error {
     super('The answer stored under this Idempotency-Key');
     this.status = stored.statusCode ?? HttpStatus.OK;
     this.headers = { ...stored.responseHeaders, 'idempotent-replayed': 'true' };
-    this.body = stored.responseBody;
+    // null is stored for an answer without a body (a 202 of a redelivery): given again without one.
+    this.body = stored.responseBody ?? undefined;
   }
 
   /** The stored answer, or 422 when the key came with another body. */
