@@ -174,6 +174,8 @@ export function httpCall(url: string, options: { method?: string; headers?: Reco
 
 export interface LoadResult {
   latencies: number[];
+  /** When each timed call ended (ms since the epoch), in the order of `latencies`. */
+  ends: number[];
   seconds: number;
   count: number;
   /** Calls whose task threw (counted, not timed). */
@@ -187,6 +189,7 @@ export interface LoadResult {
  */
 export async function load(limit: { total?: number; seconds?: number }, concurrency: number, task: (i: number) => Promise<void>): Promise<LoadResult> {
   const latencies: number[] = [];
+  const ends: number[] = [];
   let next = 0;
   let errors = 0;
   let firstError: string | undefined;
@@ -200,7 +203,9 @@ export async function load(limit: { total?: number; seconds?: number }, concurre
         const t0 = performance.now();
         try {
           await task(i);
-          latencies.push(performance.now() - t0);
+          const t1 = performance.now();
+          latencies.push(t1 - t0);
+          ends.push(performance.timeOrigin + t1);
         } catch (error) {
           errors++;
           firstError ??= (error as Error).message;
@@ -208,7 +213,7 @@ export async function load(limit: { total?: number; seconds?: number }, concurre
       }
     }),
   );
-  return { latencies, seconds: (performance.now() - started) / 1000, count: latencies.length, errors, firstError };
+  return { latencies, ends, seconds: (performance.now() - started) / 1000, count: latencies.length, errors, firstError };
 }
 
 export function percentile(values: number[], p: number): number {
@@ -280,12 +285,13 @@ export function table(): string {
  */
 export async function interleave<K extends string>(rounds: number, sides: Record<K, () => Promise<LoadResult>>): Promise<Record<K, LoadResult>> {
   const names = Object.keys(sides) as K[];
-  const merged = Object.fromEntries(names.map((name) => [name, { latencies: [], seconds: 0, count: 0, errors: 0 } as LoadResult])) as Record<K, LoadResult>;
+  const merged = Object.fromEntries(names.map((name) => [name, { latencies: [], ends: [], seconds: 0, count: 0, errors: 0 } as LoadResult])) as Record<K, LoadResult>;
   for (let round = 0; round < Math.max(1, rounds); round++) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       const result = await sides[name]();
       const into = merged[name];
       into.latencies.push(...result.latencies);
+      into.ends.push(...result.ends);
       into.seconds += result.seconds;
       into.count += result.count;
       into.errors += result.errors;

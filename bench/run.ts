@@ -64,6 +64,7 @@ import { bareBatchInserts, bareMailInserts, bareNodemailer, mailEvent } from './
 import { startSink, Sink } from './smtp-sink';
 import { LIST_CATEGORIES, listRows } from './lists';
 import { liveRows } from './live';
+import { gcTail } from './gc-tail';
 
 const settings = {
   concurrency: envInt('BENCH_CONCURRENCY', 64),
@@ -91,6 +92,7 @@ const settings = {
   unreadMessages: envInt('BENCH_UNREAD_MESSAGES', 100_000),
   settleMs: envInt('BENCH_SETTLE_MS', 15_000),
   profile: process.env.BENCH_PROFILE === '1',
+  gc: process.env.BENCH_GC === '1',
   /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, webhooks, live, lists); all when unset. */
   only: (process.env.BENCH_ONLY ?? '').split(',').map((phase) => phase.trim()).filter(Boolean),
 };
@@ -289,7 +291,11 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
   const profileDir = join(dir, 'profile');
   let service: Child | undefined;
   try {
-    service = await startService({ ...env, RUN_MODE: 'api' }, settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+    const gcLog = join(dir, 'gc.json');
+    service = await startService(
+      { ...env, RUN_MODE: 'api', ...(settings.gc ? { BENCH_GC_LOG: gcLog } : {}) },
+      [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(settings.gc ? ['--require', join(__dirname, 'gc-log.js')] : [])],
+    );
     await putRecipients(service.url);
     const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
     const post = (seconds: number, withKeys: boolean): Promise<Awaited<ReturnType<typeof load>>> =>
@@ -345,6 +351,10 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
       target: '≤ 25 ms',
       pass: p99 <= 25,
     });
+    if (settings.gc) {
+      await sleep(300); // the service writes its log four times a second
+      notes.push(...gcTail(gcLog, ours));
+    }
     addRow({
       what: 'API RSS under the POST load (max; min)',
       ours: `${fmt(memory.max)} MB (${fmt(memory.min)})`,
