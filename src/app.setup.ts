@@ -33,9 +33,6 @@ const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src http
 const DOCS_PATH = /^\/docs(?:[/?#.-]|$)/;
 const PREVIEW_PATH = /^\/v1\/templates\/[^/?]+\/preview(?:\?|$)/;
 
-/** The headers of a POST's answer that a repeated Idempotency-Key gives again, with its status and body. */
-const REPLAYED_HEADERS = ['etag', 'location'];
-
 /** Headers a browser may send and read across origins (when CORS_ORIGINS allows the origin). */
 const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Last-Event-ID', 'X-Correlation-ID'];
 const CORS_EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Correlation-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
@@ -95,10 +92,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
     const unstored = idempotency.unstored(reply.statusCode);
     if (!unstored) return done(null, payload);
-    const headers: Record<string, string> = {};
-    for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
-    const body: unknown = typeof payload === 'string' && payload ? JSON.parse(payload) : null;
-    idempotency.storeAnswer(unstored, reply.statusCode, body, headers).then(() => done(null, payload), done);
+    idempotency.storeAnswer(unstored, reply, payload).then(() => done(null, payload), done);
   });
 
   const requestLog = app.get<PinoInstance>(APP_LOGGER);

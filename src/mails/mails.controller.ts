@@ -8,7 +8,6 @@ import { BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, Mai
 import { MailsService } from './mails.service';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
-
 @ApiTags('mails')
 @Controller('v1/mails')
 export class MailsController {

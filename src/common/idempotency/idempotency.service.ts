@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import type { FastifyReply } from 'fastify';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from '../errors/api-error';
 import { locationOf } from '../http/location';
@@ -14,6 +15,9 @@ export interface IdempotentRequest extends KeyScope {
 }
 
 export const IDEMPOTENT_REQUEST = 'idempotentRequest';
+
+/** The headers of a POST's answer that a repeated Idempotency-Key gives again, with its status and body. */
+const REPLAYED_HEADERS = ['etag', 'location'];
 
 /**
  * The first answer to a key, given again: thrown instead of running the handler (or to roll back
@@ -86,9 +90,15 @@ export class IdempotencyService {
     return request && !request.stored && statusCode < HttpStatus.BAD_REQUEST ? request : undefined;
   }
 
-  /** Stores the answer of a route that succeeded (see `unstored`), with the headers it gave. */
-  async storeAnswer(request: IdempotentRequest, statusCode: number, body: unknown, headers: Record<string, string>): Promise<void> {
-    await this.keys.store(request, { requestHash: request.requestHash, statusCode, body, headers });
+  /**
+   * Stores the answer of a route that succeeded (see `unstored`) as it is being sent: its status,
+   * its body (none for a 202 without one) and the headers a replay gives again.
+   */
+  async storeAnswer(request: IdempotentRequest, reply: FastifyReply, payload: unknown): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
+    const body: unknown = typeof payload === 'string' && payload ? JSON.parse(payload) : null;
+    await this.keys.store(request, { requestHash: request.requestHash, statusCode: reply.statusCode, body, headers });
     request.stored = true;
   }
 
