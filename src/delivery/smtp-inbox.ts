@@ -136,6 +136,8 @@ export class SmtpInbox {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // smtp-server otherwise holds each greeting up to 1.6 s for a reverse DNS look-up of the client.
+      disableReverseLookup: true,
       size: 10 * 1024 * 1024,
       onRcptTo: (address: SMTPServerAddress, _session, callback) => {
         const refusal = this.recipientPolicy(address.address);

@@ -48,6 +48,8 @@ export class FaultRelay {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // smtp-server otherwise holds each greeting up to 1.6 s for a reverse DNS look-up of the client.
+      disableReverseLookup: true,
       closeTimeout: 100,
       size: 10 * 1024 * 1024,
       onData: (stream, session, callback) => this.onData(stream, session, callback),
