@@ -1,7 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
+import { AUDIENCE, ISSUER } from './tokens';
 
 const BOOKING_KEY = 'booking-key-0123456789abcdef';
 const PAYMENT_KEY = 'payment-key-0123456789abcdef';
@@ -87,5 +90,65 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     const again = await request(service.url).post(path).set(as(BOOKING_KEY)).set('Idempotency-Key', 'message-1').send(message).expect(201);
     expect(again.body.id).toBe(first.body.id);
     expect(Number((await db.query('SELECT count(*) FROM conversation_message WHERE conversation_id = $1', [created.body.id])).rows[0].count)).toBe(1);
+  });
+});
+
+/** Keys are scoped by the kind of caller as well as its name (issue 17). */
+describe('Idempotency-Key per kind of caller (real Postgres, keys, tokens, a trusted proxy)', () => {
+  let inbox: SmtpInbox;
+  let service: TestApp;
+  let db: Client;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const person = async (sub: string) => ({
+    authorization: `Bearer ${await new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setExpirationTime('5m').sign(privateKey)}`,
+  });
+
+  beforeAll(async () => {
+    inbox = await startInbox();
+    const databaseUrl = await createTestDatabase();
+    service = await startApp({
+      databaseUrl,
+      smtpUrl: inbox.smtpUrl,
+      env: {
+        AUTH_MODE: 'on',
+        API_KEYS: `booking:${BOOKING_KEY}`,
+        JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+        JWT_ALGORITHMS: 'ES256',
+        TRUST_PROXY: 'loopback',
+      },
+    });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await service?.close();
+    await inbox?.stop();
+  });
+
+  it('never replays the answer of the service named booking to the person whose sub is booking', async () => {
+    const body = { tripPublicationId: 'PUB-9', tripReference: 'TRIP-KIND', establishmentId: 'EST-1', customerId: 'booking' };
+    const fromService = await request(service.url).post('/v1/conversations').set({ authorization: `Bearer ${BOOKING_KEY}` }).set('Idempotency-Key', 'same-name').send(body).expect(201);
+    const fromPerson = await request(service.url).post('/v1/conversations').set(await person('booking')).set('Idempotency-Key', 'same-name').send(body).expect(201);
+    expect(fromPerson.headers['idempotent-replayed']).toBeUndefined();
+    expect(fromPerson.body.id).not.toBe(fromService.body.id);
+    const again = await request(service.url).post('/v1/conversations').set(await person('booking')).set('Idempotency-Key', 'same-name').send(body).expect(201);
+    expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', fromPerson.body.id]);
+    const { rows } = await db.query(`SELECT caller FROM idempotency_key WHERE key = 'same-name' ORDER BY caller`);
+    expect(rows).toEqual([{ caller: 'booking' }, { caller: 'sub:booking' }]);
+  });
+
+  it('keeps callers without a token apart by their address', async () => {
+    const body = { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'A question' };
+    const from = (address: string) => request(service.url).post('/v1/contacts').set('X-Forwarded-For', address).set('Idempotency-Key', 'visitor-key').send(body);
+    const first = await from('203.0.113.7').expect(201);
+    const other = await from('198.51.100.23').expect(201);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    expect(other.body.id).not.toBe(first.body.id);
+    const again = await from('203.0.113.7').expect(201);
+    expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
   });
 });

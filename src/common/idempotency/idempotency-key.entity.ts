@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 /** The first answer to a POST sent with an Idempotency-Key, replayed for 24 hours. */
 @Entity('idempotency_key')
 export class IdempotencyKeyEntity {
-  /** The API key name or token `sub` that used the key ('' when anonymous): callers never share keys. */
+  /** Who used the key (an API key name, `sub:<token sub>`, `ip:<address>` without a token; '' when AUTH_MODE=off): callers never share keys. */
   @PrimaryColumn({ type: 'text' })
   caller: string;
 

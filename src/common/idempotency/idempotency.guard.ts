@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { currentCaller } from '../../auth/caller';
+import { Caller, currentCaller } from '../../auth/caller';
 import { ApiError } from '../errors/api-error';
 import { IdempotencyRepository, KeyScope } from './idempotency.repository';
 import { IDEMPOTENT_REQUEST, IdempotentReplay, IdempotentRequest } from './idempotency.service';
@@ -31,13 +31,25 @@ export class IdempotencyGuard implements CanActivate {
     if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
       throw ApiError.validation([{ field: 'Idempotency-Key', location: 'header', value: String(key).slice(0, 50), issue: 'must be 1 to 255 characters' }]);
     }
-    const id: KeyScope = { caller: currentCaller().id ?? '', scope: `POST ${request.url.split('?')[0]}`, key };
+    const id: KeyScope = { caller: keyOwner(currentCaller(), request.ip), scope: `POST ${request.url.split('?')[0]}`, key };
     const requestHash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
     const existing = await this.keys.find(id);
     if (existing) throw IdempotentReplay.of(existing, requestHash);
     this.cls.set<IdempotentRequest>(IDEMPOTENT_REQUEST, { ...id, requestHash, stored: false });
     return true;
   }
+}
+
+/**
+ * Whose keys these are, so that no caller ever gets another's answer: a service under its key name
+ * (as before, so keys stored by an earlier version still replay), a person under `sub:<sub>`, a
+ * caller without a token under `ip:<client address>`; '' when AUTH_MODE=off. Key names never hold
+ * a colon (API_KEYS), so the three never meet.
+ */
+function keyOwner(caller: Caller, clientAddress: string): string {
+  if (caller.kind === 'person') return `sub:${caller.id}`;
+  if (caller.kind === 'anonymous') return `ip:${clientAddress}`;
+  return caller.id ?? '';
 }
 
 /** JSON with object keys sorted, so the same body sent with its keys in another order is the same request. */
