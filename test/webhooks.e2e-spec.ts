@@ -73,6 +73,23 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await api().delete(`/v1/webhooks/${body.id}`).expect(404);
   });
 
+  it('refuses null for url, events and enabled (400 naming the field, nothing changed); null clears the description', async () => {
+    const created = await api().post('/v1/webhooks').send({ url: receiver.url('/nulls'), events: ['mail.sent'], description: 'Booking' }).expect(201);
+    const id = (created.body as { id: string }).id;
+    const stored = (await api().get(`/v1/webhooks/${id}`).expect(200)).body as Record<string, unknown>;
+    for (const field of ['url', 'events', 'enabled']) {
+      const res = await api().patch(`/v1/webhooks/${id}`).send({ [field]: null });
+      expect([field, res.status, res.body.name]).toEqual([field, 400, 'VALIDATION_ERROR']);
+      expect(res.body.details).toEqual([{ field, value: 'null', location: 'body', issue: expect.stringMatching(/must not be null/) }]);
+    }
+    expect((await api().get(`/v1/webhooks/${id}`).expect(200)).body).toEqual(stored);
+
+    const cleared = await api().patch(`/v1/webhooks/${id}`).send({ description: null }).expect(200);
+    expect(cleared.body).toMatchObject({ description: null, url: receiver.url('/nulls'), events: ['mail.sent'], enabled: true });
+    expect((await api().get(`/v1/webhooks/${id}`).expect(200)).body).toMatchObject({ description: null });
+    await api().delete(`/v1/webhooks/${id}`).expect(204);
+  });
+
   it('signs each call as Standard Webhooks do, carries the correlation id, sends the mail as the API shows it, and nothing unsubscribed', async () => {
     const { id, secret } = await register('/signed', ['mail.sent', 'mail.delivery.sent']);
     const other = await register('/contacts', ['contact.created']);

@@ -2,6 +2,7 @@ import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { oversizedArrays } from '../validation/array-rules';
 import { cacheValidationMetadata } from '../validation/metadata-cache';
+import { IS_NOT_NULL } from '../validation/not-null';
 import { findTextProblems } from '../validation/text-input';
 import { ApiError, ErrorDetail, ErrorLocation } from './api-error';
 
@@ -68,7 +69,9 @@ function isPrimitive(type: unknown): boolean {
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
-    const own = Object.values(error.constraints ?? {}).map((issue) => ({ field, value: describe(error.value), issue: issue.replace(/^property \S+ /, '') }));
+    // A null where null is refused is one problem, not also "must be a string", "must not be empty"…
+    const constraints = error.value === null && error.constraints?.[IS_NOT_NULL] ? { [IS_NOT_NULL]: error.constraints[IS_NOT_NULL] } : error.constraints;
+    const own = Object.values(constraints ?? {}).map((issue) => ({ field, value: describe(error.value), issue: issue.replace(/^property \S+ /, '') }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LinkDto } from '../../common/links/link.dto';
 import { PageDto, PageQueryDto } from '../../common/pagination/page.dto';
+import { OptionalNotNull } from '../../common/validation/not-null';
 import { EVENT_TYPES, EventType } from '../../events/event-type';
 
 export class CreateWebhookDto {
@@ -31,14 +32,14 @@ export class CreateWebhookDto {
 }
 
 export class UpdateWebhookDto {
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(2000)
   @ApiProperty({ format: 'uri', required: false })
   url?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENT_TYPES.length)
   @IsIn(EVENT_TYPES, { each: true })
@@ -46,14 +47,16 @@ export class UpdateWebhookDto {
   events?: EventType[];
 
   /** false stops the calls (events are still queued); true starts them again and clears the failure streak. */
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 
+  /** null clears the description. */
   @IsOptional()
   @IsString()
   @MaxLength(500)
-  description?: string;
+  @ApiProperty({ required: false, type: String, nullable: true })
+  description?: string | null;
 }
 
 export class WebhookDto {
