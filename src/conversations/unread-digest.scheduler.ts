@@ -63,7 +63,7 @@ export class UnreadDigestScheduler {
     }
     let next = wanted;
     if (pending) {
-      const cancelled = await this.mails.cancel({ mailId: pending }, this.cls.getId() ?? null, manager);
+      const { cancelled } = await this.mails.cancel({ mailId: pending, leaveInFlight: true }, this.cls.getId() ?? null, manager);
       if (!cancelled.length) {
         // Its sending has begun: it went out (or is going out) with what it listed.
         lastSentAt = digest.scheduled_at;

@@ -23,7 +23,7 @@ export class MetricsService {
 
   readonly deliveries = new Counter({
     name: 'mail_deliveries_total',
-    help: 'Delivery outcomes: SENT, FAILED, or RETRY for a transient failure that will be retried',
+    help: 'Delivery outcomes: SENT, FAILED, CANCELLED (a cancellation reached the attempt), or RETRY for a transient failure that will be retried',
     labelNames: ['status'],
     registers: [this.registry],
   });

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MailRepository, Settlement } from './mail.repository';
+import { StoredDeliveryStatus } from './mail-status';
 
 const MAX_BATCH = 500;
 const MAX_BACKOFF_MS = 5_000;
@@ -13,15 +14,18 @@ const MAX_BACKOFF_MS = 5_000;
 @Injectable()
 export class DeliverySettler {
   private readonly logger = new Logger(DeliverySettler.name);
-  private readonly waiting: Array<{ settlement: Settlement; done: (settled: boolean) => void }> = [];
+  private readonly waiting: Array<{ settlement: Settlement; done: (status: StoredDeliveryStatus | null) => void }> = [];
   private flushing: Promise<void> | null = null;
   /** Past this instant (shutdown), a failing write is given up: its deliveries go back to their lease. */
   private giveUpAt = Infinity;
 
   constructor(private readonly repository: MailRepository) {}
 
-  /** Resolves once the outcome is committed: true if it settled the delivery, false if it was no longer this attempt's. */
-  settle(settlement: Settlement): Promise<boolean> {
+  /**
+   * Resolves once the outcome is committed, with the status the delivery now has (CANCELLED when a
+   * cancellation reached the attempt), or null if the delivery was no longer this attempt's.
+   */
+  settle(settlement: Settlement): Promise<StoredDeliveryStatus | null> {
     return new Promise((done) => {
       this.waiting.push({ settlement, done });
       this.flushing ??= this.flush().finally(() => (this.flushing = null));
@@ -40,12 +44,12 @@ export class DeliverySettler {
       for (let failures = 0; ; failures++) {
         try {
           const settled = await this.repository.settle(batch.map((item) => item.settlement));
-          batch.forEach((item) => item.done(settled.has(item.settlement.id)));
+          batch.forEach((item) => item.done(settled.get(item.settlement.id) ?? null));
           break;
         } catch (error) {
           if (Date.now() >= this.giveUpAt) {
             this.logger.error({ err: error, deliveries: batch.length }, 'Could not record delivery outcomes before exit; their leases will expire and they will be taken up again');
-            batch.forEach((item) => item.done(false));
+            batch.forEach((item) => item.done(null));
             break;
           }
           const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures);

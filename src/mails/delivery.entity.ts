@@ -64,6 +64,13 @@ export class DeliveryEntity {
   @Column({ name: 'smtp_response', type: 'text', nullable: true })
   smtpResponse: string | null;
 
+  /**
+   * A cancellation reached this delivery during an attempt: the attempt ends CANCELLED unless the
+   * relay accepted that copy, and no new attempt starts.
+   */
+  @Column({ name: 'cancel_requested', type: 'boolean', default: false })
+  cancelRequested: boolean;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -109,16 +109,22 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         settlement = this.temporaryFailure(delivery, null, 'The attempt failed inside the service.', null);
       }
       if (this.abandoned) return;
-      if (!(await this.settler.settle(settlement))) return;
-      this.metrics.deliveries.inc({ status: settlement.status === 'PENDING' ? 'RETRY' : settlement.status });
-      const { status, errorCode } = settlement;
-      this.logger.log({ mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode: errorCode ?? undefined }, 'Delivery attempt recorded');
+      const status = await this.settler.settle(settlement);
+      if (!status) return;
+      this.metrics.deliveries.inc({ status: status === 'PENDING' ? 'RETRY' : status });
+      const errorCode = status === 'CANCELLED' ? undefined : (settlement.errorCode ?? undefined);
+      this.logger.log({ mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode }, 'Delivery attempt recorded');
     });
   }
 
   /** One attempt, from the receiver's address to the relay's answer. */
   private async attempt(delivery: ClaimedDelivery): Promise<Settlement> {
     const { mail } = delivery;
+    // Cancelled during the attempt of a worker that then stopped: never tried again. Any outcome but
+    // SENT settles a cancelled delivery as CANCELLED.
+    if (delivery.cancelRequested) {
+      return { id: delivery.id, attempt: delivery.attempt, status: 'PENDING', outcome: AttemptOutcome.TEMPORARY_FAILURE, email: null, sentAt: null, dueAt: null, errorCode: null, error: null, smtpResponse: null };
+    }
     // A delivery whose workers keep dying mid-send is not tried for ever.
     if (delivery.attempt - delivery.attemptsBase > this.config.delivery.maxAttempts) {
       return failed(delivery, null, DeliveryErrorCode.RETRIES_EXHAUSTED, `Gave up after ${this.config.delivery.maxAttempts} attempts.`, null, AttemptOutcome.TEMPORARY_FAILURE);

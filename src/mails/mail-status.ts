@@ -38,5 +38,5 @@ export enum AttemptOutcome {
   PERMANENT_FAILURE = 'PERMANENT_FAILURE',
 }
 
-/** Deliveries that nothing has been sent for yet, and that a cancellation may still stop. */
-export const CANCELLABLE: StoredDeliveryStatus[] = [DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING];
+/** Deliveries that have not ended: a cancellation stops them (a SENDING one when its attempt ends). */
+export const UNFINISHED: StoredDeliveryStatus[] = [DeliveryStatus.SCHEDULED, DeliveryStatus.PENDING, 'SENDING'];

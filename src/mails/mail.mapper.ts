@@ -6,7 +6,7 @@ import { DeliveryAttemptDto, DeliveryDto, MailDto, MailPageDto } from './dto/mai
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
 import { DeliveryAttempt } from './mail.repository';
-import { CANCELLABLE, DeliveryStatus, MailStatus } from './mail-status';
+import { DeliveryStatus, MailStatus, UNFINISHED } from './mail-status';
 
 /** Turns mails into their responses; the only place that adds their links. */
 @Injectable()
@@ -31,6 +31,7 @@ export class MailMapper {
       status: mail.status,
       createdAt: mail.createdAt.toISOString(),
       correlationId: mail.correlationId,
+      cancelRequested: deliveries.some((d) => d.cancelRequested),
       deliveries: deliveries.map((delivery) => this.toDeliveryDto(delivery)),
       links: this.mailLinks(mail, deliveries),
     };
@@ -52,13 +53,17 @@ export class MailMapper {
     }));
   }
 
-  /** Only the actions allowed now: cancel before anything is under way, reschedule while scheduled, retry after a failure. */
+  /**
+   * Only the actions allowed now: cancel while a delivery has not ended and no cancellation reached
+   * it yet, reschedule while scheduled, retry after a failure of a mail that was never cancelled.
+   */
   private mailLinks(mail: MailEntity, deliveries: DeliveryEntity[]): LinkDto[] {
     const path = `/v1/mails/${mail.id}`;
     const links = [this.links.link('self', 'GET', path, 'Get this mail')];
-    if (deliveries.every((d) => CANCELLABLE.includes(d.status))) links.push(this.links.link('cancel', 'DELETE', path, 'Cancel this mail'));
+    if (deliveries.some((d) => UNFINISHED.includes(d.status) && !d.cancelRequested)) links.push(this.links.link('cancel', 'DELETE', path, 'Cancel this mail'));
     if (mail.status === MailStatus.SCHEDULED) links.push(this.links.link('reschedule', 'PATCH', path, 'Send this mail at another time'));
-    if (deliveries.some((d) => d.status === DeliveryStatus.FAILED)) links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
+    const cancelled = deliveries.some((d) => d.status === DeliveryStatus.CANCELLED || d.cancelRequested);
+    if (!cancelled && deliveries.some((d) => d.status === DeliveryStatus.FAILED)) links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
     return links;
   }
 
@@ -74,6 +79,7 @@ export class MailMapper {
       sentAt: delivery.sentAt?.toISOString() ?? null,
       messageId: delivery.messageId,
       error: delivery.errorCode ? { code: delivery.errorCode, message: delivery.error ?? delivery.errorCode, smtpResponse: delivery.smtpResponse } : null,
+      cancelRequested: delivery.cancelRequested,
     };
   }
 }

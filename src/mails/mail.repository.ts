@@ -5,7 +5,7 @@ import { DeliveryEntity } from './delivery.entity';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
 import { KeysetCursor } from '../common/pagination/cursor';
-import { AttemptOutcome, DeliveryErrorCode, MailStatus } from './mail-status';
+import { AttemptOutcome, DeliveryErrorCode, MailStatus, StoredDeliveryStatus } from './mail-status';
 
 export interface MailWithDeliveries {
   mail: MailEntity;
@@ -27,6 +27,11 @@ export interface ClaimedDelivery {
   recipient: { email: string; firstName: string | null; lastName: string | null; locale: string | null } | null;
   /** The recipient table's address is on the suppression list (read by the claim, no extra round trip). */
   suppressed: boolean;
+  /**
+   * A cancellation reached it during an attempt whose worker then stopped: no attempt is opened,
+   * the worker only records it CANCELLED (`attempt` is then the number of that last attempt).
+   */
+  cancelRequested: boolean;
 }
 
 /** How an attempt ended: the delivery is SENT, FAILED, or PENDING again until `dueAt`. */
@@ -55,6 +60,8 @@ export interface DeliveryAttempt {
 
 /** Which mails a cancellation reaches; at least one id is set. */
 export interface CancellationFilter {
+  /** Leave alone every mail with a delivery in an attempt (the unread digest: one under way counts as sent). */
+  leaveInFlight?: boolean;
   mailId?: string;
   reservationId?: string;
   publicationId?: string;
@@ -66,6 +73,16 @@ export interface CancellationFilter {
 
 const MAIL_COLUMNS = `m.id, m.category, m.receivers_id, m.publication_id, m.reservation_id, m.product_type, m.organization_id,
   m.establishment_id, m.variables, m.locale, m.test_mode, m.status, m.correlation_id, m.scheduled_at, m.sending_date, m.created_at, m.updated_at`;
+
+/** What a cancellation did: mails cancelled at once, and mails with deliveries in an attempt that will end CANCELLED or SENT. */
+export interface CancellationOutcome {
+  cancelled: string[];
+  requested: string[];
+}
+
+/** The outbox event of a mail that reached a final status (SQL, on a `status` column). */
+const MAIL_FINAL_EVENT = `CASE status WHEN 'FAILED' THEN 'mail.failed' WHEN 'CANCELLED' THEN 'mail.cancelled' ELSE 'mail.sent' END`;
+const MAIL_FINAL_STATUSES = `('SENT', 'PARTIALLY_SENT', 'FAILED', 'CANCELLED')`;
 
 /** The mail's deliveries as JSON, read by the same statement as the mail: one snapshot of both. */
 const DELIVERIES_JSON = `(SELECT coalesce(json_agg(d ORDER BY d.position), '[]') FROM delivery d WHERE d.mail_id = m.id) AS deliveries`;
@@ -185,7 +202,9 @@ export class MailRepository {
    * Claims up to `limit` due deliveries for this worker and records the attempt, in one statement:
    * each becomes SENDING with a lease of `leaseSeconds` (after which another worker may take it up
    * again), an attempt row is opened, an attempt left open by a dead worker is closed as a temporary
-   * failure, and a scheduled mail whose time has come becomes PENDING. `SKIP LOCKED`: workers never
+   * failure, and a scheduled mail whose time has come becomes PENDING. A delivery whose cancellation
+   * was requested during that dead worker's attempt gets no new attempt: it is returned flagged, to
+   * be recorded CANCELLED. `SKIP LOCKED`: workers never
    * wait on each other nor claim the same delivery.
    */
   async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
@@ -201,11 +220,11 @@ export class MailRepository {
            smtp_response = 'The worker of this attempt stopped before recording its outcome; taken up again after its lease.'
          FROM due WHERE a.delivery_id = due.id AND a.finished_at IS NULL
        ), claimed AS (
-         UPDATE delivery d SET status = 'SENDING', attempts = d.attempts + 1, due_at = now() + make_interval(secs => $2), updated_at = now()
+         UPDATE delivery d SET status = 'SENDING', attempts = d.attempts + (NOT d.cancel_requested)::int, due_at = now() + make_interval(secs => $2), updated_at = now()
          FROM due WHERE d.id = due.id
-         RETURNING d.id, d.mail_id, d.receiver_id, d.message_id, d.attempts, d.attempts_base, d.first_due_at
+         RETURNING d.id, d.mail_id, d.receiver_id, d.message_id, d.attempts, d.attempts_base, d.first_due_at, d.cancel_requested
        ), opened AS (
-         INSERT INTO delivery_attempt (delivery_id, attempt, started_at) SELECT id, attempts, now() FROM claimed
+         INSERT INTO delivery_attempt (delivery_id, attempt, started_at) SELECT id, attempts, now() FROM claimed WHERE NOT cancel_requested
        ), started AS (
          UPDATE mail SET status = 'PENDING', updated_at = now() WHERE id IN (SELECT mail_id FROM claimed) AND status = 'SCHEDULED'
        )
@@ -239,6 +258,7 @@ export class MailRepository {
       },
       recipient: row.r_email === null ? null : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
       suppressed: row.r_suppressed,
+      cancelRequested: row.cancel_requested,
     }));
   }
 
@@ -249,12 +269,13 @@ export class MailRepository {
    * The same statement writes the outbox events (`mail.delivery.sent|failed` per settled delivery,
    * `mail.sent|failed` per mail that reached its final status; `data` holds ids, the webhook
    * renders the mail when it sends it) and adds the addresses the relay refused at RCPT TO to the
-   * suppression list. Returns the ids that were settled (a delivery cancelled or re-claimed
-   * meanwhile is not).
+   * suppression list. A delivery whose cancellation was requested during the attempt ends CANCELLED
+   * unless the relay accepted the copy (a mail that thereby ends CANCELLED gets `mail.cancelled`).
+   * Returns the status each settled delivery now has (a delivery re-claimed meanwhile is not settled).
    */
-  async settle(settlements: Settlement[]): Promise<Set<string>> {
+  async settle(settlements: Settlement[]): Promise<Map<string, StoredDeliveryStatus>> {
     const s = settlements;
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    const rows: Array<{ id: string; status: StoredDeliveryStatus }> = await this.dataSource.query(
       `WITH o AS (
          SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::boolean[])
            AS o (id, attempt, status, outcome, email, sent_at, due_at, error_code, error, smtp_response, suppress)
@@ -263,21 +284,26 @@ export class MailRepository {
          SELECT DISTINCT ON (lower(email)) lower(email), 'HARD_BOUNCE', smtp_response FROM o WHERE suppress AND email IS NOT NULL
          ON CONFLICT (email) DO UPDATE SET last_bounce = EXCLUDED.last_bounce, updated_at = now()
        ), settled AS (
-         UPDATE delivery d SET status = o.status, email = coalesce(o.email, d.email), sent_at = o.sent_at, due_at = coalesce(o.due_at, d.due_at),
-           error_code = o.error_code, error = o.error, smtp_response = o.smtp_response, updated_at = now()
+         UPDATE delivery d SET status = CASE WHEN d.cancel_requested AND o.status <> 'SENT' THEN 'CANCELLED' ELSE o.status END,
+           email = coalesce(o.email, d.email), sent_at = o.sent_at, due_at = coalesce(o.due_at, d.due_at),
+           error_code = CASE WHEN d.cancel_requested AND o.status <> 'SENT' THEN NULL ELSE o.error_code END,
+           error = CASE WHEN d.cancel_requested AND o.status <> 'SENT' THEN NULL ELSE o.error END,
+           smtp_response = o.smtp_response, updated_at = now()
          FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
          RETURNING d.id, d.mail_id, d.receiver_id, d.status, d.sent_at
        ), attempts AS (
          UPDATE delivery_attempt a SET finished_at = now(), outcome = o.outcome, smtp_response = o.smtp_response
          FROM o WHERE a.delivery_id = o.id AND a.attempt = o.attempt AND a.finished_at IS NULL
        ), per_mail AS (
-         SELECT mail_id, count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status = 'FAILED') AS failed, min(sent_at) AS first_sent
+         SELECT mail_id, count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status = 'FAILED') AS failed,
+                count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled, min(sent_at) AS first_sent
          FROM settled GROUP BY mail_id
        ), mails AS (
          UPDATE mail m SET deliveries_sent = m.deliveries_sent + p.sent, deliveries_failed = m.deliveries_failed + p.failed,
-           status = mail_status_of(m.deliveries_total, m.deliveries_sent + p.sent::int, m.deliveries_failed + p.failed::int, m.deliveries_cancelled),
+           deliveries_cancelled = m.deliveries_cancelled + p.cancelled,
+           status = mail_status_of(m.deliveries_total, m.deliveries_sent + p.sent::int, m.deliveries_failed + p.failed::int, m.deliveries_cancelled + p.cancelled::int),
            sending_date = coalesce(m.sending_date, p.first_sent), updated_at = now()
-         FROM per_mail p WHERE m.id = p.mail_id AND (p.sent > 0 OR p.failed > 0)
+         FROM per_mail p WHERE m.id = p.mail_id AND (p.sent > 0 OR p.failed > 0 OR p.cancelled > 0)
          RETURNING m.id, m.status, m.correlation_id
        ), events AS (
          INSERT INTO event (type, data, correlation_id)
@@ -285,10 +311,9 @@ export class MailRepository {
                 jsonb_build_object('mailId', s.mail_id, 'receiverId', s.receiver_id), m.correlation_id
          FROM settled s JOIN mail m ON m.id = s.mail_id WHERE s.status IN ('SENT', 'FAILED')
          UNION ALL
-         SELECT CASE status WHEN 'FAILED' THEN 'mail.failed' ELSE 'mail.sent' END, jsonb_build_object('mailId', id), correlation_id
-         FROM mails WHERE status IN ('SENT', 'PARTIALLY_SENT', 'FAILED')
+         SELECT ${MAIL_FINAL_EVENT}, jsonb_build_object('mailId', id), correlation_id FROM mails WHERE status IN ${MAIL_FINAL_STATUSES}
        )
-       SELECT id FROM settled`,
+       SELECT id, status FROM settled`,
       [
         s.map((x) => x.id),
         s.map((x) => x.attempt),
@@ -303,21 +328,23 @@ export class MailRepository {
         s.map((x) => x.suppress ?? false),
       ],
     );
-    return new Set(rows.map((row) => row.id));
+    return new Map(rows.map((row) => [row.id, row.status]));
   }
 
   // Each statement below ends in a SELECT: TypeORM answers an UPDATE … RETURNING with [rows, count].
 
   /**
-   * Cancels every mail of the filter that has sent nothing yet: its deliveries are locked first
-   * (a worker's claim holds them until it commits, so this waits for it and then sees SENDING),
-   * and a mail is cancelled only when every delivery is still SCHEDULED or PENDING. A mail is
-   * therefore sent or cancelled, never both. Each cancelled mail gets its `mail.cancelled` event in
-   * the same statement, with the correlation id of the cancelling request. Returns the ids of the
-   * mails cancelled. In `manager`'s transaction when given (the unread digest is cancelled by the
-   * change that read its messages).
+   * Cancels what is still to be sent of every mail of the filter. Its unfinished deliveries are
+   * locked first (a worker's claim holds them until it commits, so this waits for it and then sees
+   * SENDING): those waiting (SCHEDULED, PENDING) become CANCELLED at once; those in an attempt
+   * (SENDING) are marked, and the settle of that attempt makes them CANCELLED unless the relay
+   * accepted the copy. No new attempt starts after this commits. A mail that reaches its final
+   * status here gets its event (`mail.cancelled`, or `mail.sent` / `mail.failed` when some of its
+   * deliveries had ended so) in the same statement, with the correlation id of the cancelling
+   * request. In `manager`'s transaction when given (the unread digest is cancelled by the change
+   * that read its messages).
    */
-  async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+  async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<CancellationOutcome> {
     const filters = new Conditions();
     filters.add(`m.status IN ('SCHEDULED', 'PENDING')`);
     if (filter.mailId) filters.add('m.id = ?', filter.mailId);
@@ -328,28 +355,39 @@ export class MailRepository {
     if (filter.receiverId) filters.add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
     if (filter.categories?.length) filters.add('m.category = ANY(?)', filter.categories);
     const params = [...filters.params, correlationId];
-    const rows: Array<{ id: string }> = await manager.query(
+    const rows: Array<{ id: string; in_flight: boolean }> = await manager.query(
       `WITH locked AS (
-         SELECT d.mail_id, d.status FROM delivery d
-         WHERE d.mail_id IN (SELECT m.id FROM mail m ${filters.where()})
+         SELECT d.id, d.mail_id, d.status FROM delivery d
+         WHERE d.mail_id IN (SELECT m.id FROM mail m ${filters.where()}) AND d.status IN ('SCHEDULED', 'PENDING', 'SENDING')
          ORDER BY d.id
          FOR UPDATE
        ), eligible AS (
-         SELECT mail_id FROM locked GROUP BY mail_id HAVING bool_and(status IN ('SCHEDULED', 'PENDING'))
+         SELECT mail_id, bool_or(status = 'SENDING') AS in_flight FROM locked GROUP BY mail_id
+         ${filter.leaveInFlight ? `HAVING NOT bool_or(status = 'SENDING')` : ''}
+       ), touched AS (
+         SELECT l.* FROM locked l JOIN eligible e ON e.mail_id = l.mail_id
        ), cancelled AS (
-         UPDATE delivery SET status = 'CANCELLED', updated_at = now()
-         WHERE mail_id IN (SELECT mail_id FROM eligible) AND status IN ('SCHEDULED', 'PENDING')
+         UPDATE delivery d SET status = 'CANCELLED', updated_at = now()
+         FROM touched t WHERE d.id = t.id AND t.status IN ('SCHEDULED', 'PENDING')
+         RETURNING d.mail_id
+       ), requested AS (
+         UPDATE delivery d SET cancel_requested = true, updated_at = now()
+         FROM touched t WHERE d.id = t.id AND t.status = 'SENDING'
+       ), counted AS (
+         SELECT mail_id, count(*)::int AS n FROM cancelled GROUP BY mail_id
        ), mails AS (
-         UPDATE mail m SET status = 'CANCELLED', deliveries_cancelled = m.deliveries_total, updated_at = now()
-         FROM eligible e WHERE m.id = e.mail_id
-         RETURNING m.id, m.correlation_id
+         UPDATE mail m SET deliveries_cancelled = m.deliveries_cancelled + c.n,
+           status = mail_status_of(m.deliveries_total, m.deliveries_sent, m.deliveries_failed, m.deliveries_cancelled + c.n), updated_at = now()
+         FROM counted c WHERE m.id = c.mail_id
+         RETURNING m.id, m.status, m.correlation_id
        ), events AS (
-         INSERT INTO event (type, data, correlation_id) SELECT 'mail.cancelled', jsonb_build_object('mailId', id), coalesce($${params.length}::text, correlation_id) FROM mails
+         INSERT INTO event (type, data, correlation_id)
+         SELECT ${MAIL_FINAL_EVENT}, jsonb_build_object('mailId', id), coalesce($${params.length}::text, correlation_id) FROM mails WHERE status IN ${MAIL_FINAL_STATUSES}
        )
-       SELECT id FROM mails`,
+       SELECT mail_id AS id, in_flight FROM eligible`,
       params,
     );
-    return rows.map((row) => row.id);
+    return { cancelled: rows.filter((row) => !row.in_flight).map((row) => row.id), requested: rows.filter((row) => row.in_flight).map((row) => row.id) };
   }
 
   /** Moves a mail that is still wholly SCHEDULED to another time; false when it is not (any more). */
@@ -372,13 +410,17 @@ export class MailRepository {
     return rows.length > 0;
   }
 
-  /** Queues the FAILED deliveries of a mail again with a fresh retry budget; returns how many. */
+  /**
+   * Queues the FAILED deliveries of a mail again with a fresh retry budget; returns how many. Not
+   * for a mail that was cancelled, even in part: no attempt starts once a cancellation was answered.
+   */
   async retryFailed(mailId: string): Promise<number> {
     const rows: Array<{ count: number }> = await this.dataSource.query(
       `WITH retried AS (
          UPDATE delivery SET status = 'PENDING', due_at = now(), first_due_at = now(), attempts_base = attempts,
            error_code = NULL, error = NULL, smtp_response = NULL, updated_at = now()
          WHERE mail_id = $1 AND status = 'FAILED'
+           AND NOT EXISTS (SELECT 1 FROM delivery c WHERE c.mail_id = $1 AND (c.status = 'CANCELLED' OR c.cancel_requested))
          RETURNING mail_id
        ), counted AS (
          SELECT count(*)::int AS count FROM retried
@@ -450,6 +492,7 @@ interface DeliveryJson {
   error_code: DeliveryErrorCode | null;
   error: string | null;
   smtp_response: string | null;
+  cancel_requested: boolean;
   updated_at: string;
 }
 
@@ -476,6 +519,7 @@ interface ClaimRow {
   r_last_name: string | null;
   r_locale: string | null;
   r_suppressed: boolean;
+  cancel_requested: boolean;
 }
 
 interface AttemptRow {
@@ -558,6 +602,7 @@ function toMailWithDeliveries(row: MailRow): MailWithDeliveries {
       errorCode: d.error_code,
       error: d.error,
       smtpResponse: d.smtp_response,
+      cancelRequested: d.cancel_requested,
       updatedAt: new Date(d.updated_at),
     }),
   );

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { HttpResult } from '../common/http/http-result';
 import { TextIdParam, UuidParam } from '../common/http/id-params';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
@@ -37,9 +38,9 @@ export class MailsController {
   }
 
   /**
-   * Cancel every mail of a booking, publication, organization, establishment or receiver that has
-   * sent nothing yet (SCHEDULED or PENDING): a cancelled booking is one call, and none of its
-   * reminders leaves. A mail whose sending has begun is left as it is.
+   * Cancel every mail of a booking, publication, organization, establishment or receiver: a
+   * cancelled booking is one call, and none of its reminders leaves. Mails with a delivery in an
+   * attempt are in `requestedMailIds`: that delivery ends CANCELLED unless the relay accepted it.
    */
   @Post('cancellations')
   @Idempotent()
@@ -66,9 +67,15 @@ export class MailsController {
     return this.mails.reschedule(id, dto);
   }
 
-  /** Cancel a mail that has sent nothing yet (409 otherwise). */
+  /**
+   * Cancel what is still to be sent of a mail: 200 when done at once; 202 (`cancelRequested`) when a
+   * delivery is in an attempt, which then ends CANCELLED unless the relay accepted that copy; 409
+   * when every delivery has already ended.
+   */
   @Delete(':mailId')
-  cancel(@UuidParam('mailId') id: string): Promise<MailDto> {
+  @ApiOkResponse({ type: MailDto, description: 'Cancelled: nothing more of this mail will be sent.' })
+  @ApiAcceptedResponse({ type: MailDto, description: 'A delivery is in an attempt: the cancellation is recorded (`cancelRequested`); it ends CANCELLED, or SENT if the relay accepted that copy. No new attempt starts.' })
+  cancel(@UuidParam('mailId') id: string): Promise<HttpResult<MailDto>> {
     return this.mails.cancel(id);
   }
 

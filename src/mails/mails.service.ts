@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { toErrorResponse } from '../common/errors/error-body.factory';
 import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { HttpResult } from '../common/http/http-result';
 import { LinksBuilder } from '../common/links/links.builder';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { senderDomain } from '../delivery/message-id';
@@ -101,22 +102,27 @@ export class MailsService {
     return this.mapper.toPage(rows, total, query, last && rows.length === query.sizePage ? encodeCursor(last) : undefined);
   }
 
-  /** Cancels a mail that has sent nothing yet (409 once a delivery is under way or settled). */
-  async cancel(id: string): Promise<MailDto> {
-    const cancelled = await this.mails.cancel({ mailId: id }, this.cls.getId());
+  /**
+   * Cancels what is still to be sent of a mail: 200 when it took effect at once, 202 when a delivery
+   * is in an attempt (it ends CANCELLED unless the relay accepts that copy), 409 when every
+   * delivery had already ended.
+   */
+  async cancel(id: string): Promise<HttpResult<MailDto>> {
+    const { cancelled, requested } = await this.mails.cancel({ mailId: id }, this.cls.getId());
     const mail = await this.findOne(id);
-    if (!cancelled.length) throw ApiError.conflict(`Mail ${id} is ${mail.status} and its sending has begun: it can no longer be cancelled.`);
-    return mail;
+    if (requested.length) return new HttpResult(mail, HttpStatus.ACCEPTED);
+    if (!cancelled.length) throw ApiError.conflict(`Mail ${id} is ${mail.status}: every delivery has ended, nothing is left to cancel.`);
+    return new HttpResult(mail, HttpStatus.OK);
   }
 
-  /** Cancels every mail of a booking (or publication, organization, establishment, receiver) that has sent nothing yet. */
+  /** Cancels what is still to be sent of every mail of a booking (or publication, organization, establishment, receiver). */
   async cancelMany(dto: CancelMailsDto): Promise<CancellationResultDto> {
     const { categories, ...ids } = dto;
     if (!Object.values(ids).some((value) => value !== undefined)) {
       throw ApiError.validation([{ field: 'body', location: 'body', issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId' }]);
     }
-    const mailIds = await this.mails.cancel({ ...ids, categories }, this.cls.getId());
-    return { count: mailIds.length, mailIds };
+    const { cancelled, requested } = await this.mails.cancel({ ...ids, categories }, this.cls.getId());
+    return { count: cancelled.length, mailIds: cancelled, requestedMailIds: requested };
   }
 
   async reschedule(id: string, dto: RescheduleMailDto): Promise<MailDto> {
@@ -131,7 +137,7 @@ export class MailsService {
   async retry(id: string): Promise<MailDto> {
     const count = await this.mails.retryFailed(id);
     const mail = await this.findOne(id);
-    if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry.`);
+    if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, or was cancelled.`);
     this.worker.nudge();
     return mail;
   }

@@ -6,10 +6,11 @@ import { SMTPServer, SMTPServerDataStream, SMTPServerSession } from 'smtp-server
  * How the relay answers a message once its DATA is in:
  * - `accept`: `250` after `delayMs` (a slow-ish relay keeps a few sends in flight);
  * - `tempfail` / `reject`: `451` / `554` to the message;
- * - `stall`: no answer for `seconds`, then `250` if the client is still connected.
+ * - `stall`: no answer for `seconds`, then `250` if the client is still connected;
+ * - `refuse`: a `421` greeting after `holdMs` (a relay that turns connections away), no message taken.
  * Stopping the relay (`stop()`) closes the port and cuts every open connection.
  */
-export type RelayMode = { kind: 'accept'; delayMs?: number } | { kind: 'tempfail' } | { kind: 'reject' } | { kind: 'stall'; seconds: number };
+export type RelayMode = { kind: 'accept'; delayMs?: number } | { kind: 'tempfail' } | { kind: 'reject' } | { kind: 'stall'; seconds: number } | { kind: 'refuse'; holdMs: number };
 
 export interface ReceivedCopy {
   messageId: string;
@@ -52,6 +53,14 @@ export class FaultRelay {
       disableReverseLookup: true,
       closeTimeout: 100,
       size: 10 * 1024 * 1024,
+      onConnect: (_session, callback) => {
+        const mode = this.mode;
+        if (mode.kind !== 'refuse') return callback();
+        this.later(mode.holdMs, () => {
+          this.refusals.set(421, (this.refusals.get(421) ?? 0) + 1);
+          callback(smtpError(421, 'Service not available, closing transmission channel'));
+        });
+      },
       onData: (stream, session, callback) => this.onData(stream, session, callback),
       onClose: (session) => {
         this.closedSessions.add(session.id);
@@ -166,6 +175,8 @@ export class FaultRelay {
           return answer(smtpError(554, 'Message refused'));
         case 'stall':
           return this.later(mode.seconds * 1000, accept);
+        case 'refuse':
+          return answer(smtpError(421, 'Service not available'));
       }
     });
   }

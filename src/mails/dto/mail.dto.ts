@@ -27,6 +27,11 @@ export class DeliveryDto {
   messageId: string;
   /** Why it failed, or why it is being retried (`SMTP_TEMPORARY`); null when nothing went wrong. */
   error: DeliveryErrorDto | null;
+  /**
+   * A cancellation reached this delivery during an attempt: it ends CANCELLED, or SENT if the relay
+   * had accepted that copy.
+   */
+  cancelRequested: boolean;
 }
 
 export class MailDto {
@@ -49,6 +54,8 @@ export class MailDto {
   status: MailStatus;
   createdAt: string;
   correlationId: string;
+  /** A cancellation reached one of its deliveries during an attempt (see each delivery's `cancelRequested`). */
+  cancelRequested: boolean;
   deliveries: DeliveryDto[];
   links: LinkDto[];
 }
@@ -69,9 +76,16 @@ export class DeliveryAttemptDto {
 }
 
 export class CancellationResultDto {
-  /** How many mails were cancelled. */
+  /** How many mails were cancelled at once (`mailIds`). */
   count: number;
+  /** Mails cancelled at once: nothing more of them will be sent. */
   mailIds: string[];
+  /**
+   * Mails with a delivery in an attempt: the cancellation is recorded on it, and it ends CANCELLED,
+   * or SENT when the relay had already accepted that copy (the `mail.cancelled` or `mail.sent`
+   * webhook says which). No new attempt starts.
+   */
+  requestedMailIds: string[];
 }
 
 export class BatchItemResultDto {
