@@ -16,7 +16,7 @@ import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
 import { MAX_URL_LENGTH } from './http-server.options';
-import { APP_LOGGER, UNLOGGED_PATHS } from './logging';
+import { APP_LOGGER, redactUrl, UNLOGGED_PATHS } from './logging';
 import { buildOpenApiDocument } from './openapi';
 
 /** Paths a `RUN_MODE=worker` process still serves: it has no API, only its probes and metrics. */
@@ -102,7 +102,7 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     if (UNLOGGED_PATHS.has(request.url)) return;
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
     requestLog.info(
-      { correlationId, req: { method: request.method, url: redactToken(request.url) }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+      { correlationId, req: { method: request.method, url: redactUrl(request.url) }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
       'request completed',
     );
   });
@@ -119,9 +119,4 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   const document = buildOpenApiDocument(app as INestApplication);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
-}
-
-/** A URL as logged: the token of an event stream (`?access_token=`) never reaches the logs. */
-export function redactToken(url: string): string {
-  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1REDACTED');
 }

@@ -24,10 +24,33 @@ export function createLogger(config: AppConfig, destination?: NodeJS.WritableStr
       return correlationId ? { correlationId } : {};
     },
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
+    serializers: { err: serializeError },
   };
   const hooks = { logMethod: quietNestStart };
   if (!destination && config.logFormat === 'pretty') return pino({ ...options, hooks }, prettyStdout());
   return pino({ ...options, hooks }, (destination as DestinationStream | undefined) ?? asyncStdout());
+}
+
+/**
+ * An error as logged: pino's standard fields and the error's own data (a pg error's code, severity,
+ * detail), without the objects a driver hangs on it: pg-pool's `client` (~3 KB with its
+ * connection parameters, the password included), a socket, a request. Nested errors likewise.
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error);
+  if (serialized === error || typeof serialized !== 'object' || serialized === null) return serialized;
+  return withoutDriverObjects(serialized as unknown as Record<string, unknown>, Object.getPrototypeOf(serialized) as object);
+}
+
+function withoutDriverObjects(serialized: Record<string, unknown>, errorPrototype: object): Record<string, unknown> {
+  for (const key of Object.keys(serialized)) {
+    const value = serialized[key];
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) continue;
+    const prototype = Object.getPrototypeOf(value) as object | null;
+    if (prototype === errorPrototype) withoutDriverObjects(value as Record<string, unknown>, errorPrototype);
+    else if (prototype !== Object.prototype && prototype !== null) delete serialized[key];
+  }
+  return serialized;
 }
 
 /** What Nest says while it wires modules and routes (~50 lines at each start): debug, not info. */
@@ -69,4 +92,61 @@ function asyncStdout(): DestinationStream {
     }
   });
   return stream;
+}
+
+/**
+ * Names of query parameters whose value is a secret, compared without case, punctuation or an
+ * array suffix (`access_token`, `access_token[]`, `ACCESS-TOKEN`, `accessToken` are one name).
+ */
+const SECRET_PARAMETERS = new Set(['accesstoken', 'token', 'idtoken', 'refreshtoken', 'jwt', 'authorization', 'apikey']);
+/** A JWT (JWS compact form: a base64url JSON header, `ey…`, a payload and a signature), wherever it appears. */
+const JWT_SHAPE = /e[w-z0-9_-][A-Za-z0-9_-]{14,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+const HAS_JWT = new RegExp(JWT_SHAPE.source);
+
+/**
+ * A URL as logged: no token reaches a line, however it was sent. The query is cut where Fastify's
+ * router cuts it (the first `?` or `#`) and into pairs at `&` as its parser does, and also at `;`,
+ * `?` and `#`, which other parsers (proxies, frameworks, log tools) take for separators; a name is
+ * read decoded (`access%5Ftoken`, `+`) and normalised. A JWT-shaped value is redacted under any name
+ * and in the path too: a token sent where the server does not read it is still a token.
+ */
+export function redactUrl(url: string): string {
+  const start = url.search(/[?#]/);
+  const path = start === -1 ? url : url.slice(0, start);
+  const loggedPath = path.replace(JWT_SHAPE, 'REDACTED');
+  if (start === -1) return loggedPath;
+  const query = url
+    .slice(start + 1)
+    .split(/([&;?#])/)
+    .map((part, index) => (index % 2 === 1 ? part : redactPair(part)))
+    .join('');
+  return `${loggedPath}${url[start]}${query}`;
+}
+
+function redactPair(pair: string): string {
+  const equals = pair.indexOf('=');
+  if (equals === -1) return pair.replace(JWT_SHAPE, 'REDACTED');
+  const name = pair.slice(0, equals);
+  const value = pair.slice(equals + 1);
+  if (SECRET_PARAMETERS.has(normaliseName(name))) return `${name}=REDACTED`;
+  return HAS_JWT.test(decode(value)) ? `${name}=REDACTED` : pair;
+}
+
+/** `access%5Ftoken[]` → `accesstoken`: decoded (twice-encoded too), lower case, without `[…]` and punctuation. */
+function normaliseName(name: string): string {
+  return decode(name)
+    .toLowerCase()
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/[^a-z0-9]/g, '');
+}
+
+/** Percent-decoding that never throws (a malformed `%` stays as it is), repeated while it changes anything. */
+function decode(text: string): string {
+  let current = text.replace(/\+/g, ' ');
+  for (let round = 0; round < 3 && current.includes('%'); round++) {
+    const next = current.replace(/%([0-9a-fA-F]{2})/g, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }
