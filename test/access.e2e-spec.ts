@@ -278,6 +278,79 @@ describe('Access control (AUTH_MODE=on, real keys, tokens and JWKS)', () => {
     });
   });
 
+  describe('a person acts as themselves only (issue 17)', () => {
+    const messagesOf = async (id: string): Promise<number> => (await api().get(`/v1/conversations/${id}/messages`).set(as('service')).expect(200)).body.totalElements as number;
+    const postIn = (id: string, who: CallerName, body: Record<string, unknown>) =>
+      api().post(`/v1/conversations/${id}/messages`).set(as(who)).send({ transmitterId: transmitter(who), content: 'Hi', ...body });
+
+    it("lists unread counts for the caller's own participant id only (403 for another's); services and admins for anyone", async () => {
+      for (const [who, participantId] of [['customer A', 'customer-B'], ['agent here', 'customer-A'], ['customer B', 'agent-1']] as const) {
+        const res = await api().get('/v1/conversations').query({ participantId }).set(as(who)).expect(403);
+        expect(res.body).toMatchObject({ name: 'FORBIDDEN', debug_id: res.headers['x-correlation-id'] });
+        expect(JSON.stringify(res.body)).not.toContain('unreadCount');
+      }
+      const own = await api().get('/v1/conversations').query({ participantId: 'customer-A', sizePage: 100 }).set(as('customer A')).expect(200);
+      const listed = own.body.content as Array<Conversation & { unreadCount?: unknown }>;
+      expect(listed.map((x) => x.id)).toEqual(expect.arrayContaining([c.id, e.id]));
+      expect(listed.every((x) => x.participants.includes('customer-A') && typeof x.unreadCount === 'number')).toBe(true);
+      for (const who of ['service', 'admin'] as const) {
+        const any = await api().get('/v1/conversations').query({ participantId: 'customer-B', sizePage: 100 }).set(as(who)).expect(200);
+        expect((any.body.content as Conversation[]).map((x) => x.id)).toEqual(expect.arrayContaining([d.id, e.id]));
+      }
+    });
+
+    it("answers 403, not 404, for another person's unread counts, event stream and read marker", async () => {
+      const unread = await api().get('/v1/participants/customer-B/unread').set(as('customer A')).expect(403);
+      expect(unread.body).toMatchObject({ name: 'FORBIDDEN', debug_id: unread.headers['x-correlation-id'] });
+      expect((await api().get('/v1/participants/customer-B/events').set(as('customer A')).expect(403)).body.name).toBe('FORBIDDEN');
+      await api().get('/v1/participants/customer-A/unread').set(as('agent here')).expect(403);
+      const message = await newMessageOfC();
+      await api().put(`/v1/conversations/${c.id}/read-marker`).set(as('customer A')).send({ participantId: 'agent-1', lastReadMessageId: message }).expect(403);
+      await api().get('/v1/participants/customer-A/unread').set(as('customer A')).expect(200);
+      await api().get('/v1/participants/customer-A/unread').set(as('admin')).expect(200);
+    });
+
+    it("gives a person's message the type of their role: another transmitterType is 403 and stores nothing", async () => {
+      const before = await messagesOf(c.id);
+      for (const transmitterType of ['AGENT', 'SYSTEM']) {
+        const res = await postIn(c.id, 'customer A', { transmitterType }).expect(403);
+        expect(res.body).toMatchObject({ name: 'FORBIDDEN', message: expect.stringContaining('transmitterType must be CUSTOMER') });
+      }
+      for (const transmitterType of ['CUSTOMER', 'SYSTEM']) await postIn(c.id, 'agent here', { transmitterType }).expect(403);
+      expect(await messagesOf(c.id)).toBe(before);
+      expect((await postIn(c.id, 'customer A', { transmitterType: 'CUSTOMER' }).expect(201)).body.transmitterType).toBe('CUSTOMER');
+      const fromAgent = await postIn(c.id, 'agent here', {}).expect(201);
+      const stored = await api().get(`/v1/conversations/${c.id}/messages/${fromAgent.body.id}`).set(as('service')).expect(200);
+      expect(stored.body).toMatchObject({ transmitterId: 'agent-1', transmitterType: 'AGENT' });
+      // Customer A takes part in E, whose customer is B: still a customer.
+      expect((await postIn(e.id, 'customer A', {}).expect(201)).body.transmitterType).toBe('CUSTOMER');
+      await postIn(e.id, 'customer A', { transmitterType: 'AGENT' }).expect(403);
+      // Only services post SYSTEM messages.
+      expect((await postIn(c.id, 'service', { transmitterType: 'SYSTEM' }).expect(201)).body.transmitterType).toBe('SYSTEM');
+    });
+
+    it('writes as AGENT for an admin taking part, and checks the first message of a new conversation the same way', async () => {
+      const body = { tripPublicationId: 'TRIP-3', tripReference: 'VOY-3', establishmentId: 'EST-1', customerId: 'customer-A' };
+      const withAdmin = await api().post('/v1/conversations').set(as('service')).send({ ...body, participants: ['admin-1'] }).expect(201);
+      expect((await postIn(withAdmin.body.id, 'admin', {}).expect(201)).body.transmitterType).toBe('AGENT');
+      await postIn(withAdmin.body.id, 'admin', { transmitterType: 'SYSTEM' }).expect(403);
+      const count = async () => (await api().get('/v1/conversations').query({ customerId: 'customer-A' }).set(as('service')).expect(200)).body.totalElements as number;
+      const before = await count();
+      await api().post('/v1/conversations').set(as('customer A')).send({ ...body, lastMessage: { content: 'Hello', transmitterType: 'SYSTEM' } }).expect(403);
+      expect(await count()).toBe(before);
+    });
+
+    it('writes as the sub of a person who sends no transmitterId; a service must name one (400, one detail)', async () => {
+      const mine = await api().post(`/v1/conversations/${c.id}/messages`).set(as('customer A')).send({ content: 'Sans transmitterId' }).expect(201);
+      expect(mine.body).toMatchObject({ transmitterId: 'customer-A', transmitterType: 'CUSTOMER', receiverId: 'agent-1' });
+      const before = await messagesOf(c.id);
+      const res = await api().post(`/v1/conversations/${c.id}/messages`).set(as('service')).send({ content: 'Who?' }).expect(400);
+      expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR' });
+      expect(res.body.details).toEqual([{ field: 'transmitterId', location: 'body', issue: expect.stringContaining('required') }]);
+      expect(await messagesOf(c.id)).toBe(before);
+    });
+  });
+
   describe('keys and tokens', () => {
     it('picks up a rotated signing key from the JWKS, and drops the retired one', async () => {
       const key2 = await signingKey('k2', 'ES256');

@@ -133,14 +133,14 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     expect(ids.every((eventId) => BigInt(eventId!) > BigInt(last))).toBe(true);
   });
 
-  it('the same policy decides who may open a stream: another person’s answers 404, no token 401', async () => {
+  it('the same policy decides who may open a stream: another person’s conversation answers 404, another participant id 403, no token 401', async () => {
     const id = await conversation('cust-4', 'agent-5');
     const stranger = await token('cust-other', ['customer']);
     const customer = await token('cust-4', ['customer']);
     const refused = await open(`${one.url}/v1/conversations/${id}/events?access_token=${stranger}`);
     expect(refused.status).toBe(404);
     const otherInbox = await open(`${one.url}/v1/participants/cust-4/events?access_token=${stranger}`);
-    expect(otherInbox.status).toBe(404);
+    expect(otherInbox.status).toBe(403);
     expect((await open(`${one.url}/v1/participants/cust-4/events`)).status).toBe(401);
     const own = await open(`${one.url}/v1/conversations/${id}/events?access_token=${customer}`);
     expect(own.status).toBe(200);

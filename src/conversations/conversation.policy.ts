@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Caller, seesEverything } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { ConversationEntity } from './conversation.entity';
+import { TransmitterType } from './message.entity';
 
 /**
  * The conversations a caller may see: every one, or those matching either rule. Lists and
@@ -22,7 +23,7 @@ const ALL: ConversationScope = Object.freeze({ all: true });
 /**
  * Who may do what with conversations, in one place. Services and admins: everything. Customers:
  * their own conversations. Agents: the conversations of their establishments, which they also
- * manage (replace, assign an agent). People write in their own name (`actingId`).
+ * manage (replace, assign an agent). People write in their own name (`actingId`) and role.
  */
 @Injectable()
 export class ConversationPolicy {
@@ -51,12 +52,27 @@ export class ConversationPolicy {
   }
 
   /**
-   * What belongs to a participant (their unread counts, their event stream): services and admins
-   * any, a person only their own `sub`; another id answers 404, so ids cannot be probed.
+   * What belongs to a participant (their unread counts, their event stream, the unread counts of a
+   * list): services and admins any, a person only their own `sub`. Another id is 403, as for a
+   * `transmitterId`: it is the caller's own id they got wrong, not a resource to hide.
    */
   assertSeesParticipant(caller: Caller, participantId: string): void {
     if (seesEverything(caller) || (caller.kind === 'person' && caller.id === participantId)) return;
-    throw ApiError.notFound(`Participant ${participantId}`);
+    throw ApiError.forbidden(`participantId must be your own id (the sub of your token); ${participantId.slice(0, 255)} is not.`);
+  }
+
+  /**
+   * The type of a person's message is who they are in the conversation: its customer writes as
+   * CUSTOMER; an agent of its establishment, or an admin (support), as AGENT; any other participant
+   * as CUSTOMER. Only services choose, SYSTEM included. Another type is 403, like another transmitterId.
+   */
+  transmitterTypeOf(caller: Caller, conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>, given: TransmitterType | undefined, field: string): TransmitterType | undefined {
+    if (caller.kind !== 'person') return given;
+    const own = caller.id !== conversation.customerId && this.canManage(caller, conversation) ? TransmitterType.AGENT : TransmitterType.CUSTOMER;
+    if (given !== undefined && given !== own) {
+      throw ApiError.forbidden(`${field} must be ${own}: a person's messages carry their role in the conversation (only services post ${TransmitterType.SYSTEM} messages).`);
+    }
+    return own;
   }
 
   /** A person opens a conversation of their own (customer) or of one of their establishments (agent). */

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { actingId, currentCaller } from '../auth/caller';
+import { actingId, Caller, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { EventsRepository, NewEvent } from '../events/events.repository';
@@ -67,7 +67,7 @@ export class ConversationsService {
     let first: MessageEntity | null = null;
     if (dto.lastMessage) {
       const transmitterId = actingId(caller, 'lastMessage.transmitterId', dto.lastMessage.transmitterId) ?? dto.customerId;
-      first = this.newMessage(conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
+      first = this.newMessage(caller, conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
       conversation.lastMessageId = first.id;
     }
     return this.conversations.transaction(async (manager) => {
@@ -87,7 +87,10 @@ export class ConversationsService {
 
   /** The conversations the caller may see, narrowed by the query's filters. */
   async list(query: ListConversationsQueryDto): Promise<ConversationPageDto> {
-    const { rows, total } = await this.conversations.findPage(query, this.scope());
+    const caller = currentCaller();
+    // The unread counts are the participant's own: a person asks for theirs only (403 otherwise).
+    if (query.participantId !== undefined) this.policy.assertSeesParticipant(caller, query.participantId);
+    const { rows, total } = await this.conversations.findPage(query, this.policy.scope(caller));
     const page = this.mapper.toPage(rows, total, query);
     if (query.participantId !== undefined) {
       const counts = await this.markers.unreadCounts(query.participantId, rows.map((row) => row.conversation.id));
@@ -179,12 +182,14 @@ export class ConversationsService {
    */
   async postMessage(id: string, dto: CreateMessageDto): Promise<MessageDto> {
     const caller = currentCaller();
+    // A person writes as their sub when they send none; a service (or anyone with AUTH_MODE=off) must say who writes.
+    const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId);
+    if (transmitterId === undefined) throw invalid('transmitterId', 'is required');
     return this.conversations.transaction(async (manager) => {
       const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
       if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
-      const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId)!;
-      const message = this.newMessage(conversation, dto, transmitterId, after(conversation.updatedAt), '');
+      const message = this.newMessage(caller, conversation, dto, transmitterId, after(conversation.updatedAt), '');
       await this.conversations.insertMessage(manager, message);
       const entries = [postedEntry(message)];
       if (conversation.status !== ConversationStatus.OPEN) entries.push({ type: TimelineEntryType.STATUS_CHANGED, actorId: transmitterId, at: message.sendingDate, data: { from: conversation.status, to: ConversationStatus.OPEN } });
@@ -236,9 +241,10 @@ export class ConversationsService {
 
   /**
    * A message of `conversation` from `transmitterId`: a participant (403 otherwise), of a type
-   * that matches who they are, to another participant (the other side by default).
+   * that matches who they are (a person's is their role, see the policy), to another participant
+   * (the other side by default).
    */
-  private newMessage(conversation: ConversationEntity, dto: MessageFieldsDto, transmitterId: string, sendingDate: Date, prefix: string): MessageEntity {
+  private newMessage(caller: Caller, conversation: ConversationEntity, dto: MessageFieldsDto, transmitterId: string, sendingDate: Date, prefix: string): MessageEntity {
     const contentType = dto.contentType ?? ContentType.TEXT;
     if ((contentType === ContentType.IMAGE_URL || contentType === ContentType.FILE_URL) && !isHttpUrl(dto.content)) {
       throw invalid(`${prefix}content`, `must be an http(s) URL when contentType is ${contentType}`);
@@ -247,8 +253,9 @@ export class ConversationsService {
       throw ApiError.forbidden(`${transmitterId.slice(0, 255)} is not a participant of this conversation.`);
     }
     const isCustomer = transmitterId === conversation.customerId;
-    const transmitterType = dto.transmitterType ?? (isCustomer ? TransmitterType.CUSTOMER : TransmitterType.AGENT);
-    if ((transmitterType === TransmitterType.CUSTOMER) !== isCustomer && transmitterType !== TransmitterType.SYSTEM) {
+    const chosen = this.policy.transmitterTypeOf(caller, conversation, dto.transmitterType, `${prefix}transmitterType`);
+    const transmitterType = chosen ?? (isCustomer ? TransmitterType.CUSTOMER : TransmitterType.AGENT);
+    if (caller.kind !== 'person' && (transmitterType === TransmitterType.CUSTOMER) !== isCustomer && transmitterType !== TransmitterType.SYSTEM) {
       throw invalid(`${prefix}transmitterType`, isCustomer ? 'must be CUSTOMER or SYSTEM for the customer' : 'may be CUSTOMER only for the customer');
     }
     const receiverId = dto.receiverId ?? (isCustomer ? conversation.assignedAgentId : conversation.customerId);

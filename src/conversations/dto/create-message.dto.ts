@@ -12,7 +12,10 @@ export abstract class MessageFieldsDto {
   @MaxLength(255)
   receiverId?: string;
 
-  /** By default CUSTOMER when the transmitter is the customer, else AGENT. */
+  /**
+   * By default CUSTOMER when the transmitter is the customer, else AGENT. A person's is their role
+   * in the conversation (another value is 403); only services post SYSTEM messages.
+   */
   @IsOptional()
   @IsEnum(TransmitterType)
   transmitterType?: TransmitterType;
@@ -71,18 +74,20 @@ export abstract class MessageFieldsDto {
 /** A message posted to a conversation. */
 export class CreateMessageDto extends MessageFieldsDto {
   /**
-   * Who writes it: must be a participant of the conversation (403 otherwise).
+   * Who writes it: must be a participant of the conversation (403 otherwise). A person writes as
+   * the sub of their token (the default; another value is 403); a service must name one (400 otherwise).
    * @example customer-42
    */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
-  transmitterId: string;
+  transmitterId?: string;
 }
 
 /** The first message of a new conversation (`lastMessage` of the creation). */
 export class FirstMessageDto extends MessageFieldsDto {
-  /** Who writes it; the customer by default. Must be a participant (403 otherwise). */
+  /** Who writes it; the customer by default, a person's own sub for a person (another value is 403). Must be a participant (403 otherwise). */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
