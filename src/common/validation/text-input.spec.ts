@@ -1,4 +1,4 @@
-import { findTextProblems, MultiLine, textProblem } from './text-input';
+import { findTextProblems, hasInvisibleCharacters, isIdentifierField, MultiLine, textProblem } from './text-input';
 
 class Nested {
   @MultiLine()
@@ -69,5 +69,48 @@ describe('findTextProblems', () => {
     let deep: unknown = 'bottom\u0000';
     for (let i = 0; i < 50; i++) deep = { a: deep };
     expect(findTextProblems(deep, 'body')).toHaveLength(1);
+  });
+});
+
+describe('ids and addresses: no invisible or direction-changing character', () => {
+  // Bidirectional controls, zero-width characters, BOM, Arabic letter mark, Mongolian vowel
+  // separator, word joiner, soft hyphen, line and paragraph separators, a C1 control, a tag character.
+  const invisible = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\ufeff', '\u061c', '\u180e', '\u2060', '\u00ad', '\u2028', '\u2029', '\u0085', '\u{e0041}'];
+
+  it.each(invisible.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))('finds %s', (_name, c) => {
+    expect(hasInvisibleCharacters(`evil${c}@example.com`)).toBe(true);
+  });
+
+  it.each(['user-42', 'Gone.User@example.com', 'r-éèà', 'usr_漢字', 'مستخدم-7', '😀'])('accepts %j', (text) => {
+    expect(hasInvisibleCharacters(text)).toBe(false);
+  });
+
+  it('knows ids and addresses by their names', () => {
+    for (const name of ['id', 'receiversId', 'receiverId', 'publicationId', 'tripPublicationId', 'lastReadMessageId', 'email', 'mail', 'participants', 'recipientId']) {
+      expect([name, isIdentifierField(name)]).toEqual([name, true]);
+    }
+    for (const name of ['name', 'object', 'message', 'content', 'note', 'description', 'tripReference', 'firstName', 'variables', 'invalid', 'paid']) {
+      expect([name, isIdentifierField(name)]).toEqual([name, false]);
+    }
+  });
+
+  it('refuses them in ids and addresses at any depth, and keeps them in free text (RTL names, emoji sequences)', () => {
+    const value = build(Outer, { name: 'Dana \u200fשלום\u200f', message: 'ok \u202bمرحبا\u202c 👩\u200d💻' });
+    Object.assign(value, {
+      receiversId: ['user-1', 'user\u200b2'],
+      email: '\u202eevil@example.com',
+      nested: { customerId: 'c\ufeff' },
+      participants: ['agent\u2066'],
+    });
+    const problems = findTextProblems(value, 'body');
+    expect(problems.map((p) => p.field).sort()).toEqual(['email', 'nested.customerId', 'participants[0]', 'receiversId[1]']);
+    expect(problems.every((p) => /invisible/.test(p.issue))).toBe(true);
+  });
+
+  it('refuses them in a path or query value named as an id', () => {
+    expect(findTextProblems('a\u200bb', 'path', 'recipientId')).toEqual([expect.objectContaining({ field: 'recipientId', location: 'path' })]);
+    expect(findTextProblems('\u202eevil@example.com', 'path', 'email')).toHaveLength(1);
+    expect(findTextProblems({ receiverId: 'x\u200f' }, 'query')).toEqual([expect.objectContaining({ field: 'receiverId', location: 'query' })]);
+    expect(findTextProblems('Dana \u200f', 'path', 'category')).toEqual([]);
   });
 });

@@ -7,12 +7,26 @@ import type { ErrorDetail, ErrorLocation } from '../errors/api-error';
  * surrogates. Tab, CR and LF are allowed only in fields marked `@MultiLine()` (a message, a
  * content). Applied by the global validation pipe before any other check, so no such string can
  * reach a query, a template or a mail header.
+ *
+ * Ids and e-mail addresses (fields named `id`, `…Id`, `…Ids`, `email`, `mail`, `participants`,
+ * and path or query values of those names) also refuse the characters that show as nothing or
+ * reorder the text around them (see INVISIBLE): `\u202Eevil@…` must not be stored as an address
+ * that reads as another one. Free text keeps them: right-to-left languages and emoji need them.
  */
 
 const MULTI_LINE = Symbol('multiLine');
 /** C0 controls and DEL; in multi-line fields, all but tab (09), LF (0A) and CR (0D). */
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/**
+ * Controls (C0, DEL, C1), format characters (bidirectional controls U+202A–202E, U+2066–2069,
+ * U+200E/200F, U+061C; zero-width U+200B–200D, U+2060, U+FEFF; soft hyphen; tags), every other
+ * default-ignorable code point (U+180E, variation selectors, fillers) and the line and paragraph
+ * separators U+2028/2029. One class test per string: linear.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+/** Field names that hold an id or an address. */
+const IDENTIFIER_FIELD = /(?:^id|Ids?|^e?mail|^participants)$/;
 /** A problem list stops growing here: a huge bad array must not make a huge error body. */
 const MAX_PROBLEMS = 20;
 const MAX_DEPTH = 64;
@@ -35,6 +49,24 @@ export function textProblem(text: string, multiLine = false): string | null {
   return null;
 }
 
+/** Whether `text` holds a character that shows as nothing or changes the direction of the text (see INVISIBLE). */
+export function hasInvisibleCharacters(text: string): boolean {
+  return INVISIBLE.test(text);
+}
+
+/** Whether a field of this name holds an id or an e-mail address. */
+export function isIdentifierField(name: string): boolean {
+  return IDENTIFIER_FIELD.test(name);
+}
+
+/** Why `text`, an id or an address, breaks the rule, or null. */
+export function identifierProblem(text: string): string | null {
+  return (
+    textProblem(text) ??
+    (hasInvisibleCharacters(text) ? 'must not contain invisible or direction-changing characters (zero-width, bidirectional controls) in an id or an address' : null)
+  );
+}
+
 /**
  * Every string of `value` (at any depth, object keys included) that breaks the rule, one detail
  * each. `field` names the value itself (a query parameter or path parameter); for a body, the
@@ -42,12 +74,14 @@ export function textProblem(text: string, multiLine = false): string | null {
  */
 export function findTextProblems(value: unknown, location?: ErrorLocation, field = ''): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const stack: Array<{ value: unknown; path: string; multiLine: boolean; depth: number }> = [{ value, path: field, multiLine: false, depth: 0 }];
+  const stack: Array<{ value: unknown; path: string; multiLine: boolean; identifier: boolean; depth: number }> = [
+    { value, path: field, multiLine: false, identifier: isIdentifierField(field), depth: 0 },
+  ];
   const seen = new Set<object>();
   while (stack.length && problems.length < MAX_PROBLEMS) {
     const item = stack.pop()!;
     if (typeof item.value === 'string') {
-      const issue = textProblem(item.value, item.multiLine);
+      const issue = item.identifier ? identifierProblem(item.value) : textProblem(item.value, item.multiLine);
       if (issue) problems.push({ field: item.path || location || 'value', value: shorten(item.value), location, issue });
       continue;
     }
@@ -55,7 +89,7 @@ export function findTextProblems(value: unknown, location?: ErrorLocation, field
     seen.add(item.value);
     if (Array.isArray(item.value)) {
       for (let index = item.value.length - 1; index >= 0; index--) {
-        stack.push({ value: item.value[index], path: `${item.path}[${index}]`, multiLine: item.multiLine, depth: item.depth + 1 });
+        stack.push({ value: item.value[index], path: `${item.path}[${index}]`, multiLine: item.multiLine, identifier: item.identifier, depth: item.depth + 1 });
       }
       continue;
     }
@@ -67,7 +101,7 @@ export function findTextProblems(value: unknown, location?: ErrorLocation, field
         problems.push({ field: path, location, issue: `name ${keyIssue}` });
         continue;
       }
-      stack.push({ value: (owner as Record<string, unknown>)[key], path, multiLine: isMultiLine(owner, key), depth: item.depth + 1 });
+      stack.push({ value: (owner as Record<string, unknown>)[key], path, multiLine: isMultiLine(owner, key), identifier: isIdentifierField(key), depth: item.depth + 1 });
     }
   }
   return problems;
