@@ -119,6 +119,28 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
     { name: 'NUL in a query value', method: 'get', path: '/v1/mails?receiverId=a%00b', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'receiverId', location: 'query' } },
     { name: 'an escape character in a query value', method: 'get', path: '/v1/conversations?customerId=a%1Bb', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'customerId', location: 'query' } },
     { name: 'NUL in a path value', method: 'get', path: '/v1/recipients/a%00b', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'recipientId', location: 'path' } },
+    // Invisible and direction-changing characters (bidi overrides, zero-width, BOM…) in ids and addresses.
+    { name: 'a right-to-left override in a suppressed address (path)', method: 'put', path: '/v1/suppressions/%E2%80%AEevil%40example.com', body: {}, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'email', location: 'path', issue: /invisible/ } },
+    { name: 'a zero-width space in a recipient id (path)', method: 'put', path: '/v1/recipients/user%E2%80%8B9', body: { email: 'user-9@voyages.test' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'recipientId', location: 'path', issue: /invisible/ } },
+    { name: 'a right-to-left override in a recipient address', method: 'put', path: '/v1/recipients/user-9', body: { email: '\u202eevil@example.com' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'email', location: 'body', issue: /invisible/ } },
+    { name: 'a left-to-right isolate in a contact address', method: 'post', path: '/v1/contacts', body: { ...contact, mail: '\u2066eve@example.com' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'mail', location: 'body', issue: /invisible/ } },
+    { name: 'a zero-width space in a receiver id', method: 'post', path: '/v1/mails', body: { ...mail, receiversId: ['user\u200b1'] }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'receiversId[0]', location: 'body', issue: /invisible/ } },
+    { name: 'a right-to-left override in a publication id', method: 'post', path: '/v1/mails', body: { ...mail, publicationId: 'PUB\u202e1' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'publicationId', location: 'body', issue: /invisible/ } },
+    { name: 'a first-strong isolate in a cancellation id', method: 'post', path: '/v1/mails/cancellations', body: { reservationId: 'RES\u2068' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'reservationId', location: 'body', issue: /invisible/ } },
+    { name: 'a right-to-left mark in a query id', method: 'get', path: '/v1/mails?receiverId=a%E2%80%8Fb', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'receiverId', location: 'query', issue: /invisible/ } },
+    { name: 'a byte order mark in a customer id', method: 'post', path: '/v1/conversations', body: { ...conversation, customerId: 'customer\ufeff1' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'customerId', location: 'body', issue: /invisible/ } },
+    { name: 'a zero-width joiner in a participant', method: 'post', path: '/v1/conversations', body: { ...conversation, participants: ['agent\u200d7'] }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'participants[0]', location: 'body', issue: /invisible/ } },
+    { name: 'an Arabic letter mark in an assigned agent', method: 'patch', path: () => `/v1/conversations/${conversationId}/assigned-agent`, body: { assignedAgentId: 'agent\u061c7' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'assignedAgentId', location: 'body', issue: /invisible/ } },
+    { name: 'a Mongolian vowel separator in a transmitter id', method: 'post', path: () => `/v1/conversations/${conversationId}/messages`, body: { transmitterId: 'customer-1\u180e', content: 'hi' }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'transmitterId', location: 'body', issue: /invisible/ } },
+    // null in a PATCH field that null does not clear.
+    { name: 'a null scheduledAt on a reschedule', method: 'patch', path: '/v1/mails/00000000-0000-4000-8000-000000000000', body: { scheduledAt: null }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'scheduledAt', location: 'body' } },
+    { name: 'a null assigned agent', method: 'patch', path: () => `/v1/conversations/${conversationId}/assigned-agent`, body: { assignedAgentId: null }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'assignedAgentId', location: 'body' } },
+    { name: 'a null message status', method: 'patch', path: () => `/v1/conversations/${conversationId}/messages/00000000-0000-4000-8000-000000000000`, body: { status: null }, status: 400, error: 'VALIDATION_ERROR', detail: { field: 'status', location: 'body' } },
+    // Page parameters spelled as other APIs spell them: the detail names the one that exists.
+    { name: 'pageSize instead of sizePage', method: 'get', path: '/v1/mails?pageSize=5', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'pageSize', location: 'query', issue: /did you mean sizePage\?/ } },
+    { name: 'limit instead of sizePage', method: 'get', path: '/v1/conversations?limit=5', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'limit', location: 'query', issue: /did you mean sizePage\?/ } },
+    { name: 'page instead of currentPage', method: 'get', path: '/v1/webhooks?page=2', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'page', location: 'query', issue: /did you mean currentPage\?/ } },
+    { name: 'an unknown query parameter', method: 'get', path: '/v1/mails?colour=red', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'colour', location: 'query', issue: /^unknown query parameter$/ } },
     // Numbers outside their range.
     { name: 'currentPage=1e20', method: 'get', path: '/v1/mails?currentPage=1e20', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'currentPage', location: 'query' } },
     { name: 'currentPage=1000001', method: 'get', path: '/v1/mails?currentPage=1000001', status: 400, error: 'VALIDATION_ERROR', detail: { field: 'currentPage', location: 'query' } },
@@ -212,6 +234,49 @@ describe('Malformed input and HTTP-level robustness (real Postgres, real SMTP)',
     expect(sent.body.message).toBe('Hello,\r\n\tcan I bring my dog?\nThanks');
     const message = await api().post(`/v1/conversations/${conversationId}/messages`).send({ transmitterId: 'customer-1', content: 'line 1\nline 2\tend' }).expect(201);
     expect(message.body.content).toBe('line 1\nline 2\tend');
+  });
+
+  it('keeps invisible and direction-changing characters in free text (right-to-left languages, emoji sequences)', async () => {
+    const name = 'Dana \u200fשלום\u200f';
+    const message = 'مرحبا \u202bالرحلة\u202c 👩\u200d💻 \u2067x\u2069';
+    const sent = await api().post('/v1/contacts').send({ ...contact, name, message }).expect(201);
+    const shown = await api().get(`/v1/contacts/${sent.body.id}`).expect(200);
+    expect({ name: shown.body.name, message: shown.body.message }).toEqual({ name, message });
+    const posted = await api().post(`/v1/conversations/${conversationId}/messages`).send({ transmitterId: 'customer-1', content: message }).expect(201);
+    expect(posted.body.content).toBe(message);
+  });
+
+  it('judges each item of a batch on its own: an item with a control or invisible character is a 400 of its own, the others are accepted', async () => {
+    const before = await db.query<{ n: string }>('SELECT count(*) AS n FROM mail');
+    const res = await api()
+      .post('/v1/mails/batch')
+      .send([mail, { ...mail, receiversId: ['user\u00001'] }, { ...mail, publicationId: 'PUB\u202e' }, { ...mail, variables: { ['no\u0000te']: 'x' } }, mail])
+      .expect(200);
+    const results = res.body.results as Array<{ index: number; status: number; mail?: { id: string }; error?: { name: string; details: Array<{ field: string; location: string }> } }>;
+    expect(results.map((r) => [r.index, r.status])).toEqual([[0, 202], [1, 400], [2, 400], [3, 400], [4, 202]]);
+    expect(results[1].error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'receiversId[0]', location: 'body' })] });
+    expect(results[2].error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'publicationId', location: 'body' })] });
+    expect(results[3].error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'variables.no\u0000te', location: 'body' })] });
+    for (const accepted of [results[0], results[4]]) await api().get(`/v1/mails/${accepted.mail!.id}`).expect(200);
+    const after = await db.query<{ n: string }>('SELECT count(*) AS n FROM mail');
+    expect(Number(after.rows[0].n) - Number(before.rows[0].n)).toBe(2);
+  });
+
+  it('accepts an absent body where the body is optional, and an empty one sent as application/json', async () => {
+    const sent = await api().post('/v1/mails').send({ ...mail, testMode: true }).expect(202);
+    // No body, no Content-Type; then Content-Type: application/json with zero bytes (what many clients send).
+    await api().post(`/v1/mails/${sent.body.id}/retry`).expect(409);
+    await api().post(`/v1/mails/${sent.body.id}/retry`).set('Content-Type', 'application/json').expect(409);
+    await api().put('/v1/suppressions/absent-body@example.com').expect(201);
+    await api().put('/v1/suppressions/empty-body@example.com').set('Content-Type', 'application/json').expect(201);
+    const shown = await api().get('/v1/suppressions/empty-body@example.com').expect(200);
+    expect(shown.body).toMatchObject({ email: 'empty-body@example.com', reason: 'MANUAL', note: null });
+    const hook = await api().post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/absent', events: ['mail.sent'] }).expect(201);
+    await api().delete(`/v1/webhooks/${hook.body.id}`).set('Content-Type', 'application/json').expect(204);
+    // A body that is required still names each missing field.
+    const missing = await api().post('/v1/mails').set('Content-Type', 'application/json').expect(400);
+    expect(missing.body.name).toBe('VALIDATION_ERROR');
+    expect(missing.body.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['receiversId', 'category']));
   });
 
   it('serves recipient ids of 255 characters', async () => {

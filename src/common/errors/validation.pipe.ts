@@ -3,6 +3,7 @@ import { validateSync, ValidatorOptions } from 'class-validator';
 import { oversizedArrays } from '../validation/array-rules';
 import { cacheValidationMetadata } from '../validation/metadata-cache';
 import { IS_NOT_NULL } from '../validation/not-null';
+import { explainUnknownQueryParameter } from '../validation/query-parameters';
 import { findTextProblems } from '../validation/text-input';
 import { ApiError, ErrorDetail, ErrorLocation } from './api-error';
 
@@ -29,13 +30,18 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
-      if (metadata.metatype && !isPrimitive(metadata.metatype)) {
-        throw new ApiError('MALFORMED_REQUEST', 'The request body must be a JSON object.');
-      }
+    const dtoBody = metadata.type === 'body' && metadata.metatype !== undefined && !isPrimitive(metadata.metatype);
+    // An absent body is an empty object: accepted where every field is optional (PUT
+    // /v1/suppressions/{email}), else each missing field is named.
+    if (dtoBody && value === undefined) value = {};
+    if (dtoBody && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new ApiError('MALFORMED_REQUEST', 'The request body must be a JSON object.');
     }
     const location = LOCATIONS[metadata.type];
-    if (location && !(metadata.metatype && this.toValidate(metadata))) {
+    // An array body is a batch: its handler judges each item through this pipe, text rule included,
+    // so one bad item is that item's 400 and not the whole request's.
+    const batch = metadata.type === 'body' && metadata.metatype === Array;
+    if (location && !batch && !(metadata.metatype && this.toValidate(metadata))) {
       // A value no DTO describes (a path parameter, a bare query value): the text rule still holds.
       const problems = findTextProblems(value, location, metadata.data ?? '');
       if (problems.length) throw ApiError.validation(problems);
@@ -44,6 +50,7 @@ export class ApiValidationPipe extends ValidationPipe {
       return await super.transform(value, metadata);
     } catch (error) {
       if (error instanceof ApiError && location) error.details.forEach((detail) => (detail.location ??= location));
+      if (error instanceof ApiError && location === 'query') error.details.forEach(explainUnknownQueryParameter);
       throw error;
     }
   }

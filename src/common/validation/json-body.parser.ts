@@ -34,13 +34,19 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
  * JSON is the only body the API reads: every other parser (Fastify's text/plain, Nest's
  * form-urlencoded) is removed, so any other Content-Type is a 415 (a form post is how CSRF
  * arrives). Fastify's own JSON parser does the parsing, with `__proto__` and `constructor` keys
- * refused as secure-json-parse does, after the depth check.
+ * refused as secure-json-parse does, after the depth check. An empty body is no body.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request: FastifyRequest, body: string | Buffer, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Zero bytes labelled JSON (what many clients send on a POST or DELETE without a body) is an
+    // absent body, as without the header: routes whose body is optional accept it.
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
     if (jsonDepthExceeds(text)) {
       done(
         ApiError.validation([{ field: 'body', location: 'body', issue: `JSON must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]),
