@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
+import { AUDIENCE, bearer, ISSUER, JwksServer, signingKey, signToken } from './tokens';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SUPPORT = 'support@voyages.test';
@@ -131,23 +132,24 @@ describe('Contact us (real Postgres, real SMTP)', () => {
         .expect(201);
       const [reply] = await mailsOf(res.body.id, 1);
       expect(reply.envelopeTo).toEqual([SUPPORT]);
-      expect(addresses(reply.parsed.replyTo)).toEqual(['CAMILLE@example.com']);
+      // Support answers by mail to the thread's own address, not to what a reply claims.
+      expect(addresses(reply.parsed.replyTo)).toEqual([visitor.mail]);
       expect(reply.parsed.text).toContain('Great, thank you!');
     });
 
-    it('sends a reply from a newcomer to every other address of the thread, and the newcomer gets the later replies', async () => {
-      const partner = { name: 'Léa Dubois', mail: 'lea@example.com', object: 'Dog on the trip', message: 'Travelling with Camille.' };
-      const first = await api().post('/v1/contacts').send({ ...partner, conversationId: threadId }).expect(201);
-      const mails = await mailsOf(first.body.id, 2);
-      expect(lower(mails.flatMap((m) => m.envelopeTo))).toEqual([visitor.mail, SUPPORT].sort());
-      // Mails to other writers never show the replier's address: answers by mail go to support.
-      expect(addresses(to(mails, visitor.mail).parsed.replyTo)).toEqual([SUPPORT]);
-      expect(addresses(to(mails, SUPPORT).parsed.replyTo)).toEqual([partner.mail]);
+    it('never adds an address to the thread: a reply under another address goes to the opener only, and never receives later replies', async () => {
+      // With AUTH_MODE=off every caller is trusted like support's tools: a reply that is not the visitor's is support's.
+      const other = { name: 'Léa Dubois', mail: 'lea@example.com', object: 'Dog on the trip', message: 'Travelling with Camille.' };
+      const first = await api().post('/v1/contacts').send({ ...other, conversationId: threadId }).expect(201);
+      const [mail] = await mailsOf(first.body.id, 1);
+      expect(mail.envelopeTo).toEqual([visitor.mail]);
+      expect(addresses(mail.parsed.replyTo)).toEqual([SUPPORT]);
+      expect(mail.parsed.text).toContain('Bonjour Camille Martin');
 
       const later = await api().post('/v1/contacts').send({ ...visitor, message: 'See you there.', conversationId: threadId }).expect(201);
-      const laterMails = await mailsOf(later.body.id, 2);
-      expect(lower(laterMails.flatMap((m) => m.envelopeTo))).toEqual([partner.mail, SUPPORT].sort());
-      expect(to(laterMails, partner.mail).parsed.text).toContain('Bonjour Léa Dubois');
+      const [laterMail] = await mailsOf(later.body.id, 1);
+      expect(laterMail.envelopeTo).toEqual([SUPPORT]);
+      expect(inbox.messages.some((m) => lower(m.envelopeTo).includes(other.mail))).toBe(false);
     });
 
     it('lists the whole thread, oldest first, from any of its messages', async () => {
@@ -401,5 +403,126 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       const count = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE message = $1', ['idempotent hello']);
       expect(count.rows[0].n).toBe('1');
     });
+  });
+});
+
+/**
+ * Who may reply in a contact thread, with access control on: the thread's own transmitter, services
+ * and admins (support's tools). Anyone else meets the thread as if it did not exist, and an address
+ * never joins a thread by posting into it: replies go to the thread's two fixed parties only.
+ */
+describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () => {
+  const SERVICE_KEY = 'svc_support_tools_0a1b2c3d4e5f';
+  const jwks = new JwksServer();
+  let inbox: SmtpInbox;
+  let service: TestApp;
+  let db: Client;
+  let as: Record<'none' | 'service' | 'admin' | 'customer A' | 'customer B' | 'agent', Record<string, string>>;
+  const api = () => request(service.url);
+  const opener = { name: 'Alice Durand', mail: 'alice@example.com', object: 'My booking', message: 'Can I change the dates?' };
+
+  beforeAll(async () => {
+    inbox = await startInbox();
+    const key = await signingKey('k1');
+    jwks.keys = [key.jwk];
+    const databaseUrl = await createTestDatabase();
+    service = await startApp({
+      databaseUrl,
+      smtpUrl: inbox.smtpUrl,
+      env: { CONTACT_INBOX_EMAIL: SUPPORT, AUTH_MODE: 'on', API_KEYS: `support-tools:${SERVICE_KEY}`, JWT_JWKS_URL: await jwks.start(), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+    });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    const person = async (sub: string, roles: string[]) => bearer(await signToken(key, { sub, roles }));
+    as = {
+      none: {},
+      service: bearer(SERVICE_KEY),
+      admin: await person('admin-1', ['admin']),
+      'customer A': await person('customer-A', ['customer']),
+      'customer B': await person('customer-B', ['customer']),
+      agent: await person('agent-1', ['agent']),
+    };
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await service?.close();
+    await jwks.stop();
+    await inbox?.stop();
+  });
+
+  /** The mails caused by message `id`, once its notification rows are settled: exactly `expected` of them. */
+  async function mailsOf(id: string, expected: number): Promise<ReceivedMail[]> {
+    await inbox.waitFor(aboutContact(id), expected);
+    const rows = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_notification WHERE contact_message_id = $1', [id]);
+    expect(Number(rows.rows[0].n)).toBe(expected);
+    return inbox.messages.filter(aboutContact(id));
+  }
+  const messagesIn = async (threadId: string): Promise<number> =>
+    Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE conversation_id = $1', [threadId])).rows[0].n);
+  const mailedTo = (address: string) => inbox.messages.filter((m) => m.envelopeTo.map((a) => a.toLowerCase()).includes(address));
+
+  it.each([
+    ['without a token', 'none'],
+    ['from another customer', 'customer B'],
+    ['from an agent', 'agent'],
+  ] as const)('answers a reply %s in a customer’s thread with 404, as an unknown thread, and stores and mails nothing', async (_case, who) => {
+    const thread = await api().post('/v1/contacts').set(as['customer A']).send(opener).expect(201);
+    expect(thread.body.transmitterId).toBe('customer-A');
+    const intruder = `intruder-${who.replace(' ', '-')}@example.com`;
+    const res = await api()
+      .post('/v1/contacts')
+      .set(as[who])
+      .send({ name: 'Mallory', mail: intruder, object: 'Re', message: 'Click here', conversationId: thread.body.id })
+      .expect(404);
+    const unknown = await api().post('/v1/contacts').set(as[who]).send({ name: 'Mallory', mail: intruder, object: 'Re', message: 'Click here', conversationId: '6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87' }).expect(404);
+    expect(res.body).toMatchObject({ name: 'RESOURCE_NOT_FOUND', message: unknown.body.message.replace('6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87', thread.body.id) });
+    expect(await messagesIn(thread.body.id)).toBe(1);
+    await mailsOf(thread.body.id, 2);
+    expect(mailedTo(intruder)).toEqual([]);
+  });
+
+  it('refuses the replies of the outside report: 15 anonymous replies with a new address each mail nobody', async () => {
+    const thread = await api().post('/v1/contacts').send({ ...opener, mail: 'victim-0@example.com' }).expect(201);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 15; i++) {
+      const reply = { name: 'Eve', mail: `victim-${i}@example.com`, object: 'Re', message: `https://evil.test/${i}`, conversationId: thread.body.id };
+      statuses.push((await api().post('/v1/contacts').send(reply)).status);
+    }
+    expect(statuses).toEqual(Array(15).fill(404));
+    expect(await messagesIn(thread.body.id)).toBe(1);
+    await mailsOf(thread.body.id, 2);
+    for (let i = 1; i <= 15; i++) expect(mailedTo(`victim-${i}@example.com`)).toEqual([]);
+  });
+
+  it('sends the transmitter’s reply to support only, and support’s reply to the opener only, whatever address a reply gives', async () => {
+    const thread = await api().post('/v1/contacts').set(as['customer A']).send(opener).expect(201);
+    await mailsOf(thread.body.id, 2);
+
+    const own = await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, mail: 'someone-else@example.com', message: 'Any news?', conversationId: thread.body.id }).expect(201);
+    expect(own.body).toMatchObject({ conversationId: thread.body.id, transmitterId: 'customer-A' });
+    const [toSupport] = await mailsOf(own.body.id, 1);
+    expect(toSupport.envelopeTo).toEqual([SUPPORT]);
+    expect(addresses(toSupport.parsed.replyTo)).toEqual([opener.mail]);
+
+    const answer = await api().post('/v1/contacts').set(as.service).send({ name: 'Support', mail: 'helper@example.com', object: 'Re', message: 'Done.', conversationId: thread.body.id }).expect(201);
+    const [toOpener] = await mailsOf(answer.body.id, 1);
+    expect(toOpener.envelopeTo).toEqual([opener.mail]);
+    expect(addresses(toOpener.parsed.replyTo)).toEqual([SUPPORT]);
+    expect(toOpener.parsed.text).toContain('Done.');
+
+    const byAdmin = await api().post('/v1/contacts').set(as.admin).send({ name: 'Admin', mail: 'admin@example.com', object: 'Re', message: 'Anything else?', conversationId: thread.body.id }).expect(201);
+    expect((await mailsOf(byAdmin.body.id, 1))[0].envelopeTo).toEqual([opener.mail]);
+
+    const again = await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, message: 'Thanks!', conversationId: thread.body.id }).expect(201);
+    expect((await mailsOf(again.body.id, 1))[0].envelopeTo).toEqual([SUPPORT]);
+    for (const address of ['someone-else@example.com', 'helper@example.com', 'admin@example.com']) expect(mailedTo(address)).toEqual([]);
+  });
+
+  it('lets support answer an anonymous visitor’s thread, and nobody else reply in it', async () => {
+    const thread = await api().post('/v1/contacts').send({ ...opener, mail: 'visitor@example.com' }).expect(201);
+    await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, conversationId: thread.body.id }).expect(404);
+    const answer = await api().post('/v1/contacts').set(as.service).send({ name: 'Support', mail: SUPPORT, object: 'Re', message: 'Hello!', conversationId: thread.body.id }).expect(201);
+    expect((await mailsOf(answer.body.id, 1))[0].envelopeTo).toEqual(['visitor@example.com']);
   });
 });

@@ -152,3 +152,39 @@ describe('Idempotency-Key per kind of caller (real Postgres, keys, tokens, a tru
     expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
   });
 });
+
+describe('Idempotency-Key and the contact limit (real Postgres)', () => {
+  let inbox: SmtpInbox;
+  let service: TestApp;
+  let db: Client;
+  const body = { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'Retried by a flaky network' };
+
+  beforeAll(async () => {
+    inbox = await startInbox();
+    const databaseUrl = await createTestDatabase();
+    service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { CONTACT_RATE_LIMIT_PER_HOUR: '3' } });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await service?.close();
+    await inbox?.stop();
+  });
+
+  it('answers 20 concurrent retries of one contact post with the first answer, not 429, and counts it once', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => request(service.url).post('/v1/contacts').set('Idempotency-Key', 'contact-retry-1').send(body)));
+    expect(answers.map((res) => res.status)).toEqual(Array(20).fill(201));
+    const ids = new Set(answers.map((res) => res.body.id as string));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((res) => res.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
+    expect(Number((await db.query(`SELECT count(*) FROM contact_message WHERE message = $1`, [body.message])).rows[0].count)).toBe(1);
+
+    // One of the 3 messages an hour was used: two more go through, the next is refused; a retry still gets its replay.
+    for (const message of ['Second', 'Third']) await request(service.url).post('/v1/contacts').send({ ...body, message }).expect(201);
+    await request(service.url).post('/v1/contacts').send({ ...body, message: 'Fourth' }).expect(429);
+    const late = await request(service.url).post('/v1/contacts').set('Idempotency-Key', 'contact-retry-1').send(body).expect(201);
+    expect(late.headers['idempotent-replayed']).toBe('true');
+  });
+});

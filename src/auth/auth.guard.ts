@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
+import { RateLimits } from '../rate-limit/rate-limits';
 import { acceptsQueryToken, RouteAccess, routeAccess } from './access.decorator';
 import { Authenticator, unauthorized } from './authenticator';
 import { ANONYMOUS, Caller, CALLER_KEY, UNCHECKED_SERVICE } from './caller';
@@ -12,6 +13,8 @@ import { ANONYMOUS, Caller, CALLER_KEY, UNCHECKED_SERVICE } from './caller';
  * The one place that says who is calling (401 when a token is sent but stands for nobody, or none
  * is sent to a closed route) and whether that kind of caller may use the route at all (403). What
  * a caller may see inside a resource is the resource's policy, which reads the caller from CLS.
+ * Each 401 counts against AUTH_FAILURE_LIMIT_PER_MINUTE of the client address; an address past it
+ * is answered 429 before anything it sends is checked.
  */
 @Injectable()
 export class AuthGuard implements CanActivate, OnModuleInit {
@@ -22,6 +25,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
     private readonly cls: ClsService,
+    private readonly limits: RateLimits,
     @InjectConfig() private readonly config: AppConfig,
   ) {
     this.enabled = config.auth.mode === 'on';
@@ -37,9 +41,15 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (context.getType() !== 'http') return true;
     const access = routeAccess(this.reflector, context);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const caller = await this.identify(request, access, acceptsQueryToken(this.reflector, context) ? queryToken(request) : undefined);
-    this.cls.set(CALLER_KEY, caller);
-    authorize(caller, access);
+    if (this.enabled && !access.probe) this.limits.assertAuthNotBlocked(request.ip);
+    try {
+      const caller = await this.identify(request, access, acceptsQueryToken(this.reflector, context) ? queryToken(request) : undefined);
+      this.cls.set(CALLER_KEY, caller);
+      authorize(caller, access);
+    } catch (error) {
+      if (error instanceof ApiError && error.errorName === 'UNAUTHORIZED') throw (await this.limits.countAuthFailure(request.ip)) ?? error;
+      throw error;
+    }
     return true;
   }
 

@@ -66,8 +66,11 @@ describe('loadConfig', () => {
   });
 
   it('has the rate limits of the contract by default', () => {
-    expect(loadConfig(local).rateLimit).toEqual({ perMinute: 600, contactThreadsPerHour: 5 });
-    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', CONTACT_RATE_LIMIT_PER_HOUR: '20' }).rateLimit).toEqual({ perMinute: 0, contactThreadsPerHour: 20 });
+    expect(loadConfig(local).rateLimit).toEqual({ perMinute: 600, contactMessagesPerHour: 5, authFailuresPerMinute: 30 });
+    // RATE_LIMIT_PER_MINUTE=0 turns the failed-authentication limit off too, unless it is set.
+    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', CONTACT_RATE_LIMIT_PER_HOUR: '20' }).rateLimit).toEqual({ perMinute: 0, contactMessagesPerHour: 20, authFailuresPerMinute: 0 });
+    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURE_LIMIT_PER_MINUTE: '10' }).rateLimit.authFailuresPerMinute).toBe(10);
+    expect(() => loadConfig({ ...local, AUTH_FAILURE_LIMIT_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURE_LIMIT_PER_MINUTE/);
   });
 
   describe('access control', () => {

@@ -99,8 +99,13 @@ export interface AuthConfig {
 export interface RateLimitConfig {
   /** Requests per minute per API key, token subject or client address; 0 turns the limit off. */
   perMinute: number;
-  /** New contact threads per hour per visitor address and per client address; 0 turns it off. */
-  contactThreadsPerHour: number;
+  /**
+   * Contact messages that cause mail (new threads and replies) per hour per visitor address and per
+   * client address, services and admins excepted; 0 turns it off.
+   */
+  contactMessagesPerHour: number;
+  /** Failed authentications (401) per minute per client address before it is refused (429); 0 turns it off. */
+  authFailuresPerMinute: number;
 }
 
 export interface WebhookConfig {
@@ -209,10 +214,7 @@ export function loadConfig(env: Env): AppConfig {
       timeoutMs: read.int('USER_DIRECTORY_TIMEOUT_MS', 3000, 100, 60000),
     },
     auth: readAuth(read, production),
-    rateLimit: {
-      perMinute: read.int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
-      contactThreadsPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
-    },
+    rateLimit: readRateLimits(read),
     webhooks: readWebhooks(read, production),
     live: {
       unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
@@ -368,6 +370,16 @@ function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]
   if (!algorithms.some((algorithm) => families.some((family) => algorithm.startsWith(family)))) {
     read.problems.push(`JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`);
   }
+}
+
+function readRateLimits(read: EnvReader): RateLimitConfig {
+  const perMinute = read.int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  return {
+    perMinute,
+    contactMessagesPerHour: read.int('CONTACT_RATE_LIMIT_PER_HOUR', 5, 0, 100_000),
+    // Off with the request limit unless set: RATE_LIMIT_PER_MINUTE=0 means "no rate limiting here".
+    authFailuresPerMinute: read.int('AUTH_FAILURE_LIMIT_PER_MINUTE', perMinute === 0 ? 0 : 30, 0, 1_000_000),
+  };
 }
 
 /** The contract's backoff: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (up to WEBHOOK_MAX_AGE_HOURS). */

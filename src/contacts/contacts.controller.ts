@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Ip, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { Access, Public } from '../auth/access.decorator';
+import { ErrorBodyDto } from '../common/errors/error-body.dto';
 import { UuidParam } from '../common/http/id-params';
 import { PageOfThreeQueryDto } from '../common/pagination/page.dto';
 import { ContactsService } from './contacts.service';
@@ -15,13 +16,20 @@ export class ContactsController {
 
   /**
    * Write to the support team. Without `conversationId` the message opens a thread (forwarded to
-   * the support inbox and acknowledged to the writer); with it, it is a reply sent to the other
-   * addresses of the thread. Answers 201 with the message and a `Location` header. Open to anyone;
-   * a new thread is limited per writer's address and per client address (429 beyond).
+   * the support inbox and acknowledged to the writer). With it, it is a reply by the thread's
+   * transmitter (sent to the support inbox) or by support's tools, a service or an admin (sent to
+   * the thread's opener); the reply's `mail` receives nothing. Answers 201 with the message and a
+   * `Location` header. Opening a thread is open to anyone; every message but support's counts
+   * against a limit per thread address and per client address (429 beyond).
    */
   @Post()
   @Idempotent()
   @Public()
+  @ApiNotFoundResponse({
+    description: '`RESOURCE_NOT_FOUND`: a reply in an unknown thread, or in a thread the caller is not part of (anonymous, another person).',
+    type: ErrorBodyDto,
+    headers: { 'X-Correlation-ID': { $ref: '#/components/headers/X-Correlation-ID' } },
+  })
   create(@Body() dto: CreateContactDto, @Ip() clientAddress: string): Promise<ContactDto> {
     return this.contacts.create(dto, clientAddress);
   }

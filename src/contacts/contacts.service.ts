@@ -54,31 +54,32 @@ export class ContactsService {
   /**
    * Stores a contact message and, in the same transaction, one notification row and one queue job
    * per mail it causes, so a stored message is never left without its mails (nor mails without it).
-   * A new thread counts against CONTACT_RATE_LIMIT_PER_HOUR of the writer's and the client's address.
+   * A reply is written by someone of its thread (see ContactPolicy), and goes to the thread's other
+   * fixed party: the opener's address or the support inbox, never to an address a message gives.
+   * Every message counts against CONTACT_RATE_LIMIT_PER_HOUR, but those of support's tools.
    */
   async create(dto: CreateContactDto, clientAddress: string): Promise<ContactDto> {
-    const transmitterId = actingId(currentCaller(), 'transmitterId', dto.transmitterId);
-    const opensThread = dto.conversationId === undefined || dto.conversationId === null;
-    if (opensThread) await this.limits.consumeContactThread(dto.mail, clientAddress);
+    const caller = currentCaller();
+    const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId) ?? null;
+    // An id that is not a UUID cannot name a thread: 404 like any unknown id.
+    const asked = dto.conversationId === undefined || dto.conversationId === null ? null : threadIdPipe.transform(dto.conversationId);
     const correlationId = this.cls.getId();
     const id = randomUUID();
     return this.contacts.transaction(async (manager) => {
-      let threadId: string = id;
+      let opener: ContactMessageEntity | null = null;
       let writers: ThreadWriter[] = [];
-      if (!opensThread) {
-        // An id that is not a UUID cannot name a thread: 404 like any unknown id.
-        const asked = threadIdPipe.transform(dto.conversationId!);
-        const opener = await this.contacts.lockThread(manager, asked);
-        if (!opener) throw ApiError.notFound(`Contact thread ${asked}`);
-        threadId = opener.id;
-        writers = await this.contacts.findThreadWriters(manager, threadId);
+      if (asked !== null) {
+        opener = await this.contacts.lockThread(manager, asked);
+        // Someone outside the thread meets it as an unknown one, so thread ids cannot be probed.
+        if (!opener || !this.policy.mayReply(caller, opener)) throw ApiError.notFound(`Contact thread ${asked}`);
+        writers = await this.contacts.findThreadWriters(manager, opener.id);
       }
       const message = Object.assign(new ContactMessageEntity(), {
         id,
-        conversationId: threadId,
+        conversationId: opener?.id ?? id,
         sendingDate: laterThan(writers),
         receiverId: dto.receiverId ?? null,
-        transmitterId: transmitterId ?? null,
+        transmitterId,
         name: dto.name,
         mail: dto.mail,
         object: dto.object,
@@ -86,7 +87,7 @@ export class ContactsService {
         locale: dto.locale ?? DEFAULT_LOCALE,
         correlationId,
       });
-      const targets = threadId === id ? this.openingTargets(message) : this.replyTargets(message, writers);
+      const targets = opener ? this.replyTargets(message, opener, writers) : this.openingTargets(message);
       const notifications = targets.map((target) => this.notification(message, target, correlationId));
       await this.contacts.insertMessage(manager, message, notifications);
       await this.queue.enqueue<ContactNotificationJob>(
@@ -97,6 +98,9 @@ export class ContactsService {
       const answer = this.mapper.toDto(message);
       await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
+      // Counted after the Idempotency-Key is taken: a concurrent retry with the same key waits on
+      // it, then replays the first answer and rolls back, without being refused by this limit.
+      if (this.policy.countsAgainstLimits(caller)) await this.limits.countContactMessage(manager, (opener ?? message).mail, clientAddress);
       return answer;
     });
   }
@@ -131,25 +135,21 @@ export class ContactsService {
   }
 
   /**
-   * A reply goes to every other address of the thread: each distinct address that wrote an
-   * earlier message, and the support inbox, except the replier's own address. Mails to the support
-   * inbox carry Reply-To: the replier; mails to anyone else carry Reply-To: the support inbox, so
-   * no writer's address is shown to another writer and answers by mail reach support.
+   * A reply goes from one fixed party of the thread to the other. The opener's side (a message
+   * under the thread's transmitterId, or from its address) writes to the support inbox, Reply-To
+   * the opener's address; support's side (services and admins) writes to the opener's address,
+   * Reply-To the support inbox, greeting them by the name they last gave. The address a reply
+   * gives is shown in the thread but never mailed.
    */
-  private replyTargets(message: ContactMessageEntity, writers: ThreadWriter[]): NotificationTarget[] {
-    const targets: NotificationTarget[] = [];
-    const seen = new Set<string>([normalize(message.mail)]);
-    const supportWriter = writers.find((writer) => sameAddress(writer.mail, this.supportInbox));
-    if (!seen.has(normalize(this.supportInbox))) {
-      targets.push({ kind: 'CONTACT_REPLY', toAddress: this.supportInbox, replyTo: message.mail, firstName: supportWriter?.name ?? null, locale: DEFAULT_LOCALE });
-      seen.add(normalize(this.supportInbox));
+  private replyTargets(message: ContactMessageEntity, opener: ContactMessageEntity, writers: ThreadWriter[]): NotificationTarget[] {
+    const byOpener = (opener.transmitterId !== null && message.transmitterId === opener.transmitterId) || sameAddress(message.mail, opener.mail);
+    if (sameAddress(opener.mail, this.supportInbox)) return [];
+    if (byOpener) {
+      const supportWriter = writers.find((writer) => sameAddress(writer.mail, this.supportInbox));
+      return [{ kind: 'CONTACT_REPLY', toAddress: this.supportInbox, replyTo: opener.mail, firstName: supportWriter?.name ?? null, locale: DEFAULT_LOCALE }];
     }
-    for (const writer of writers) {
-      if (seen.has(normalize(writer.mail))) continue;
-      seen.add(normalize(writer.mail));
-      targets.push({ kind: 'CONTACT_REPLY', toAddress: writer.mail, replyTo: this.supportInbox, firstName: writer.name, locale: writer.locale });
-    }
-    return targets;
+    const openerWriter = writers.find((writer) => sameAddress(writer.mail, opener.mail)) ?? opener;
+    return [{ kind: 'CONTACT_REPLY', toAddress: opener.mail, replyTo: this.supportInbox, firstName: openerWriter.name, locale: openerWriter.locale }];
   }
 
   private notification(message: ContactMessageEntity, target: NotificationTarget, correlationId: string): ContactNotificationEntity {

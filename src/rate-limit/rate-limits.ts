@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { RateLimiterAbstract, RateLimiterPostgres, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
@@ -30,21 +30,22 @@ export interface RateLimitState {
 export class RateLimits implements OnModuleDestroy {
   private readonly logger = new Logger('RateLimits');
   private readonly requests?: RateLimiterAbstract;
-  private readonly threadsPerMail?: RateLimiterAbstract;
-  private readonly threadsPerAddress?: RateLimiterAbstract;
+  private readonly authFailures?: RateLimiterAbstract;
+  /**
+   * Client addresses past the failed-authentication limit, and when their window ends: looked up
+   * before each request is authenticated, so it costs no database read.
+   */
+  private readonly authBlocked = new Map<string, number>();
   private readonly cleanup?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    const { perMinute, contactThreadsPerHour } = config.rateLimit;
+    const { perMinute, authFailuresPerMinute, contactMessagesPerHour } = config.rateLimit;
     if (perMinute > 0) this.requests = this.limiter('req', perMinute, 60, true);
-    if (contactThreadsPerHour > 0) {
-      this.threadsPerMail = this.limiter('contact-mail', contactThreadsPerHour, 3600, false);
-      this.threadsPerAddress = this.limiter('contact-ip', contactThreadsPerHour, 3600, false);
-    }
-    if (config.runMode !== 'worker' && (this.requests || this.threadsPerMail)) {
+    if (authFailuresPerMinute > 0) this.authFailures = this.limiter('auth-fail', authFailuresPerMinute, 60, false);
+    if (config.runMode !== 'worker' && (this.requests || this.authFailures || contactMessagesPerHour > 0)) {
       this.cleanup = setInterval(() => void this.deleteExpired(), CLEANUP_EVERY_MS).unref();
     }
   }
@@ -70,22 +71,62 @@ export class RateLimits implements OnModuleDestroy {
   }
 
   /**
-   * Counts a new contact thread against CONTACT_RATE_LIMIT_PER_HOUR of both the visitor's address
-   * (case-insensitive) and the client address; 429 when either is spent.
+   * 429 before authentication when the client address failed it more than AUTH_FAILURE_LIMIT_PER_MINUTE
+   * times in its window, whatever it sends now: a right key must not answer otherwise than a wrong
+   * one, or guessing goes on. Read from memory (no database read per request): an instance knows
+   * once it has counted one failure of that address past the limit (the count is shared).
    */
-  async consumeContactThread(mail: string, clientAddress: string): Promise<void> {
-    if (!this.threadsPerMail || !this.threadsPerAddress) return;
-    const outcomes = await Promise.allSettled([
-      this.threadsPerMail.consume(storeKey(mail.trim().toLowerCase(), true)),
-      this.threadsPerAddress.consume(storeKey(clientAddress)),
-    ]);
-    const limit = this.config.rateLimit.contactThreadsPerHour;
-    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' && outcome.reason instanceof RateLimiterRes ? [outcome.reason] : []));
-    if (refused.length) {
-      const longest = refused.reduce((a, b) => (a.msBeforeNext >= b.msBeforeNext ? a : b));
-      throw tooManyRequests(state(limit, longest), `At most ${limit} new contact threads an hour from one address; retry later.`);
+  assertAuthNotBlocked(clientAddress: string): void {
+    const until = this.authBlocked.get(clientAddress);
+    if (until === undefined) return;
+    if (until > Date.now()) throw this.authFailuresSpent(until - Date.now());
+    this.authBlocked.delete(clientAddress);
+  }
+
+  /**
+   * Counts a failed authentication (a 401) of the client address on every instance: the 429 that
+   * replaces the 401 past the limit, else null.
+   */
+  async countAuthFailure(clientAddress: string): Promise<ApiError | null> {
+    if (!this.authFailures) return null;
+    try {
+      await this.authFailures.consume(storeKey(clientAddress));
+      return null;
+    } catch (outcome) {
+      if (!(outcome instanceof RateLimiterRes)) return this.storeFailed(outcome);
+      this.authBlocked.set(clientAddress, Date.now() + outcome.msBeforeNext);
+      return this.authFailuresSpent(outcome.msBeforeNext);
     }
-    for (const outcome of outcomes) if (outcome.status === 'rejected') this.storeFailed(outcome.reason);
+  }
+
+  /**
+   * Counts a contact message that causes mail against CONTACT_RATE_LIMIT_PER_HOUR of both the
+   * visitor's address (case-insensitive) and the client address; 429 when either is spent.
+   * Counted in the caller's transaction, which stores the message: the count rolls back with a
+   * message that is not stored (a refusal, an idempotent replay that lost the key), and a request
+   * waiting here for a concurrent one holds no second connection of the pool. A failure fails the
+   * message (it could not be stored either). The counters are rows of the same table and shape as
+   * rate-limiter-flexible's, always taken in the same order (no deadlock).
+   */
+  async countContactMessage(manager: EntityManager, mail: string, clientAddress: string): Promise<void> {
+    const limit = this.config.rateLimit.contactMessagesPerHour;
+    if (limit <= 0) return;
+    const counters = [];
+    for (const key of [`contact-mail:${storeKey(mail.trim().toLowerCase(), true)}`, `contact-ip:${storeKey(clientAddress)}`]) {
+      counters.push(await countIn(manager, key, 3600_000));
+    }
+    const spent = counters.filter((counter) => counter.points > limit);
+    if (spent.length) {
+      const ms = Math.max(...spent.map((counter) => counter.expire - Date.now()));
+      const resetSeconds = Math.max(1, Math.ceil(ms / 1000));
+      throw tooManyRequests({ limit, remaining: 0, resetSeconds }, `At most ${limit} contact messages an hour from one address; retry later.`);
+    }
+  }
+
+  private authFailuresSpent(msBeforeNext: number): ApiError {
+    const limit = this.config.rateLimit.authFailuresPerMinute;
+    const resetSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    return tooManyRequests({ limit, remaining: 0, resetSeconds }, `More than ${limit} failed authentications a minute from this address; retry later.`);
   }
 
   private limiter(keyPrefix: string, points: number, duration: number, blockInMemory: boolean): RateLimiterAbstract {
@@ -110,12 +151,31 @@ export class RateLimits implements OnModuleDestroy {
   }
 
   private async deleteExpired(): Promise<void> {
+    const now = Date.now();
+    for (const [address, until] of this.authBlocked) if (until <= now) this.authBlocked.delete(address);
     try {
       await this.dataSource.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 60_000]);
     } catch (error) {
       this.logger.warn({ err: error }, 'Expired rate limit counters could not be deleted');
     }
   }
+}
+
+/**
+ * One point on a counter within the manager's transaction, as rate-limiter-flexible's Postgres
+ * store counts (a fixed window that starts with the first point): the points and end of its window.
+ */
+async function countIn(manager: EntityManager, key: string, durationMs: number): Promise<{ points: number; expire: number }> {
+  const now = Date.now();
+  const rows: Array<{ points: number; expire: string }> = await manager.query(
+    `INSERT INTO ${RATE_LIMIT_TABLE} (key, points, expire) VALUES ($1, 1, $2)
+     ON CONFLICT (key) DO UPDATE SET
+       points = CASE WHEN ${RATE_LIMIT_TABLE}.expire <= $3 THEN 1 ELSE ${RATE_LIMIT_TABLE}.points + 1 END,
+       expire = CASE WHEN ${RATE_LIMIT_TABLE}.expire <= $3 THEN $2 ELSE ${RATE_LIMIT_TABLE}.expire END
+     RETURNING points, expire`,
+    [key, now + durationMs, now],
+  );
+  return { points: rows[0].points, expire: Number(rows[0].expire) };
 }
 
 /** Keys fit the store's 255 characters; an address is kept as a digest, not in clear. */

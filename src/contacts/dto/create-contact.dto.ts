@@ -19,7 +19,8 @@ export class CreateContactDto {
   name: string;
 
   /**
-   * Address of the person writing; the answers of the thread are sent there.
+   * Address of the person writing. The one of a new thread receives the answers of the thread; the
+   * one of a reply is shown in the thread but receives nothing.
    * @example camille.martin@example.com
    */
   @IsPlainEmail()
@@ -60,8 +61,9 @@ export class CreateContactDto {
   receiverId?: string;
 
   /**
-   * The thread to reply in: the id of its first message. Absent for a new thread (404 when the
-   * thread does not exist).
+   * The thread to reply in: the id of its first message. Absent for a new thread. 404 when the
+   * thread does not exist or the caller is not part of it (only its transmitter, services and
+   * admins reply).
    */
   @IsOptional()
   @IsString()
