@@ -115,6 +115,19 @@ describe('Mails API: contract conventions', () => {
       expect(category.issue).toContain('PROFILE_COMPLETION_REQUEST');
     });
 
+    it('refuses a category the service sends itself (400 naming category, nothing stored), alone and in a batch; such mails can still be listed', async () => {
+      const before = await countMails({ category: 'CONVERSATION_UNREAD_MESSAGES' });
+      const res = await api().post('/v1/mails').send({ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' }).expect(400);
+      expect(res.body.details).toEqual([expect.objectContaining({ field: 'category', value: 'CONVERSATION_UNREAD_MESSAGES', location: 'body', issue: expect.stringMatching(/sent by the service itself/) })]);
+      expect(res.body.details[0].issue).toContain('PROFILE_COMPLETION_REQUEST');
+      const batch = await api().post('/v1/mails/batch').send([{ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' }, valid]).expect(200);
+      expect(batch.body.results.map((r: { status: number }) => r.status)).toEqual([400, 202]);
+      expect(batch.body.results[0].error.details).toEqual([expect.objectContaining({ field: 'category', location: 'body' })]);
+      expect(await countMails({ category: 'CONVERSATION_UNREAD_MESSAGES' })).toBe(before);
+      const templates = await api().get('/v1/templates/CONVERSATION_UNREAD_MESSAGES').expect(200);
+      expect(templates.body.category).toBe('CONVERSATION_UNREAD_MESSAGES');
+    });
+
     it('refuses malformed JSON and a body that is not an object (400), and a body that is not JSON (415)', async () => {
       for (const [type, body, status, name] of [
         ['application/json', '{"receiversId": [', 400, 'MALFORMED_REQUEST'],

@@ -1,4 +1,4 @@
-import { MailCategory, MailReferenceField } from './mail-category';
+import { MAIL_CATEGORIES, MailCategory, MailReferenceField } from './mail-category';
 
 export type VariableType = 'string' | 'number' | 'date' | 'money' | 'boolean';
 
@@ -19,6 +19,11 @@ export interface CategoryDefinition {
   variables: VariableDefinition[];
   /** Path under FRONTEND_BASE_URL opened by the mail's button; `{field}` is replaced by the event's id (or, failing one, by that variable). */
   buttonPath: string;
+  /**
+   * Sent by the service itself (a digest, a forward), never posted by callers: it is built from
+   * what only the service knows (its button needs ids no caller gives), so POST /v1/mails refuses it.
+   */
+  sentByService?: true;
 }
 
 // Every variable the copy knows, declared once; a category picks the ones its copy reads.
@@ -70,5 +75,8 @@ export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
   PARTNER_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'customerName', 'tripTitle']),
   CLIENT_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'tripTitle']),
   TRIP_REMINDER_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'departureDate']),
-  CONVERSATION_UNREAD_MESSAGES: category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']),
+  CONVERSATION_UNREAD_MESSAGES: { ...category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']), sentByService: true },
 };
+
+/** The categories callers may post (POST /v1/mails and batches); the others are the service's own. */
+export const CALLER_CATEGORIES: MailCategory[] = MAIL_CATEGORIES.filter((category) => !MAIL_CATALOG[category].sentByService);

@@ -12,11 +12,30 @@ import {
   IsOptional,
   IsString,
   MaxLength,
+  registerDecorator,
 } from 'class-validator';
 import { ArrayDistinct } from '../../common/validation/array-rules';
-import { LOCALES, MailCategory, ProductType } from '../../catalog/mail-category';
+import { LOCALES, MAIL_CATEGORIES, MailCategory, ProductType } from '../../catalog/mail-category';
+import { CALLER_CATEGORIES } from '../../catalog/mail-catalog';
 import { IsMailVariables } from './mail-variables.validator';
 import { VariableValue } from '../../catalog/mail-variables';
+
+/** One of the categories callers may post; a category the service sends itself is named as such. */
+function IsCallerCategory(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCallerCategory',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => CALLER_CATEGORIES.includes(value as MailCategory),
+        defaultMessage: (args) => {
+          const own = MAIL_CATEGORIES.includes(args?.value as MailCategory) ? `${String(args?.value)} is sent by the service itself, not by callers; ` : '';
+          return `${args?.property ?? 'category'} ${own}must be one of the following values: ${CALLER_CATEGORIES.join(', ')}`;
+        },
+      },
+    });
+}
 
 /** A mail event posted by another service. */
 export class CreateMailDto {
@@ -34,8 +53,12 @@ export class CreateMailDto {
   @MaxLength(255, { each: true })
   receiversId: string[];
 
-  /** Which mail to send; some categories require ids (see the table of the contract). */
-  @IsEnum(MailCategory)
+  /**
+   * Which mail to send; some categories require ids (see the table of the contract). The
+   * categories the service sends itself (CONVERSATION_UNREAD_MESSAGES) are not accepted here.
+   */
+  @IsCallerCategory()
+  @ApiProperty({ enum: CALLER_CATEGORIES })
   category: MailCategory;
 
   /** Technical id of a trip publication. */
