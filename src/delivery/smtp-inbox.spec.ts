@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { SmtpInbox } from './smtp-inbox';
 
@@ -37,6 +37,21 @@ describe('SmtpInbox kept in a directory', () => {
       expect(await (await fetch(`${base}/api/messages`)).json()).toEqual([expect.objectContaining({ id: 1, subject: 'Bonjour' })]);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('names its directory relative to the project, as the banner does', async () => {
+    // The project is the working directory of `npm start`.
+    const cwd = jest.spyOn(process, 'cwd').mockReturnValue(join(dir, '..'));
+    const inbox = new SmtpInbox('127.0.0.1', join(dir, 'inbox'));
+    await inbox.start(0, 0);
+    try {
+      const page = await (await fetch(`http://127.0.0.1:${inbox.webPort}`)).text();
+      expect(page).toContain(`kept in ${basename(dir)}/inbox across restarts`);
+      expect(page).not.toContain(dir);
+    } finally {
+      cwd.mockRestore();
+      await inbox.stop();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ParsedMail } from 'mailparser';
 import type { SMTPServer, SMTPServerAddress } from 'smtp-server';
@@ -196,7 +196,7 @@ export class SmtpInbox {
       const list = [...this.messages].reverse().map((m) => ({ id: m.id, receivedAt: m.receivedAt, from: m.parsed.from?.text, to: m.envelopeTo, subject: m.parsed.subject }));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
     }
-    const kept = this.storeDir ? `kept in ${escape(this.storeDir)} across restarts` : 'kept in memory';
+    const kept = this.storeDir ? `kept in ${escape(projectPath(this.storeDir))} across restarts` : 'kept in memory';
     // The list refreshes itself every 5 s without reloading the page: the mail being read stays open.
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'" })
       .end(`<!doctype html><html><head><meta charset="utf-8"><title>Inbox — communication</title>
@@ -226,6 +226,12 @@ function splitStored(stored: string): [{ receivedAt: string; envelopeFrom: strin
   const match = /^X-Inbox-Envelope: (.*)\r\n/.exec(stored);
   if (!match) return [{ receivedAt: new Date(0).toISOString(), envelopeFrom: '', envelopeTo: [] }, stored];
   return [JSON.parse(match[1]), stored.slice(match[0].length)];
+}
+
+/** A path relative to the project (the working directory of `npm start`) when inside it: no machine's layout on the page. */
+function projectPath(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path;
 }
 
 function escape(text: string): string {
