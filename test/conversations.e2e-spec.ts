@@ -445,6 +445,16 @@ describe('Conversations and messages (real Postgres)', () => {
       expect(await messagesOf(conversation.id)).toEqual([]);
     });
 
+    it('names a missing transmitterId once when no token says who writes (AUTH_MODE=off), and a missing field once everywhere', async () => {
+      const res = await post(conversation.id, { content: 'Hello' }).expect(400);
+      expect(res.body.details).toEqual([{ field: 'transmitterId', location: 'body', issue: 'is required' }]);
+      expect(await messagesOf(conversation.id)).toEqual([]);
+      const empty = await api().post('/v1/conversations').send({}).expect(400);
+      expect(empty.body.details).toEqual(
+        ['tripPublicationId', 'tripReference', 'establishmentId', 'customerId'].map((field) => ({ field, location: 'body', issue: 'is required' })),
+      );
+    });
+
     it('ignores the read-only fields of a message', async () => {
       const res = await post(conversation.id, {
         transmitterId: 'customer-1',

@@ -76,6 +76,8 @@ function isPrimitive(type: unknown): boolean {
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
+    // A missing required field is one problem, not every rule its value would have had to meet.
+    if (error.value === undefined && error.constraints && !error.children?.length) return [{ field, issue: 'is required' }];
     // A null where null is refused is one problem, not also "must be a string", "must not be empty"…
     const constraints = error.value === null && error.constraints?.[IS_NOT_NULL] ? { [IS_NOT_NULL]: error.constraints[IS_NOT_NULL] } : error.constraints;
     const own = Object.values(constraints ?? {}).map((issue) => ({ field, value: describe(error.value), issue: issue.replace(/^property \S+ /, '') }));
