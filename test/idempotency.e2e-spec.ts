@@ -63,7 +63,7 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     const mail = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u9'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
     const cancel = { receiverId: 'u9' };
     const first = await request(service.url).post('/v1/mails/cancellations').set(as(BOOKING_KEY)).set('Idempotency-Key', 'cancel-u9').send(cancel).expect(200);
-    expect(first.body).toEqual({ count: 1, mailIds: [mail.body.id] });
+    expect(first.body).toEqual({ count: 1, mailIds: [mail.body.id], requestedMailIds: [] });
     // A mail queued since then: the same key still answers what the first call did, and cancels nothing.
     const later = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u9'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
     const again = await request(service.url).post('/v1/mails/cancellations').set(as(BOOKING_KEY)).set('Idempotency-Key', 'cancel-u9').send(cancel).expect(200);
