@@ -49,7 +49,6 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   let closing = false;
 
   app.useLogger(app.get(NestPinoLogger));
-  app.enableShutdownHooks();
   registerJsonBodyParser(fastify, config.http.bodyLimitBytes);
 
   // The request's context (correlation id, base URL of links) for everything done on its behalf,

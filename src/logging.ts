@@ -27,8 +27,10 @@ export function createLogger(config: AppConfig, destination?: NodeJS.WritableStr
     serializers: { err: serializeError },
   };
   const hooks = { logMethod: quietNestStart };
-  if (!destination && config.logFormat === 'pretty') return pino({ ...options, hooks }, prettyStdout());
-  return pino({ ...options, hooks }, (destination as DestinationStream | undefined) ?? asyncStdout());
+  if (destination) return pino({ ...options, hooks }, destination as DestinationStream);
+  if (config.logFormat === 'pretty') return pino({ ...options, hooks }, prettyStdout());
+  const stdout = asyncStdout();
+  return pino({ ...options, hooks: { ...hooks, streamWrite: stdout.written } }, stdout.stream);
 }
 
 /**
@@ -81,8 +83,23 @@ export function pinoParams(logger: Logger): Params {
   return { pinoHttp: { logger }, forRoutes: [] };
 }
 
-function asyncStdout(): DestinationStream {
+/**
+ * stdout, written in blocks of 4 KB. Lines written at a low rate (a quiet instance, LOG_LEVEL=warn:
+ * the AUTH_MODE=off warning at start) would wait for hours for the block to fill: whatever is
+ * buffered is written within a second.
+ */
+function asyncStdout(): { stream: DestinationStream; written(line: string): string } {
   const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  let buffered = false;
+  setInterval(() => {
+    if (!buffered) return;
+    buffered = false;
+    try {
+      stream.flush();
+    } catch {
+      // stdout closed: nothing more can be written.
+    }
+  }, 1000).unref();
   // What is still buffered at exit is written before the process ends.
   process.once('exit', () => {
     try {
@@ -91,7 +108,13 @@ function asyncStdout(): DestinationStream {
       // stdout already closed: nothing more can be written.
     }
   });
-  return stream;
+  return {
+    stream,
+    written: (line) => {
+      buffered = true;
+      return line;
+    },
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:net';
 import { ConfigError } from './config/env.reader';
+import { DataDirectoryInUse } from './database/embedded-postgres';
 import { startFailure } from './start-failure';
 
 describe('startFailure', () => {
@@ -12,6 +13,17 @@ describe('startFailure', () => {
     );
     first.close();
     expect(startFailure(error)).toBe(`communication did not start: port ${port} is already in use; stop what listens there or set PORT to a free port`);
+  });
+
+  it("names the embedded Postgres's data directory and the process holding it in one line, and the port when it is taken too", () => {
+    expect(startFailure(new DataDirectoryInUse('.data/postgres', 4242))).toBe(
+      "communication did not start: the embedded Postgres's data directory .data/postgres is in use (held by process 4242, see its postmaster.pid): " +
+        'is another `npm start` of this checkout running? Stop it, or set DATABASE_URL to use another Postgres',
+    );
+    expect(startFailure(Object.assign(new DataDirectoryInUse('.data/postgres', 4242), { portInUse: 3000 }))).toBe(
+      "communication did not start: port 3000 is already in use, and so is the embedded Postgres's data directory .data/postgres (held by process 4242, see its postmaster.pid): " +
+        'is another `npm start` of this checkout running? Stop it, or set PORT and DATABASE_URL',
+    );
   });
 
   it('gives one line per configuration problem, each naming its variable', () => {

@@ -1,0 +1,58 @@
+import { Writable } from 'node:stream';
+import { loadConfig } from './config/app.config';
+import { createLogger } from './logging';
+import { announceStart } from './start-banner';
+
+describe('announceStart: where everything is, once the service listens', () => {
+  const local = { postgres: { dataDir: '.data/postgres' }, inbox: { url: 'http://localhost:1080', smtpPort: 1025 } };
+  const env = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', SMTP_URL: 'smtp://127.0.0.1:25', PORT: '3000' };
+
+  function capture(format: 'json' | 'pretty'): { lines: string[]; printed: string[] } {
+    const lines: string[] = [];
+    const printed: string[] = [];
+    const config = loadConfig({ ...env, LOG_FORMAT: format });
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    announceStart(createLogger(config, sink), config, local, (text) => printed.push(text));
+    return { lines, printed };
+  }
+
+  it('LOG_FORMAT=json: one JSON line with the addresses as fields, nothing printed beside the log', () => {
+    const { lines, printed } = capture('json');
+    expect(printed).toEqual([]);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 30,
+      msg: 'communication is running',
+      runMode: 'all',
+      api: 'http://localhost:3000/v1',
+      docs: 'http://localhost:3000/docs',
+      health: 'http://localhost:3000/health/ready',
+      metrics: 'http://localhost:3000/metrics',
+      postgres: { dataDir: '.data/postgres' },
+      inbox: { url: 'http://localhost:1080', smtpPort: 1025 },
+    });
+  });
+
+  it('LOG_FORMAT=pretty: the banner of the README, for a person at a terminal', () => {
+    const { lines, printed } = capture('pretty');
+    expect(lines).toEqual([]);
+    expect(printed.join('')).toBe(
+      [
+        '',
+        'communication is running (RUN_MODE=all)',
+        '  API          http://localhost:3000/v1',
+        '  Swagger UI   http://localhost:3000/docs',
+        '  Health       http://localhost:3000/health/ready    Metrics http://localhost:3000/metrics',
+        '  Postgres     embedded, data in .data/postgres (set DATABASE_URL to use your own)',
+        '  Inbox        http://localhost:1080  (embedded SMTP on port 1025; set SMTP_URL to use a real relay)',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+});

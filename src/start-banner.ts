@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import { AppConfig } from './config/app.config';
+import type { LocalServices } from './local-services';
+
+/**
+ * "communication is running" and where everything is: a banner for a person at a terminal
+ * (LOG_FORMAT=pretty), one log line with the addresses as fields for a log collector
+ * (LOG_FORMAT=json, where a line of plain text would not parse).
+ */
+export function announceStart(logger: Logger, config: AppConfig, local: Pick<LocalServices, 'postgres' | 'inbox'>, print: (text: string) => void = (text) => process.stdout.write(text)): void {
+  const base = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
+  const api = config.runMode !== 'worker';
+  if (config.logFormat === 'json') {
+    logger.info(
+      {
+        runMode: config.runMode,
+        ...(api ? { api: `${base}/v1`, docs: `${base}/docs` } : {}),
+        health: `${base}/health/ready`,
+        metrics: `${base}/metrics`,
+        ...(local.postgres ? { postgres: local.postgres } : {}),
+        ...(local.inbox ? { inbox: local.inbox } : {}),
+      },
+      'communication is running',
+    );
+    return;
+  }
+  const lines = [
+    `communication is running (RUN_MODE=${config.runMode})`,
+    api ? `  API          ${base}/v1` : '',
+    api ? `  Swagger UI   ${base}/docs` : '',
+    `  Health       ${base}/health/ready    Metrics ${base}/metrics`,
+    local.postgres ? `  Postgres     embedded, data in ${local.postgres.dataDir} (set DATABASE_URL to use your own)` : '',
+    local.inbox ? `  Inbox        ${local.inbox.url}  (embedded SMTP on port ${local.inbox.smtpPort}; set SMTP_URL to use a real relay)` : '',
+  ];
+  print(`\n${lines.filter(Boolean).join('\n')}\n\n`);
+}
