@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { MessageEntity } from './message.entity';
 
 export enum ConversationStatus {
   OPEN = 'OPEN',
@@ -8,6 +9,14 @@ export enum ConversationStatus {
 
 /** A chat between a customer and the agents of an establishment about a trip. */
 @Entity('conversation')
+// Indexes are written by hand in migrations/ (descending keys, partial and GIN indexes TypeORM cannot
+// declare); named here so that a generated migration leaves them alone (test/schema.e2e-spec.ts).
+@Index('conversation_updated_idx', { synchronize: false })
+@Index('conversation_establishment_id_updated_idx', { synchronize: false })
+@Index('conversation_customer_id_updated_idx', { synchronize: false })
+@Index('conversation_assigned_agent_id_updated_idx', { synchronize: false })
+@Index('conversation_status_updated_idx', { synchronize: false })
+@Index('conversation_participants_idx', { synchronize: false })
 export class ConversationEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -35,16 +44,17 @@ export class ConversationEntity {
   status: ConversationStatus;
 
   @Column({ name: 'last_message_id', type: 'uuid', nullable: true })
+  @ForeignKey(() => MessageEntity, { name: 'conversation_last_message_fk', onDelete: 'SET NULL' })
   lastMessageId: string | null;
 
   /** Incremented on every change of the representation; the ETag. */
   @Column({ type: 'int' })
   version: number;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
   /** Last activity: a message, an update or an assignment. Lists are ordered by it. */
-  @Column({ name: 'updated_at', type: 'timestamptz' })
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
 }

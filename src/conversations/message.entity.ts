@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { ConversationEntity } from './conversation.entity';
 
 export enum TransmitterType {
   CUSTOMER = 'CUSTOMER',
@@ -24,11 +25,16 @@ export const MESSAGE_STATUS_ORDER: MessageStatus[] = [MessageStatus.SENT, Messag
 
 /** A message of a conversation. */
 @Entity('conversation_message')
+// Indexes are written by hand in migrations/ (descending keys, partial and GIN indexes TypeORM cannot
+// declare); named here so that a generated migration leaves them alone (test/schema.e2e-spec.ts).
+@Index('conversation_message_conversation_idx', { synchronize: false })
+@Index('conversation_message_unread_idx', { synchronize: false })
 export class MessageEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
 
   @Column({ name: 'conversation_id', type: 'uuid' })
+  @ForeignKey(() => ConversationEntity, { name: 'conversation_message_conversation_id_fkey', onDelete: 'CASCADE' })
   conversationId: string;
 
   /** Strictly increasing within a conversation, so this order is the order of writing. */

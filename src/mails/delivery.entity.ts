@@ -1,4 +1,4 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { MailEntity } from './mail.entity';
 import { DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
 
@@ -7,6 +7,11 @@ import { DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
  * from (`due_at`: when it is next due, or when the lease of a SENDING delivery runs out).
  */
 @Entity('delivery')
+@Unique('delivery_mail_id_receiver_id_key', ['mailId', 'receiverId'])
+// Indexes are written by hand in migrations/ (descending keys, partial and GIN indexes TypeORM cannot
+// declare); named here so that a generated migration leaves them alone (test/schema.e2e-spec.ts).
+@Index('delivery_receiver_idx', { synchronize: false })
+@Index('delivery_due_idx', { synchronize: false })
 export class DeliveryEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -15,7 +20,7 @@ export class DeliveryEntity {
   mailId: string;
 
   @ManyToOne(() => MailEntity, (mail) => mail.deliveries, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'mail_id' })
+  @JoinColumn({ name: 'mail_id', foreignKeyConstraintName: 'delivery_mail_id_fkey' })
   mail?: MailEntity;
 
   /** Position in the mail's receiversId, to list deliveries in the order they were given. */
@@ -36,11 +41,11 @@ export class DeliveryEntity {
   @Column({ name: 'attempts_base', type: 'int', default: 0 })
   attemptsBase: number;
 
-  @Column({ name: 'due_at', type: 'timestamptz' })
+  @Column({ name: 'due_at', type: 'timestamptz', default: () => 'now()' })
   dueAt: Date;
 
   /** When the delivery first became due (its scheduled time or acceptance): the base of the age limit. */
-  @Column({ name: 'first_due_at', type: 'timestamptz' })
+  @Column({ name: 'first_due_at', type: 'timestamptz', default: () => 'now()' })
   firstDueAt: Date;
 
   /** The address it was sent to, known once the receiver is resolved; shown masked. */

@@ -4,7 +4,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 @Entity('idempotency_key')
 export class IdempotencyKeyEntity {
   /** Who used the key (an API key name, `sub:<token sub>`, `ip:<address>` without a token; '' when AUTH_MODE=off): callers never share keys. */
-  @PrimaryColumn({ type: 'text' })
+  @PrimaryColumn({ type: 'text', default: '' })
   caller: string;
 
   /** Method and path the key was used on: the same key on another endpoint is another key. */
