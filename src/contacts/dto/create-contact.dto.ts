@@ -11,7 +11,7 @@ const NOT_BLANK = /\S/;
 export class CreateContactDto {
   /**
    * Name of the person writing.
-   * @example Camille Martin
+   * @example "Camille Martin"
    */
   @IsString()
   @Length(1, 200)
@@ -29,7 +29,7 @@ export class CreateContactDto {
 
   /**
    * Subject of the message.
-   * @example Question about my booking
+   * @example "Question about my booking"
    */
   @IsString()
   @Length(1, 200)
@@ -38,7 +38,7 @@ export class CreateContactDto {
 
   /**
    * The message itself (plain text; line breaks are kept).
-   * @example Hello, can I bring my dog on the trip?
+   * @example "Hello, can I bring my dog on the trip?"
    */
   @IsString()
   @Length(1, 10_000)
@@ -72,6 +72,7 @@ export class CreateContactDto {
   /** Language of the mails sent to the writer (acknowledgement, answers); French by default. */
   @IsOptional()
   @IsIn(LOCALES)
+  @ApiProperty({ enum: LOCALES, required: false })
   locale?: 'fr' | 'en';
 
   /** Read-only: set by the service; accepted and ignored. */

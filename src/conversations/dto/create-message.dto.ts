@@ -23,7 +23,7 @@ export abstract class MessageFieldsDto {
   /**
    * The text, or an http(s) URL for IMAGE_URL and FILE_URL. HTML is stored as sent: clients must
    * sanitise it before display.
-   * @example Bonjour, le départ est-il maintenu ?
+   * @example "Bonjour, le départ est-il maintenu ?"
    */
   @IsString()
   @Length(1, 10_000)

@@ -58,17 +58,23 @@ export class CreateMailDto {
    * categories the service sends itself (CONVERSATION_UNREAD_MESSAGES) are not accepted here.
    */
   @IsCallerCategory()
-  @ApiProperty({ enum: CALLER_CATEGORIES })
+  @ApiProperty({ enum: CALLER_CATEGORIES, example: 'CLIENT_TRIP_BOOKING_NOTIFICATION' })
   category: MailCategory;
 
-  /** Technical id of a trip publication. */
+  /**
+   * Technical id of a trip publication.
+   * @example PUB-2048
+   */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
   publicationId?: string;
 
-  /** Technical id of a reservation. */
+  /**
+   * Technical id of a reservation.
+   * @example RES-2027-0042
+   */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -107,12 +113,10 @@ export class CreateMailDto {
   /** Language of the mail for every receiver; when absent, each receiver's own, else French. */
   @IsOptional()
   @IsIn(LOCALES)
+  @ApiPropertyOptional({ enum: LOCALES })
   locale?: 'fr' | 'en';
 
-  /**
-   * Send at this time (ISO 8601, in the future) rather than at once; the mail is SCHEDULED until then.
-   * @example "2027-05-13T08:00:00.000Z"
-   */
+  /** Send at this time (ISO 8601, in the future) rather than at once; the mail is SCHEDULED until then. */
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
   scheduledAt?: string;

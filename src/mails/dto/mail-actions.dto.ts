@@ -5,7 +5,7 @@ import { MailCategory } from '../../catalog/mail-category';
 export class RescheduleMailDto {
   /**
    * The new time (ISO 8601, in the future).
-   * @example "2027-05-14T08:00:00.000Z"
+   * @example "2030-05-14T08:00:00.000Z"
    */
   @IsISO8601({ strict: true, strictSeparator: true })
   scheduledAt: string;

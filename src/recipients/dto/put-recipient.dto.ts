@@ -29,5 +29,6 @@ export class PutRecipientDto {
   /** Language of this receiver's mails when the event names none. */
   @IsOptional()
   @IsIn(LOCALES)
+  @ApiProperty({ enum: LOCALES, required: false })
   locale?: 'fr' | 'en';
 }

@@ -26,7 +26,10 @@ export class SuppressionPageDto extends PageDto<SuppressionDto> {
 }
 
 export class PutSuppressionDto {
-  /** Why the address is suppressed, for the people who read the list. */
+  /**
+   * Why the address is suppressed, for the people who read the list.
+   * @example "Asked by phone to receive no more mails"
+   */
   @IsOptional()
   @IsString()
   @MaxLength(1000)

@@ -1,6 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { LinkDto } from '../../common/links/link.dto';
+import { VariableType } from '../../catalog/mail-catalog';
 import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
+
+// Listed in full: the Swagger plugin writes a union's values in the order the compiler happened to
+// meet them, which differs from one build to the next.
+const VARIABLE_TYPES = ['string', 'number', 'date', 'money', 'boolean'] as const satisfies readonly VariableType[];
+const REFERENCE_FIELDS = ['publicationId', 'reservationId', 'organizationId', 'establishmentId'] as const satisfies readonly MailReferenceField[];
 
 export class MoneyExampleDto {
   /** @example 480 */
@@ -13,7 +19,8 @@ export class TemplateVariableDto {
   /** Key in the mail's `variables`. @example "departureDate" */
   name: string;
   /** `date`: ISO 8601; `money`: `{amount, currency}` or a number in euros. Both written for the receiver's locale. */
-  type: 'string' | 'number' | 'date' | 'money' | 'boolean';
+  @ApiProperty({ enum: VARIABLE_TYPES })
+  type: VariableType;
   /** A mail of this category without it is refused (400). */
   required: boolean;
   description: string;
@@ -38,6 +45,7 @@ export class TemplateSubjectDto {
 export class TemplateDto {
   category: MailCategory;
   /** Ids a mail event of this category must carry. */
+  @ApiProperty({ enum: REFERENCE_FIELDS, isArray: true })
   requiredIds: MailReferenceField[];
   /** The only names a mail of this category may put in `variables`. */
   variables: TemplateVariableDto[];

@@ -9,7 +9,7 @@ export class CreateWebhookDto {
   /**
    * Where events are POSTed: `https` in production; never a loopback, private or link-local address
    * unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true.
-   * @example https://booking.example.com/hooks/communication
+   * @example https://example.com/hooks/communication
    */
   @IsString()
   @IsNotEmpty()
@@ -21,7 +21,7 @@ export class CreateWebhookDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENT_TYPES.length)
   @IsIn(EVENT_TYPES, { each: true })
-  @ApiProperty({ enum: EVENT_TYPES, isArray: true })
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['mail.sent', 'mail.failed'] })
   events: EventType[];
 
   /** @example Booking service: delivery outcomes */
@@ -46,7 +46,10 @@ export class UpdateWebhookDto {
   @ApiProperty({ enum: EVENT_TYPES, isArray: true, required: false })
   events?: EventType[];
 
-  /** false stops the calls (events are still queued); true starts them again and clears the failure streak. */
+  /**
+   * false stops the calls (events are still queued); true starts them again and clears the failure streak.
+   * @example false
+   */
   @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
