@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { HeaderObject, OperationObject, ParameterObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject, OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { MAX_BATCH_SIZE } from './mails/mails.service';
 
 /**
  * What the decorators cannot say, added once to the generated document so it is the exact contract
@@ -11,8 +12,8 @@ import type { HeaderObject, OperationObject, ParameterObject, ReferenceObject, R
 export function describeContract(document: OpenAPIObject): void {
   document.openapi = '3.1.0';
   document.info.license = { name: 'UNLICENSED (private)', identifier: 'UNLICENSED' } as OpenAPIObject['info']['license'];
-  // Relative: the service that serves this document (its /docs-json) is the server.
-  document.servers = [{ url: '/', description: 'The service serving this document (http://localhost:3000 with `npm start`)' }];
+  // Relative: the service that serves this document (its /docs-json) is the server. Plain text: Swagger UI shows it as written.
+  document.servers = [{ url: '/', description: 'The service serving this document (http://localhost:3000 with npm start)' }];
   const used = new Set(Object.values(document.paths).flatMap((item) => Object.values(item).flatMap((operation: OperationObject) => operation?.tags ?? [])));
   document.tags = [...used].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? '' }));
   const components = (document.components ??= {});
@@ -27,6 +28,16 @@ export function describeContract(document: OpenAPIObject): void {
     }
   }
   for (const [name, schema] of Object.entries(components.schemas ?? {})) addFormats(name, schema as SchemaObject);
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as OperationObject[]) {
+      if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
+      for (const parameter of (operation.parameters ?? []) as ParameterObject[]) {
+        const schema = parameter.schema as SchemaObject | undefined;
+        if (schema?.type === 'string' && !schema.format && INSTANT.test(parameter.name)) schema.format = 'date-time';
+      }
+      describeRequestBody(operation, components.schemas as Record<string, SchemaObject>);
+    }
+  }
   toOpenApi31(document);
 }
 
@@ -132,12 +143,56 @@ const UUID_FIELDS: Record<string, string[]> = {
 };
 const EMAIL_FIELDS: Record<string, string[]> = { RecipientDto: ['email'], ContactDto: ['mail'] };
 
+/** Names of instants: `createdAt`, `sendingDate`, `failingSince`, a timeline entry's `at`, the `from`/`until` filters. */
+const INSTANT = /(At|Date|Since|Until)$|^(at|from|until)$/;
+
 function addFormats(name: string, schema: SchemaObject): void {
   for (const [field, property] of Object.entries(schema.properties ?? {}) as [string, SchemaObject][]) {
     if (property.type !== 'string' || property.format) continue;
-    if (/(At|Date)$/.test(field)) property.format = 'date-time';
+    if (INSTANT.test(field)) property.format = 'date-time';
     else if (UUID_FIELDS[name]?.includes(field)) property.format = 'uuid';
     else if (EMAIL_FIELDS[name]?.includes(field)) property.format = 'email';
+  }
+}
+
+/**
+ * Bodies read item by item: the handler takes an array and judges each element on its own (the
+ * answer gives each one's status), so one bad item does not make the request invalid. Typing the
+ * items as the DTO would.
+ */
+const ITEM_BY_ITEM: Record<string, { dto: string; maxItems: number; description: string }> = {
+  Mails_createBatch: {
+    dto: 'CreateMailDto',
+    maxItems: MAX_BATCH_SIZE,
+    description: `1 to ${MAX_BATCH_SIZE} mail events, each a \`CreateMailDto\`, validated on its own: the answer gives each one 202 and the mail, or 400 and the error.`,
+  },
+};
+
+/**
+ * The example of a JSON request body, which Swagger UI pre-fills: the properties of its schema that
+ * declare an `example`, and only those. Built from the whole schema, Swagger UI would fill every
+ * optional field too (\`"publicationId": "string"\`, a reply to a thread that does not exist), and the
+ * request would be refused. Every example is posted to the service by test/openapi-document.e2e-spec.ts.
+ */
+function describeRequestBody(operation: OperationObject, schemas: Record<string, SchemaObject>): void {
+  const media = (operation.requestBody as RequestBodyObject | undefined)?.content?.['application/json'];
+  if (!media?.schema) return;
+  const exampleOf = (ref: string): Record<string, unknown> | undefined => {
+    const schema = schemas[ref.replace('#/components/schemas/', '')];
+    if (!schema?.properties) return undefined;
+    const fields = Object.entries(schema.properties as Record<string, SchemaObject>).filter(([, property]) => property.example !== undefined && !property.readOnly);
+    return Object.fromEntries(fields.map(([name, property]) => [name, property.example]));
+  };
+  const itemByItem = ITEM_BY_ITEM[operation.operationId ?? ''];
+  if (itemByItem) {
+    const example = exampleOf(`#/components/schemas/${itemByItem.dto}`);
+    media.schema = { type: 'array', minItems: 1, maxItems: itemByItem.maxItems, description: itemByItem.description, items: { type: 'object', description: `A \`${itemByItem.dto}\`, judged alone.` } };
+    if (example) media.example = [example];
+    return;
+  }
+  if ('$ref' in media.schema && media.example === undefined && !media.examples) {
+    const example = exampleOf(media.schema.$ref);
+    if (example) media.example = example;
   }
 }
 

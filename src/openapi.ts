@@ -1,8 +1,11 @@
-import { INestApplication } from '@nestjs/common';
+import { ExecutionContext, INestApplication, Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject, ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { BEARER_SCHEME } from './auth/access.decorator';
+import type { OperationObject, ResponseObject, SecurityRequirementObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { BEARER_SCHEME, routeAccess } from './auth/access.decorator';
 import { ErrorBodyDto } from './common/errors/error-body.dto';
+import { LIVE_EVENTS } from './conversations/dto/live.dto';
 import { describeContract } from './openapi-contract';
 
 /** The OpenAPI document served at /docs-json and committed as openapi/communication.yaml. */
@@ -37,12 +40,58 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurityRequirements(BEARER_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config, {
-    extraModels: [ErrorBodyDto],
-    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+    extraModels: [ErrorBodyDto, ...Object.values(LIVE_EVENTS)],
+    operationIdFactory: operationId,
   });
+  describeLiveEvents(document);
+  describeRouteSecurity(app, document);
   describeAccessAnswers(document);
   describeContract(document);
   return document;
+}
+
+const operationId = (controllerKey: string, methodKey: string): string => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`;
+
+/**
+ * Each operation's security, read from the access the auth guard reads (`routeAccess`, from @Access,
+ * @Public and @Probe): a probe takes no token (`security: []`, so clients and proxies send none), a
+ * public operation takes one optionally, any other one requires it (the document's default).
+ */
+function describeRouteSecurity(app: INestApplication, document: OpenAPIObject): void {
+  const reflector = app.get(Reflector);
+  const scanner = new MetadataScanner();
+  const operations = new Map<string, OperationObject>();
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as OperationObject[]) if (operation?.operationId) operations.set(operation.operationId, operation);
+  }
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as Type | null;
+      if (!controller) continue;
+      for (const method of scanner.getAllMethodNames(controller.prototype)) {
+        const handler = controller.prototype[method] as (...args: unknown[]) => unknown;
+        const operation = operations.get(operationId(controller.name, method));
+        if (!operation || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+        const access = routeAccess(reflector, { getHandler: () => handler, getClass: () => controller } as unknown as ExecutionContext);
+        const security: SecurityRequirementObject[] | undefined = access.probe ? [] : access.callers === 'anyone' ? [{}, { [BEARER_SCHEME]: [] }] : undefined;
+        if (security) operation.security = security;
+        else delete operation.security;
+      }
+    }
+  }
+}
+
+/**
+ * The events of the Server-Sent Events streams, one schema per event name (live.dto.ts), joined in
+ * `LiveEventDto` by their `event` so a typed client narrows `data` by the name.
+ */
+function describeLiveEvents(document: OpenAPIObject): void {
+  const mapping = Object.fromEntries(Object.entries(LIVE_EVENTS).map(([name, dto]) => [name, getSchemaPath(dto)]));
+  document.components!.schemas!.LiveEventDto = {
+    description: 'An event of `GET /v1/conversations/{conversationId}/events` and `GET /v1/participants/{participantId}/events`: its `id`, its name (`event`) and its `data` (JSON), by name.',
+    oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+    discriminator: { propertyName: 'event', mapping },
+  };
 }
 
 /**

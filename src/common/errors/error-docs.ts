@@ -28,6 +28,7 @@ function escape(text: string): string {
 /** The page /docs/errors: one section per error name, anchored by that name. */
 export function errorsPage(): string {
   const sections = (Object.keys(ERROR_STATUS) as ErrorName[])
+    .sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b]) // by status: 400s first, names of one status in the contract's order
     .map((name) => {
       const text = escape(ERROR_EXPLANATIONS[name]).replace(/`([^`]+)`/g, '<code>$1</code>');
       return `<section id="${name}"><h2><a href="#${name}">${name}</a> <small>${ERROR_STATUS[name]}</small></h2><p>${text}</p></section>`;
