@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from './config/app.config';
 import { createLogger } from './logging';
@@ -38,21 +40,11 @@ describe('announceStart: where everything is, once the service listens', () => {
     });
   });
 
-  it('LOG_FORMAT=pretty: the banner of the README, for a person at a terminal', () => {
+  it('LOG_FORMAT=pretty: the banner the README shows, for a person at a terminal', () => {
     const { lines, printed } = capture('pretty');
     expect(lines).toEqual([]);
-    expect(printed.join('')).toBe(
-      [
-        '',
-        'communication is running (RUN_MODE=all)',
-        '  API          http://localhost:3000/v1',
-        '  Swagger UI   http://localhost:3000/docs',
-        '  Health       http://localhost:3000/health/ready    Metrics http://localhost:3000/metrics',
-        '  Postgres     embedded, data in .data/postgres (set DATABASE_URL to use your own)',
-        '  Inbox        http://localhost:1080  (embedded SMTP on port 1025; set SMTP_URL to use a real relay)',
-        '',
-        '',
-      ].join('\n'),
-    );
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const shown = /```\n(communication is running[^`]*)```/.exec(readme)?.[1];
+    expect(printed.join('')).toBe(`\n${shown}\n`);
   });
 });
