@@ -125,9 +125,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Cancel every mail of a booking, publication, organization, establishment or receiver that has
-         *     sent nothing yet (SCHEDULED or PENDING): a cancelled booking is one call, and none of its
-         *     reminders leaves. A mail whose sending has begun is left as it is.
+         * Cancel every mail of a booking, publication, organization, establishment or receiver: a
+         *     cancelled booking is one call, and none of its reminders leaves. Mails with a delivery in an
+         *     attempt are in `requestedMailIds`: that delivery ends CANCELLED unless the relay accepted it.
          */
         post: operations["Mails_cancelMany"];
         delete?: never;
@@ -147,7 +147,11 @@ export interface paths {
         get: operations["Mails_get"];
         put?: never;
         post?: never;
-        /** Cancel a mail that has sent nothing yet (409 otherwise). */
+        /**
+         * Cancel what is still to be sent of a mail: 200 when done at once; 202 (`cancelRequested`) when a
+         *     delivery is in an attempt, which then ends CANCELLED unless the relay accepted that copy; 409
+         *     when every delivery has already ended.
+         */
         delete: operations["Mails_cancel"];
         options?: never;
         head?: never;
@@ -251,9 +255,11 @@ export interface paths {
         put?: never;
         /**
          * Write to the support team. Without `conversationId` the message opens a thread (forwarded to
-         *     the support inbox and acknowledged to the writer); with it, it is a reply sent to the other
-         *     addresses of the thread. Answers 201 with the message and a `Location` header. Open to anyone;
-         *     a new thread is limited per writer's address and per client address (429 beyond).
+         *     the support inbox and acknowledged to the writer). With it, it is a reply by the thread's
+         *     transmitter (sent to the support inbox) or by support's tools, a service or an admin (sent to
+         *     the thread's opener); the reply's `mail` receives nothing. Answers 201 with the message and a
+         *     `Location` header. Opening a thread is open to anyone; every message but support's counts
+         *     against a limit per thread address and per client address (429 beyond).
          */
         post: operations["Contacts_create"];
         delete?: never;
@@ -594,16 +600,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What went wrong: one of the error names of the contract, each explained at `/docs/errors`.
+         * @enum {string}
+         */
+        ErrorName: "VALIDATION_ERROR" | "MALFORMED_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_REQUESTS" | "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE";
         ErrorDetailDto: {
-            /** @description The field, query parameter, path parameter or header at fault. */
-            field: string;
-            /** @description The value received, as text. */
-            value?: string;
             /**
              * @description Where the value was read.
              * @enum {string}
              */
             location?: "body" | "query" | "path" | "header";
+            /** @description The field, query parameter, path parameter or header at fault. */
+            field: string;
+            /** @description The value received, as text. */
+            value?: string;
             /** @description What is wrong with it. */
             issue: string;
         };
@@ -621,8 +632,11 @@ export interface components {
             encType: string;
         };
         ErrorBodyDto: {
-            /** @example VALIDATION_ERROR */
-            name: string;
+            /**
+             * @description What went wrong: one of the error names of the contract, each explained at `/docs/errors`.
+             * @example VALIDATION_ERROR
+             */
+            name: components["schemas"]["ErrorName"];
             /** @description The correlation id of the request, to quote when reporting the problem. */
             debug_id: string;
             message: string;
@@ -638,15 +652,15 @@ export interface components {
              * @example camille.martin@example.com
              */
             email: string;
-            /** @example Camille */
-            firstName?: string;
-            /** @example Martin */
-            lastName?: string;
             /**
              * @description Language of this receiver's mails when the event names none.
              * @enum {string}
              */
             locale?: "fr" | "en";
+            /** @example Camille */
+            firstName?: string;
+            /** @example Martin */
+            lastName?: string;
         };
         RecipientDto: {
             /** @description The user id other services use in `receiversId`. */
@@ -671,6 +685,13 @@ export interface components {
              */
             receiversId: string[];
             /**
+             * @description Which mail to send; some categories require ids (see the table of the contract). The
+             *     categories the service sends itself (CONVERSATION_UNREAD_MESSAGES) are not accepted here.
+             * @example CLIENT_TRIP_BOOKING_NOTIFICATION
+             * @enum {string}
+             */
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION";
+            /**
              * @description Values merged into the template: only the variables the category declares
              *     (`GET /v1/templates/{category}`), at most 50 keys; string, number or boolean values of at most
              *     2,000 characters, or `{amount, currency}` for a `money` variable.
@@ -690,6 +711,11 @@ export interface components {
                     currency: string;
                 };
             };
+            /**
+             * @description Language of the mail for every receiver; when absent, each receiver's own, else French.
+             * @enum {string}
+             */
+            locale?: "fr" | "en";
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly id?: string;
             /**
@@ -700,13 +726,14 @@ export interface components {
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly links?: Record<string, never>[];
             /**
-             * @description Which mail to send; some categories require ids (see the table of the contract).
-             * @enum {string}
+             * @description Technical id of a trip publication.
+             * @example PUB-2048
              */
-            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
-            /** @description Technical id of a trip publication. */
             publicationId?: string;
-            /** @description Technical id of a reservation. */
+            /**
+             * @description Technical id of a reservation.
+             * @example RES-2027-0042
+             */
             reservationId?: string;
             /** @enum {string} */
             productType?: "TRIP" | "HOTE";
@@ -715,14 +742,8 @@ export interface components {
             /** @description Technical id of an establishment. */
             establishmentId?: string;
             /**
-             * @description Language of the mail for every receiver; when absent, each receiver's own, else French.
-             * @enum {string}
-             */
-            locale?: "fr" | "en";
-            /**
              * Format: date-time
              * @description Send at this time (ISO 8601, in the future) rather than at once; the mail is SCHEDULED until then.
-             * @example 2027-05-13T08:00:00.000Z
              */
             scheduledAt?: string;
             /** @description Render and record the deliveries, but send nothing. */
@@ -755,6 +776,11 @@ export interface components {
             messageId: string;
             /** @description Why it failed, or why it is being retried (`SMTP_TEMPORARY`); null when nothing went wrong. */
             error: components["schemas"]["DeliveryErrorDto"] | null;
+            /**
+             * @description A cancellation reached this delivery during an attempt: it ends CANCELLED, or SENT if the relay
+             *     had accepted that copy.
+             */
+            cancelRequested: boolean;
         };
         MailDto: {
             /** Format: uuid */
@@ -789,6 +815,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             correlationId: string;
+            /** @description A cancellation reached one of its deliveries during an attempt (see each delivery's `cancelRequested`). */
+            cancelRequested: boolean;
             deliveries: components["schemas"]["DeliveryDto"][];
             links: components["schemas"]["LinkDto"][];
         };
@@ -815,9 +843,16 @@ export interface components {
             categories?: ("PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES")[];
         };
         CancellationResultDto: {
-            /** @description How many mails were cancelled. */
+            /** @description How many mails were cancelled at once (`mailIds`). */
             count: number;
+            /** @description Mails cancelled at once: nothing more of them will be sent. */
             mailIds: string[];
+            /**
+             * @description Mails with a delivery in an attempt: the cancellation is recorded on it, and it ends CANCELLED,
+             *     or SENT when the relay had already accepted that copy (the `mail.cancelled` or `mail.sent`
+             *     webhook says which). No new attempt starts.
+             */
+            requestedMailIds: string[];
         };
         MailPageDto: {
             content: components["schemas"]["MailDto"][];
@@ -830,7 +865,7 @@ export interface components {
             /**
              * Format: date-time
              * @description The new time (ISO 8601, in the future).
-             * @example 2027-05-14T08:00:00.000Z
+             * @example 2030-05-14T08:00:00.000Z
              */
             scheduledAt: string;
         };
@@ -852,6 +887,11 @@ export interface components {
             smtpResponse: string | null;
         };
         TemplateVariableDto: {
+            /**
+             * @description `date`: ISO 8601; `money`: `{amount, currency}` or a number in euros. Both written for the receiver's locale.
+             * @enum {string}
+             */
+            type: "string" | "number" | "date" | "money" | "boolean";
             /** @description A value as a sender would post it; the preview uses it. */
             example: string | number | boolean | {
                 amount: number;
@@ -863,11 +903,6 @@ export interface components {
              * @example departureDate
              */
             name: string;
-            /**
-             * @description `date`: ISO 8601; `money`: `{amount, currency}` or a number in euros. Both written for the receiver's locale.
-             * @enum {string}
-             */
-            type: "string" | "number" | "boolean" | "date" | "money";
             /** @description A mail of this category without it is refused (400). */
             required: boolean;
             description: string;
@@ -878,10 +913,10 @@ export interface components {
             en: string;
         };
         TemplateDto: {
-            /** @enum {string} */
-            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
             /** @description Ids a mail event of this category must carry. */
             requiredIds: ("publicationId" | "reservationId" | "organizationId" | "establishmentId")[];
+            /** @enum {string} */
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES";
             /** @description The only names a mail of this category may put in `variables`. */
             variables: components["schemas"]["TemplateVariableDto"][];
             /** @description The subject in each locale, rendered with the example values. */
@@ -897,10 +932,16 @@ export interface components {
         CreateContactDto: {
             /**
              * Format: email
-             * @description Address of the person writing; the answers of the thread are sent there.
+             * @description Address of the person writing. The one of a new thread receives the answers of the thread; the
+             *     one of a reply is shown in the thread but receives nothing.
              * @example camille.martin@example.com
              */
             mail: string;
+            /**
+             * @description Language of the mails sent to the writer (acknowledgement, answers); French by default.
+             * @enum {string}
+             */
+            locale?: "fr" | "en";
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly id?: string;
             /**
@@ -910,26 +951,31 @@ export interface components {
             readonly sendingDate?: string;
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly links?: Record<string, never>[];
-            /** @description Name of the person writing. */
+            /**
+             * @description Name of the person writing.
+             * @example Camille Martin
+             */
             name: string;
-            /** @description Subject of the message. */
+            /**
+             * @description Subject of the message.
+             * @example Question about my booking
+             */
             object: string;
-            /** @description The message itself (plain text; line breaks are kept). */
+            /**
+             * @description The message itself (plain text; line breaks are kept).
+             * @example Hello, can I bring my dog on the trip?
+             */
             message: string;
             /** @description Id of the connected user who writes, if any. */
             transmitterId?: string;
             /** @description Id of the user the message is meant for, if any. */
             receiverId?: string;
             /**
-             * @description The thread to reply in: the id of its first message. Absent for a new thread (404 when the
-             *     thread does not exist).
+             * @description The thread to reply in: the id of its first message. Absent for a new thread. 404 when the
+             *     thread does not exist or the caller is not part of it (only its transmitter, services and
+             *     admins reply).
              */
             conversationId?: string;
-            /**
-             * @description Language of the mails sent to the writer (acknowledgement, answers); French by default.
-             * @enum {string}
-             */
-            locale?: "fr" | "en";
         };
         ContactDto: {
             /** Format: uuid */
@@ -980,18 +1026,20 @@ export interface components {
             readonly correlationId?: string;
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly links?: Record<string, never>[];
-            /** @description Who writes it; the customer by default. Must be a participant (403 otherwise). */
+            /** @description Who writes it; the customer by default, a person's own sub for a person (another value is 403). Must be a participant (403 otherwise). */
             transmitterId?: string;
             /** @description Who it is for; by default the other side (the customer ⇄ the assigned agent). Must be another participant. */
             receiverId?: string;
             /**
-             * @description By default CUSTOMER when the transmitter is the customer, else AGENT.
+             * @description By default CUSTOMER when the transmitter is the customer, else AGENT. A person's is their role
+             *     in the conversation (another value is 403); only services post SYSTEM messages.
              * @enum {string}
              */
             transmitterType?: "CUSTOMER" | "AGENT" | "SYSTEM";
             /**
              * @description The text, or an http(s) URL for IMAGE_URL and FILE_URL. HTML is stored as sent: clients must
              *     sanitise it before display.
+             * @example Bonjour, le départ est-il maintenu ?
              */
             content: string;
             /**
@@ -1180,20 +1228,23 @@ export interface components {
             /** @description Read-only: set by the service; accepted and ignored. */
             readonly links?: Record<string, never>[];
             /**
-             * @description Who writes it: must be a participant of the conversation (403 otherwise).
+             * @description Who writes it: must be a participant of the conversation (403 otherwise). A person writes as
+             *     the sub of their token (the default; another value is 403); a service must name one (400 otherwise).
              * @example customer-42
              */
-            transmitterId: string;
+            transmitterId?: string;
             /** @description Who it is for; by default the other side (the customer ⇄ the assigned agent). Must be another participant. */
             receiverId?: string;
             /**
-             * @description By default CUSTOMER when the transmitter is the customer, else AGENT.
+             * @description By default CUSTOMER when the transmitter is the customer, else AGENT. A person's is their role
+             *     in the conversation (another value is 403); only services post SYSTEM messages.
              * @enum {string}
              */
             transmitterType?: "CUSTOMER" | "AGENT" | "SYSTEM";
             /**
              * @description The text, or an http(s) URL for IMAGE_URL and FILE_URL. HTML is stored as sent: clients must
              *     sanitise it before display.
+             * @example Bonjour, le départ est-il maintenu ?
              */
             content: string;
             /**
@@ -1205,16 +1256,21 @@ export interface components {
         UpdateMessageStatusDto: {
             /**
              * @description Only forward: SENT → DELIVERED → READ (409 otherwise).
+             * @example READ
              * @enum {string}
              */
             status: "SENT" | "DELIVERED" | "READ";
         };
         UpdateReadMarkerDto: {
-            /** @description Whose marker; a person may only move their own (defaults to the token's `sub`). */
+            /**
+             * @description Whose marker; a person may only move their own (defaults to the token's `sub`).
+             * @example customer-42
+             */
             participantId?: string;
             /**
              * Format: uuid
              * @description The newest message this participant has read; every earlier message addressed to them becomes READ.
+             * @example 3fa85f64-5717-4562-b3fc-2c963f66afa6
              */
             lastReadMessageId: string;
         };
@@ -1233,6 +1289,7 @@ export interface components {
             type: "CREATED" | "ASSIGNED" | "STATUS_CHANGED" | "MESSAGE_POSTED" | "MESSAGE_STATUS_CHANGED" | "READ";
             /** @description The message's transmitter, the marker's participant, else the caller (null when access control is off). */
             actorId: string | null;
+            /** Format: date-time */
             at: string;
             correlationId: string | null;
             /** @description What changed (ids, statuses), by type. */
@@ -1279,7 +1336,10 @@ export interface components {
             links: components["schemas"]["LinkDto"][];
         };
         PutSuppressionDto: {
-            /** @description Why the address is suppressed, for the people who read the list. */
+            /**
+             * @description Why the address is suppressed, for the people who read the list.
+             * @example Asked by phone to receive no more mails
+             */
             note?: string;
         };
         CreateWebhookDto: {
@@ -1287,10 +1347,16 @@ export interface components {
              * Format: uri
              * @description Where events are POSTed: `https` in production; never a loopback, private or link-local address
              *     unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true.
-             * @example https://booking.example.com/hooks/communication
+             * @example https://example.com/hooks/communication
              */
             url: string;
-            /** @description The events to receive. */
+            /**
+             * @description The events to receive.
+             * @example [
+             *       "mail.sent",
+             *       "mail.failed"
+             *     ]
+             */
             events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
             /** @example Booking service: delivery outcomes */
             description?: string;
@@ -1305,7 +1371,10 @@ export interface components {
             enabled: boolean;
             /** @description Why the service disabled it (every call failed for 3 days); null otherwise. */
             disabledReason: string | null;
-            /** @description Since when every call has failed; null while the last call succeeded. */
+            /**
+             * Format: date-time
+             * @description Since when every call has failed; null while the last call succeeded.
+             */
             failingSince: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1321,7 +1390,10 @@ export interface components {
             enabled: boolean;
             /** @description Why the service disabled it (every call failed for 3 days); null otherwise. */
             disabledReason: string | null;
-            /** @description Since when every call has failed; null while the last call succeeded. */
+            /**
+             * Format: date-time
+             * @description Since when every call has failed; null while the last call succeeded.
+             */
             failingSince: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1340,9 +1412,13 @@ export interface components {
             /** Format: uri */
             url?: string;
             events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
-            /** @description false stops the calls (events are still queued); true starts them again and clears the failure streak. */
+            /** @description null clears the description. */
+            description?: string | null;
+            /**
+             * @description false stops the calls (events are still queued); true starts them again and clears the failure streak.
+             * @example false
+             */
             enabled?: boolean;
-            description?: string;
         };
         WebhookDeliveryDto: {
             /** @description The id of this attempt (for redelivery). */
@@ -1369,6 +1445,62 @@ export interface components {
             currentPage: number;
             links: components["schemas"]["LinkDto"][];
         };
+        MessageCreatedEventDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "message.created";
+            /** @description Sent back as Last-Event-ID to resume after it. */
+            id: string;
+            /** @description The message posted. */
+            data: components["schemas"]["MessageDto"];
+        };
+        MessageUpdatedEventDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "message.updated";
+            /** @description Sent back as Last-Event-ID to resume after it. */
+            id: string;
+            /** @description The message, with its new status. */
+            data: components["schemas"]["MessageDto"];
+        };
+        ConversationUpdatedEventDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "conversation.updated";
+            /** @description Sent back as Last-Event-ID to resume after it. */
+            id: string;
+            /** @description The conversation as it is now. */
+            data: components["schemas"]["ConversationDto"];
+        };
+        ReadMarkerEventDataDto: {
+            participantId: string;
+            lastReadMessageId: string;
+            /** Format: date-time */
+            lastReadAt: string;
+            /** @description Messages of this conversation addressed to the participant and still unread. */
+            unreadCount: number;
+            links: components["schemas"]["LinkDto"][];
+            conversationId: string;
+        };
+        ReadMarkerUpdatedEventDto: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "read-marker.updated";
+            /** @description Sent back as Last-Event-ID to resume after it. */
+            id: string;
+            /** @description The participant's marker, moved forward. */
+            data: components["schemas"]["ReadMarkerEventDataDto"];
+        };
+        /** @description An event of `GET /v1/conversations/{conversationId}/events` and `GET /v1/participants/{participantId}/events`: its `id`, its name (`event`) and its `data` (JSON), by name. */
+        LiveEventDto: components["schemas"]["MessageCreatedEventDto"] | components["schemas"]["MessageUpdatedEventDto"] | components["schemas"]["ConversationUpdatedEventDto"] | components["schemas"]["ReadMarkerUpdatedEventDto"];
     };
     responses: {
         /** @description No valid API key or token (`UNAUTHORIZED`); an open operation answers it only to a token that is not valid. */
@@ -1789,6 +1921,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "camille.martin@example.com",
+                 *       "firstName": "Camille",
+                 *       "lastName": "Martin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutRecipientDto"];
             };
         };
@@ -1956,6 +2095,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "receiversId": [
+                 *         "user-42"
+                 *       ],
+                 *       "category": "CLIENT_TRIP_BOOKING_NOTIFICATION",
+                 *       "variables": {
+                 *         "tripTitle": "Randonnée dans les Calanques",
+                 *         "departureDate": "2027-05-14",
+                 *         "amount": {
+                 *           "amount": 480,
+                 *           "currency": "EUR"
+                 *         }
+                 *       },
+                 *       "publicationId": "PUB-2048",
+                 *       "reservationId": "RES-2027-0042"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateMailDto"];
             };
         };
@@ -2009,7 +2166,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateMailDto"][];
+                /**
+                 * @example [
+                 *       {
+                 *         "receiversId": [
+                 *           "user-42"
+                 *         ],
+                 *         "category": "CLIENT_TRIP_BOOKING_NOTIFICATION",
+                 *         "variables": {
+                 *           "tripTitle": "Randonnée dans les Calanques",
+                 *           "departureDate": "2027-05-14",
+                 *           "amount": {
+                 *             "amount": 480,
+                 *             "currency": "EUR"
+                 *           }
+                 *         },
+                 *         "publicationId": "PUB-2048",
+                 *         "reservationId": "RES-2027-0042"
+                 *       }
+                 *     ]
+                 */
+                "application/json": Record<string, never>[];
             };
         };
         responses: {
@@ -2061,6 +2238,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reservationId": "RES-2027-0042"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CancelMailsDto"];
             };
         };
@@ -2157,9 +2339,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Cancelled: nothing more of this mail will be sent. */
             200: {
                 headers: {
                     "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailDto"];
+                };
+            };
+            /** @description A delivery is in an attempt: the cancellation is recorded (`cancelRequested`); it ends CANCELLED, or SENT if the relay accepted that copy. No new attempt starts. */
+            202: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -2202,6 +2399,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "scheduledAt": "2030-05-14T08:00:00.000Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RescheduleMailDto"];
             };
         };
@@ -2483,6 +2685,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mail": "camille.martin@example.com",
+                 *       "name": "Camille Martin",
+                 *       "object": "Question about my booking",
+                 *       "message": "Hello, can I bring my dog on the trip?"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateContactDto"];
             };
         };
@@ -2504,6 +2714,16 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description `RESOURCE_NOT_FOUND`: a reply in an unknown thread, or in a thread the caller is not part of (anonymous, another person). */
+            404: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2684,6 +2904,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tripPublicationId": "TRIP-2048",
+                 *       "tripReference": "VOY-2027-0514",
+                 *       "establishmentId": "EST-34",
+                 *       "customerId": "customer-42",
+                 *       "participants": [
+                 *         "agent-7"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateConversationDto"];
             };
         };
@@ -2785,6 +3016,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tripPublicationId": "TRIP-2048",
+                 *       "tripReference": "VOY-2027-0514",
+                 *       "establishmentId": "EST-34",
+                 *       "customerId": "customer-42",
+                 *       "participants": [
+                 *         "agent-7"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplaceConversationDto"];
             };
         };
@@ -2838,6 +3080,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assignedAgentId": "agent-7"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignAgentDto"];
             };
         };
@@ -2941,6 +3188,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "transmitterId": "customer-42",
+                 *       "content": "Bonjour, le départ est-il maintenu ?"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateMessageDto"];
             };
         };
@@ -3041,6 +3294,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "READ"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateMessageStatusDto"];
             };
         };
@@ -3092,6 +3350,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "participantId": "customer-42",
+                 *       "lastReadMessageId": "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateReadMarkerDto"];
             };
         };
@@ -3429,6 +3693,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "Asked by phone to receive no more mails"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PutSuppressionDto"];
             };
         };
@@ -3582,6 +3851,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.com/hooks/communication",
+                 *       "events": [
+                 *         "mail.sent",
+                 *         "mail.failed"
+                 *       ],
+                 *       "description": "Booking service: delivery outcomes"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWebhookDto"];
             };
         };
@@ -3721,6 +4000,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWebhookDto"];
             };
         };

@@ -92,6 +92,15 @@ function describeLiveEvents(document: OpenAPIObject): void {
     oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
     discriminator: { propertyName: 'event', mapping },
   };
+  // The streams' text carries these events (OpenAPI 3.1 has no item schema for a stream).
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as OperationObject[]) {
+      for (const response of Object.values(operation?.responses ?? {}) as ResponseObject[]) {
+        const stream = response.content?.['text/event-stream']?.schema as Record<string, unknown> | undefined;
+        if (stream) stream.contentSchema = { $ref: getSchemaPath('LiveEventDto') };
+      }
+    }
+  }
 }
 
 /**

@@ -105,6 +105,9 @@ describe('OpenAPI document: redocly lint and a Prism validation proxy in front o
       await api().delete(`/v1/mails/${later.body.id}`).expect(200);
       await api().post('/v1/mails/cancellations').send({ reservationId: 'RES-NONE' }).expect(200);
       await api().post('/v1/mails/batch').send([mail, { ...mail, reservationId: undefined }]).expect(200);
+      // Items are judged one by one: a batch holding an invalid one is a valid request (200, that item 400).
+      const batch = await api().post('/v1/mails/batch').send([mail, { ...mail, category: 'NOT_A_CATEGORY', receiversId: 'camille' }]).expect(200);
+      expect(batch.body.results.map((result: { status: number }) => result.status)).toEqual([202, 400]);
 
       // Templates.
       await api().get('/v1/templates').expect(200);

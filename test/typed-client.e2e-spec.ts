@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { communicationClient, sendBookingMail, sendWithUnknownVariable } from '../examples/send-mail';
+import { communicationClient, describeLiveEvent, liveEvent, sendBookingMail, sendWithUnknownVariable } from '../examples/send-mail';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
+import { SseClient } from './sse-client';
 
 const ROOT = join(__dirname, '..');
 const run = promisify(execFile);
@@ -23,17 +24,12 @@ describe('Typed client generated from the OpenAPI document (examples/)', () => {
     }
   }, 60_000);
 
-  it('type-checks, and the compiler refuses a field the error body does not have', async () => {
+  it('type-checks, and everything what-fails-to-compile.ts says fails does fail (an unused @ts-expect-error is an error)', async () => {
     expect(await tsc('examples/tsconfig.json')).toBe('');
-    const wrong = join(ROOT, 'examples', 'typo.check.ts');
-    const project = join(ROOT, 'examples', 'tsconfig.typo.json');
-    try {
-      writeFileSync(wrong, `import { ErrorBody } from './send-mail';\nexport const f = (e: ErrorBody) => e.detials;\n`);
-      writeFileSync(project, JSON.stringify({ extends: './tsconfig.json', files: ['typo.check.ts'] }));
-      expect(await tsc(project)).toContain("Property 'detials' does not exist");
-    } finally {
-      rmSync(wrong, { force: true });
-      rmSync(project, { force: true });
+    const claims = readFileSync(join(ROOT, 'examples', 'what-fails-to-compile.ts'), 'utf8');
+    // The claims of send-mail.ts, each one checked by a line there.
+    for (const claim of ['misspelt field', 'missing required field', 'unknown category', 'missing path id', 'status POST /v1/mails never answers', 'error name', 'read-marker.updated']) {
+      expect(claims).toMatch(new RegExp(`// @ts-expect-error .*${claim}`));
     }
   }, 120_000);
 
@@ -61,6 +57,30 @@ describe('Typed client generated from the OpenAPI document (examples/)', () => {
       const error = await sendWithUnknownVariable(client, 'customer-7');
       expect(error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'variables.amont' })] });
       expect(error!.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
+    });
+
+    it('reads the events of a stream as typed events, a read marker with its conversation', async () => {
+      const client = communicationClient(service.url, KEY);
+      const stream = await SseClient.open(`${service.url}/v1/participants/agent-7/events`, { Authorization: `Bearer ${KEY}` });
+      try {
+        const { data: conversation } = await client.POST('/v1/conversations', {
+          body: { tripPublicationId: 'PUB-7', tripReference: 'TRIP-7', establishmentId: 'EST-7', customerId: 'customer-7', participants: ['agent-7'] },
+        });
+        const { data: message } = await client.POST('/v1/conversations/{conversationId}/messages', {
+          params: { path: { conversationId: conversation!.id } },
+          body: { transmitterId: 'customer-7', content: 'Bonjour' },
+        });
+        await client.PUT('/v1/conversations/{conversationId}/read-marker', {
+          params: { path: { conversationId: conversation!.id } },
+          body: { participantId: 'agent-7', lastReadMessageId: message!.id },
+        });
+        const [read] = await stream.waitFor((event) => event.event === 'read-marker.updated');
+        const [posted] = await stream.waitFor((event) => event.event === 'message.created');
+        expect(describeLiveEvent(liveEvent('read-marker.updated', { lastEventId: read.id!, data: read.data! }))).toBe(`agent-7 has read ${conversation!.id} up to ${message!.id}`);
+        expect(describeLiveEvent(liveEvent('message.created', { lastEventId: posted.id!, data: posted.data! }))).toBe(`new message in ${conversation!.id}: Bonjour`);
+      } finally {
+        stream.close();
+      }
     });
   });
 });
