@@ -24,7 +24,8 @@ export async function startLocalServices(env: Env): Promise<LocalServices> {
     env: {},
     close: async () => {
       await inbox?.stop();
-      await postgres?.stop();
+      // The service's pools may still be closing their connections: no session is cut.
+      await postgres?.stop({ afterSessions: true });
     },
   };
   if (env.NODE_ENV === 'production') return local;

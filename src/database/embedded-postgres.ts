@@ -7,7 +7,12 @@ import { Client } from 'pg';
 
 export interface EmbeddedPostgres {
   url: string;
-  stop(): Promise<void>;
+  /**
+   * A fast shutdown: every session is cut at once (what tests of an outage want). With
+   * `{ afterSessions: true }`, a smart one: Postgres refuses new sessions and stops when the open
+   * ones have ended, so that a pool still closing its connections gets no error (fast after 5 s).
+   */
+  stop(options?: { afterSessions?: boolean }): Promise<void>;
 }
 
 /** A free TCP port on loopback, chosen by the OS. */
@@ -151,16 +156,20 @@ function postgresUser(): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** Starts the server and resolves once it accepts connections; `stop` is a fast shutdown (sessions are cut). */
-function runPostgres(binary: string, dir: string, port: number, user: { uid?: number; gid?: number }, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+/** Starts the server and resolves once it accepts connections. */
+function runPostgres(binary: string, dir: string, port: number, user: { uid?: number; gid?: number }, log: (line: string) => void): Promise<Pick<EmbeddedPostgres, 'stop'>> {
   const child = spawn(binary, ['-D', dir, '-p', String(port)], { ...user, env: { LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const stopAtExit = () => child.kill('SIGINT');
   process.on('exit', stopAtExit);
-  const stop = async () => {
+  const stop = async (options: { afterSessions?: boolean } = {}) => {
     process.removeListener('exit', stopAtExit);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // SIGTERM is Postgres's smart shutdown, SIGINT its fast one.
+    child.kill(options.afterSessions ? 'SIGTERM' : 'SIGINT');
+    const fast = options.afterSessions ? setTimeout(() => child.kill('SIGINT'), 5000) : undefined;
     await exited;
+    clearTimeout(fast);
   };
   return new Promise((resolveReady, reject) => {
     let output = '';
