@@ -157,8 +157,8 @@ function addFormats(name: string, schema: SchemaObject): void {
 
 /**
  * Bodies read item by item: the handler takes an array and judges each element on its own (the
- * answer gives each one's status), so one bad item does not make the request invalid. Typing the
- * items as the DTO would.
+ * answer gives each one's status), so one bad item does not make the request invalid; items typed
+ * as the DTO would make it invalid by the document.
  */
 const ITEM_BY_ITEM: Record<string, { dto: string; maxItems: number; description: string }> = {
   Mails_createBatch: {
@@ -171,7 +171,7 @@ const ITEM_BY_ITEM: Record<string, { dto: string; maxItems: number; description:
 /**
  * The example of a JSON request body, which Swagger UI pre-fills: the properties of its schema that
  * declare an `example`, and only those. Built from the whole schema, Swagger UI would fill every
- * optional field too (\`"publicationId": "string"\`, a reply to a thread that does not exist), and the
+ * optional field too (`"publicationId": "string"`, a reply to a thread that does not exist), and the
  * request would be refused. Every example is posted to the service by test/openapi-document.e2e-spec.ts.
  */
 function describeRequestBody(operation: OperationObject, schemas: Record<string, SchemaObject>): void {
