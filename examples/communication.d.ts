@@ -2186,7 +2186,9 @@ export interface operations {
                  *       }
                  *     ]
                  */
-                "application/json": Record<string, never>[];
+                "application/json": {
+                    [key: string]: unknown;
+                }[];
             };
         };
         responses: {

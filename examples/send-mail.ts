@@ -56,6 +56,14 @@ export async function sendBookingMail(client: ReturnType<typeof communicationCli
   return { mail: data, location: answered<'/v1/mails', 'post'>(response, 202) ? response.headers.get('Location') : null };
 }
 
+/** Several events in one request: each is judged on its own, so the answer gives a status per item. */
+export async function sendBatch(client: ReturnType<typeof communicationClient>, customerIds: string[]): Promise<number[]> {
+  const { data } = await client.POST('/v1/mails/batch', {
+    body: customerIds.map((id) => ({ receiversId: [id], category: 'PROFILE_COMPLETION_REQUEST' })),
+  });
+  return (data?.results ?? []).map((result) => result.status);
+}
+
 /** What a typo costs: the variable name is checked by the service (400), the category by the compiler. */
 export async function sendWithUnknownVariable(client: ReturnType<typeof communicationClient>, customerId: string): Promise<ErrorBody | undefined> {
   const { error } = await client.POST('/v1/mails', {

@@ -186,7 +186,7 @@ function describeRequestBody(operation: OperationObject, schemas: Record<string,
   const itemByItem = ITEM_BY_ITEM[operation.operationId ?? ''];
   if (itemByItem) {
     const example = exampleOf(`#/components/schemas/${itemByItem.dto}`);
-    media.schema = { type: 'array', minItems: 1, maxItems: itemByItem.maxItems, description: itemByItem.description, items: { type: 'object', description: `A \`${itemByItem.dto}\`, judged alone.` } };
+    media.schema = { type: 'array', minItems: 1, maxItems: itemByItem.maxItems, description: itemByItem.description, items: { type: 'object', additionalProperties: true, description: `A \`${itemByItem.dto}\`, judged alone.` } };
     if (example) media.example = [example];
     return;
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { communicationClient, describeLiveEvent, liveEvent, sendBookingMail, sendWithUnknownVariable } from '../examples/send-mail';
+import { communicationClient, describeLiveEvent, liveEvent, sendBatch, sendBookingMail, sendWithUnknownVariable } from '../examples/send-mail';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { SseClient } from './sse-client';
@@ -57,6 +57,7 @@ describe('Typed client generated from the OpenAPI document (examples/)', () => {
       const error = await sendWithUnknownVariable(client, 'customer-7');
       expect(error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'variables.amont' })] });
       expect(error!.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
+      expect(await sendBatch(client, ['customer-7', ''])).toEqual([202, 400]);
     });
 
     it('reads the events of a stream as typed events, a read marker with its conversation', async () => {
