@@ -125,6 +125,7 @@ export class UnreadDigestScheduler {
       errorCode: null,
       error: null,
       smtpResponse: null,
+      cancelRequested: false,
       updatedAt: now,
     });
     return { mail, deliveries: [delivery] };

@@ -206,6 +206,7 @@ export class MailsService {
         errorCode: null,
         error: null,
         smtpResponse: null,
+        cancelRequested: false,
         updatedAt: now,
       });
     });
