@@ -41,17 +41,17 @@ describe('Contact us (real Postgres, real SMTP)', () => {
   const visitor = { name: 'Camille Martin', mail: 'camille@example.com', object: 'Dog on the trip', message: 'Hello,\nCan I bring my dog?' };
 
   /**
-   * The mails a contact message caused, once every notification row (the source of truth of what
-   * was sent) is settled: exactly `expected`, all sent, and no other.
+   * The mails a contact message caused, once each one's delivery (the source of truth of what was
+   * sent) is settled: exactly `expected`, all sent, and no other.
    */
   async function mailsOf(contactId: string, expected: number): Promise<ReceivedMail[]> {
     await inbox.waitFor(aboutContact(contactId), expected);
     const deadline = Date.now() + 15_000;
     let statuses: string[];
     for (;;) {
-      const rows = await db.query<{ status: string }>('SELECT status FROM contact_notification WHERE contact_message_id = $1', [contactId]);
+      const rows = await db.query<{ status: string }>('SELECT d.status FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1', [contactId]);
       statuses = rows.rows.map((r) => r.status);
-      if (!statuses.includes('PENDING') || Date.now() > deadline) break;
+      if (statuses.every((status) => ['SENT', 'FAILED', 'CANCELLED'].includes(status)) || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(statuses).toEqual(Array(expected).fill('SENT'));
@@ -106,6 +106,20 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       expect(acknowledgement.parsed.text).toContain('Can I bring my dog?');
       expect(addresses(acknowledgement.parsed.replyTo)).toEqual([SUPPORT]);
       expect(acknowledgement.parsed.messageId).not.toBe(forward.parsed.messageId);
+    });
+
+    it('sends them as mails of the one pipeline: listed with their deliveries, X-Mail-Id on each, never posted by callers', async () => {
+      const listed = await api().get('/v1/mails?receiverId=support&category=CONTACT_FORWARD').expect(200);
+      const forward = listed.body.content.find((mail: { correlationId: string }) => mail.correlationId === 'contact-open-1');
+      expect(forward).toMatchObject({ category: 'CONTACT_FORWARD', status: 'SENT', receiversId: ['support'], deliveries: [expect.objectContaining({ status: 'SENT', email: 's***@voyages.test' })] });
+      const received = inbox.messages.filter(aboutContact(threadId)).find((mail) => header(mail, 'x-mail-category') === 'CONTACT_FORWARD')!;
+      expect(header(received, 'x-mail-id')).toBe(forward.id);
+      expect(received.parsed.messageId).toBe(forward.deliveries[0].messageId);
+      const acknowledgements = await api().get(`/v1/mails?receiverId=${encodeURIComponent(`contact:${threadId}`)}`).expect(200);
+      expect(acknowledgements.body.content.map((mail: { category: string }) => mail.category)).toEqual(['CONTACT_ACKNOWLEDGEMENT']);
+
+      const posted = await api().post('/v1/mails').send({ category: 'CONTACT_FORWARD', receiversId: ['support'] }).expect(400);
+      expect(posted.body.details).toEqual([expect.objectContaining({ field: 'category' })]);
     });
 
     it('sends a reply from support to the visitor only, with Reply-To the support inbox', async () => {
@@ -178,11 +192,16 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       inbox.recipientPolicy = () => undefined;
     });
 
-    async function settledNotifications(contactId: string): Promise<Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }>> {
+    /** The deliveries of the contact mails of a message, once each has its outcome. */
+    async function settledMails(contactId: string): Promise<Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }>> {
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const rows = await db.query('SELECT to_address, kind, status, attempts, error FROM contact_notification WHERE contact_message_id = $1 ORDER BY kind', [contactId]);
-        if (rows.rows.every((r) => r.status !== 'PENDING') || Date.now() > deadline) return rows.rows;
+        const rows = await db.query(
+          `SELECT d.email AS to_address, m.category AS kind, d.status, d.attempts, d.error_code AS error
+           FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 ORDER BY m.category`,
+          [contactId],
+        );
+        if (rows.rows.every((r) => ['SENT', 'FAILED'].includes(r.status)) || Date.now() > deadline) return rows.rows;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
@@ -190,11 +209,13 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     it('fails a mail the server refuses for good (5xx) at once, and still sends the others', async () => {
       inbox.recipientPolicy = (address) => (address === 'bounce@example.com' ? { code: 550, message: 'No such user' } : undefined);
       const res = await api().post('/v1/contacts').send({ ...visitor, mail: 'bounce@example.com' }).expect(201);
-      const rows = await settledNotifications(res.body.id);
+      const rows = await settledMails(res.body.id);
       expect(rows).toEqual([
-        { to_address: 'bounce@example.com', kind: 'CONTACT_ACKNOWLEDGEMENT', status: 'FAILED', attempts: 1, error: expect.stringContaining('No such user') },
-        { to_address: `Support Voyages <${SUPPORT}>`, kind: 'CONTACT_FORWARD', status: 'SENT', attempts: 1, error: null },
+        { to_address: 'bounce@example.com', kind: 'CONTACT_ACKNOWLEDGEMENT', status: 'FAILED', attempts: 1, error: 'SMTP_REJECTED' },
+        { to_address: SUPPORT, kind: 'CONTACT_FORWARD', status: 'SENT', attempts: 1, error: null },
       ]);
+      // One pipeline: the refused address joins the suppression list like any mail's.
+      expect((await api().get('/v1/suppressions/bounce@example.com').expect(200)).body).toMatchObject({ reason: 'HARD_BOUNCE', lastBounce: expect.stringContaining('No such user') });
       expect(inbox.messages.filter(aboutContact(res.body.id)).map((m) => m.envelopeTo)).toEqual([[SUPPORT]]);
     });
 
@@ -202,13 +223,13 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       let refusals = 0;
       inbox.recipientPolicy = (address) => (address === 'flaky@example.com' && refusals++ < 1 ? { code: 451, message: 'Try again later' } : undefined);
       const res = await api().post('/v1/contacts').send({ ...visitor, mail: 'flaky@example.com' }).expect(201);
-      const rows = await settledNotifications(res.body.id);
+      const rows = await settledMails(res.body.id);
       expect(rows.map(({ kind, status, attempts }) => ({ kind, status, attempts }))).toEqual([
         { kind: 'CONTACT_ACKNOWLEDGEMENT', status: 'SENT', attempts: 2 },
         { kind: 'CONTACT_FORWARD', status: 'SENT', attempts: 1 },
       ]);
       const [acknowledgement] = await inbox.waitFor((m) => aboutContact(res.body.id)(m) && m.envelopeTo.includes('flaky@example.com'));
-      const stored = await db.query('SELECT message_id FROM contact_notification WHERE contact_message_id = $1 AND kind = $2', [res.body.id, 'CONTACT_ACKNOWLEDGEMENT']);
+      const stored = await db.query('SELECT d.message_id FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 AND m.category = $2', [res.body.id, 'CONTACT_ACKNOWLEDGEMENT']);
       expect(acknowledgement.parsed.messageId).toBe(stored.rows[0].message_id);
     });
   });
@@ -451,10 +472,10 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
     await inbox?.stop();
   });
 
-  /** The mails caused by message `id`, once its notification rows are settled: exactly `expected` of them. */
+  /** The mails caused by message `id`: exactly `expected` of them. */
   async function mailsOf(id: string, expected: number): Promise<ReceivedMail[]> {
     await inbox.waitFor(aboutContact(id), expected);
-    const rows = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_notification WHERE contact_message_id = $1', [id]);
+    const rows = await db.query<{ n: string }>('SELECT count(*) AS n FROM mail WHERE contact_message_id = $1', [id]);
     expect(Number(rows.rows[0].n)).toBe(expected);
     return inbox.messages.filter(aboutContact(id));
   }

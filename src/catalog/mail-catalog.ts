@@ -17,8 +17,11 @@ export interface CategoryDefinition {
   requiredIds: MailReferenceField[];
   /** Variables the copy may use; any other name is refused. */
   variables: VariableDefinition[];
-  /** Path under FRONTEND_BASE_URL opened by the mail's button; `{field}` is replaced by the event's id (or, failing one, by that variable). */
-  buttonPath: string;
+  /**
+   * Path under FRONTEND_BASE_URL opened by the mail's button; `{field}` is replaced by the event's id
+   * (or, failing one, by that variable). Null: no button (the frontend has no page for contact threads).
+   */
+  buttonPath: string | null;
   /**
    * Sent by the service itself (a digest, a forward), never posted by callers: it is built from
    * what only the service knows (its button needs ids no caller gives), so POST /v1/mails refuses it.
@@ -43,7 +46,7 @@ const VARIABLES = {
 
 type VariableName = keyof typeof VARIABLES;
 
-function category(requiredIds: MailReferenceField[], buttonPath: string, variables: VariableName[]): CategoryDefinition {
+function category(requiredIds: MailReferenceField[], buttonPath: string | null, variables: VariableName[]): CategoryDefinition {
   return { requiredIds, buttonPath, variables: variables.map((name) => ({ name, required: false, ...VARIABLES[name] })) };
 }
 
@@ -76,6 +79,10 @@ export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
   CLIENT_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'tripTitle']),
   TRIP_REMINDER_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'departureDate']),
   CONVERSATION_UNREAD_MESSAGES: { ...category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']), sentByService: true },
+  // Contact mails quote their contact message (read when they are sent): no variables, no button.
+  CONTACT_FORWARD: { ...category([], null, []), sentByService: true },
+  CONTACT_ACKNOWLEDGEMENT: { ...category([], null, []), sentByService: true },
+  CONTACT_REPLY: { ...category([], null, []), sentByService: true },
 };
 
 /** The categories callers may post (POST /v1/mails and batches); the others are the service's own. */

@@ -20,7 +20,17 @@ export enum MailCategory {
   TRIP_REMINDER_NOTIFICATION = 'TRIP_REMINDER_NOTIFICATION',
   /** Extension: sent by the service itself when a conversation message stays unread. */
   CONVERSATION_UNREAD_MESSAGES = 'CONVERSATION_UNREAD_MESSAGES',
+  /** Extension: a new contact thread, forwarded to the support inbox (Reply-To: the writer). */
+  CONTACT_FORWARD = 'CONTACT_FORWARD',
+  /** Extension: a new contact thread, acknowledged to its writer. */
+  CONTACT_ACKNOWLEDGEMENT = 'CONTACT_ACKNOWLEDGEMENT',
+  /** Extension: a reply in a contact thread, to the thread's other party. */
+  CONTACT_REPLY = 'CONTACT_REPLY',
 }
+
+/** The mails of contact threads: each quotes its contact message and goes to an address, not a user id. */
+export const CONTACT_CATEGORIES = [MailCategory.CONTACT_FORWARD, MailCategory.CONTACT_ACKNOWLEDGEMENT, MailCategory.CONTACT_REPLY] as const;
+export type ContactCategory = (typeof CONTACT_CATEGORIES)[number];
 
 export const MAIL_CATEGORIES = Object.values(MailCategory);
 

@@ -1,9 +1,8 @@
 import Handlebars from 'handlebars';
 import { MAIL_CATALOG } from './mail-catalog';
-import { LOCALES, MAIL_CATEGORIES, MailCategory } from './mail-category';
-import { CONTACT_COPY, ContactMailKind, loadLocaleCopy, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
+import { CONTACT_CATEGORIES, LOCALES, MAIL_CATEGORIES, MailCategory } from './mail-category';
+import { loadLocaleCopy, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
 
-const CONTACT_KINDS: ContactMailKind[] = ['CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'];
 const IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
 const FULL_VARS = {
   tripTitle: 'Randonnée dans les Calanques',
@@ -33,17 +32,16 @@ function expectClean(output: string): void {
 }
 
 describe('mail copy', () => {
-  it.each(LOCALES)('%s has copy for every category and every contact kind', (locale) => {
+  it.each(LOCALES)('%s has copy for every category', (locale) => {
     expect(Object.keys(MAIL_COPY[locale]).sort()).toEqual([...MAIL_CATEGORIES].sort());
-    expect(Object.keys(CONTACT_COPY[locale]).sort()).toEqual([...CONTACT_KINDS].sort());
-    for (const copy of [...Object.values(MAIL_COPY[locale]), ...Object.values(CONTACT_COPY[locale])]) {
+    for (const copy of Object.values(MAIL_COPY[locale])) {
       expect(copy.paragraphs.length).toBeGreaterThanOrEqual(1);
       expect(copy.buttonLabel.trim()).not.toBe('');
     }
   });
 
   it.each(LOCALES)('%s subjects are all distinct', (locale) => {
-    const subjects = [...Object.values(MAIL_COPY[locale]), ...Object.values(CONTACT_COPY[locale])].map((c) => c.subject);
+    const subjects = Object.values(MAIL_COPY[locale]).map((c) => c.subject);
     expect(new Set(subjects).size).toBe(subjects.length);
   });
 
@@ -51,7 +49,6 @@ describe('mail copy', () => {
     const all = LOCALES.flatMap((locale) => [
       ...Object.values(LOCALE_STRINGS[locale]),
       ...Object.values(MAIL_COPY[locale]).flatMap(strings),
-      ...Object.values(CONTACT_COPY[locale]).flatMap(strings),
     ]);
     for (const s of all) {
       expect(s).not.toContain('{{{');
@@ -70,8 +67,8 @@ describe('mail copy', () => {
       for (const context of [minimalContext(category), fullContext(category)]) for (const s of strings(copy)) expectClean(render(s, context));
     });
 
-    it.each(CONTACT_KINDS)('%s with and without the optional values', (kind) => {
-      const copy = CONTACT_COPY[locale][kind];
+    it.each(CONTACT_CATEGORIES)('%s with and without the optional values', (kind) => {
+      const copy = MAIL_COPY[locale][kind];
       for (const context of [{}, CONTACT_FULL]) {
         expect(render(copy.subject, context).trim()).not.toBe('');
         for (const s of strings(copy)) expectClean(render(s, context));
@@ -98,7 +95,7 @@ describe('mail catalog', () => {
   });
 
   it('a copy file with a missing or unknown key names the file and the key', () => {
-    const en = JSON.parse(JSON.stringify({ strings: LOCALE_STRINGS.en, categories: MAIL_COPY.en, contact: CONTACT_COPY.en }));
+    const en = JSON.parse(JSON.stringify({ strings: LOCALE_STRINGS.en, categories: MAIL_COPY.en }));
     expect(loadLocaleCopy('en', en).categories.PROFILE_COMPLETION_REQUEST.subject).toBe(MAIL_COPY.en.PROFILE_COMPLETION_REQUEST.subject);
     delete en.categories.TRIP_REMINDER_NOTIFICATION.subject;
     expect(() => loadLocaleCopy('en', en)).toThrow('src/catalog/copy/en.json: $.categories.TRIP_REMINDER_NOTIFICATION.subject is missing');

@@ -42,16 +42,12 @@ export interface LocaleStrings {
   help: string;
 }
 
-export const CONTACT_MAIL_KINDS = ['CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'] as const;
-export type ContactMailKind = (typeof CONTACT_MAIL_KINDS)[number];
-
 const STRING_KEYS: (keyof LocaleStrings)[] = ['greetingNamed', 'greetingAnonymous', 'signature', 'footer', 'buttonFallback', 'help'];
 const COPY_KEYS: (keyof MailCopy)[] = ['subject', 'preheader', 'heading', 'paragraphs', 'buttonLabel'];
 
 interface LocaleCopy {
   strings: LocaleStrings;
   categories: Record<MailCategory, MailCopy>;
-  contact: Record<ContactMailKind, MailCopy>;
 }
 
 /** French typography: a non-breaking space before « : ; ! ? » and inside guillemets. */
@@ -93,14 +89,12 @@ function mailCopy(file: string, path: string, value: unknown, fix: (s: string) =
 
 /** Checks one locale's file and returns its copy; throws an error naming the file and the key. */
 export function loadLocaleCopy(file: string, source: unknown, fix: (s: string) => string = (s) => s): LocaleCopy {
-  const root = exactKeys(file, '$', source, ['strings', 'categories', 'contact']);
+  const root = exactKeys(file, '$', source, ['strings', 'categories']);
   const strings = exactKeys(file, '$.strings', root.strings, STRING_KEYS);
   const categories = exactKeys(file, '$.categories', root.categories, MAIL_CATEGORIES);
-  const contact = exactKeys(file, '$.contact', root.contact, CONTACT_MAIL_KINDS);
   return {
     strings: Object.fromEntries(STRING_KEYS.map((key) => [key, text(file, `$.strings.${key}`, strings[key], fix)])) as unknown as LocaleStrings,
     categories: Object.fromEntries(MAIL_CATEGORIES.map((key) => [key, mailCopy(file, `$.categories.${key}`, categories[key], fix)])) as Record<MailCategory, MailCopy>,
-    contact: Object.fromEntries(CONTACT_MAIL_KINDS.map((key) => [key, mailCopy(file, `$.contact.${key}`, contact[key], fix)])) as Record<ContactMailKind, MailCopy>,
   };
 }
 
@@ -111,4 +105,4 @@ const COPY: Record<Locale, LocaleCopy> = {
 
 export const LOCALE_STRINGS: Record<Locale, LocaleStrings> = { fr: COPY.fr.strings, en: COPY.en.strings };
 export const MAIL_COPY: Record<Locale, Record<MailCategory, MailCopy>> = { fr: COPY.fr.categories, en: COPY.en.categories };
-export const CONTACT_COPY: Record<Locale, Record<ContactMailKind, MailCopy>> = { fr: COPY.fr.contact, en: COPY.en.contact };
+

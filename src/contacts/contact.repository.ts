@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ContactMessageEntity } from './contact-message.entity';
-import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
 import { ContactScope } from './contact.policy';
 
 /** Someone who wrote in a thread, as they last presented themselves there. */
@@ -13,13 +12,7 @@ export interface ThreadWriter {
   lastSendingDate: Date;
 }
 
-export interface NotificationOutcome {
-  status: NotificationStatus.SENT | NotificationStatus.FAILED;
-  error: string | null;
-  sentAt: Date | null;
-}
-
-/** Named queries of contact messages and their notification mails, so services never assemble SQL. */
+/** Named queries of contact messages, so services never assemble SQL (their mails are mails: MailRepository). */
 @Injectable()
 export class ContactRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -47,9 +40,8 @@ export class ContactRepository {
     return rows.map((row) => ({ mail: row.mail, name: row.name, locale: row.locale, lastSendingDate: row.sending_date }));
   }
 
-  async insertMessage(manager: EntityManager, message: ContactMessageEntity, notifications: ContactNotificationEntity[]): Promise<void> {
+  async insertMessage(manager: EntityManager, message: ContactMessageEntity): Promise<void> {
     await manager.insert(ContactMessageEntity, message);
-    if (notifications.length) await manager.insert(ContactNotificationEntity, notifications);
   }
 
   /** A message of a thread within the scope: a person's look-up joins the thread's first message, which they must have written. */
@@ -72,28 +64,5 @@ export class ContactRepository {
       take: sizePage,
     });
     return { rows, total };
-  }
-
-  async findNotificationWithMessage(id: string): Promise<{ notification: ContactNotificationEntity; message: ContactMessageEntity } | null> {
-    const notification = await this.dataSource.getRepository(ContactNotificationEntity).findOne({ where: { id }, relations: { contactMessage: true } });
-    return notification?.contactMessage ? { notification, message: notification.contactMessage } : null;
-  }
-
-  /** A transient failure: one more attempt and its reason; the notification stays PENDING. */
-  async recordAttempt(id: string, error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE contact_notification SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1 AND status = 'PENDING'`,
-      [id, error],
-    );
-  }
-
-  /** Settles a pending notification after an SMTP attempt; false when it was already settled (a job run twice). */
-  async settle(id: string, outcome: NotificationOutcome): Promise<boolean> {
-    const updated: [unknown[], number] = await this.dataSource.query(
-      `UPDATE contact_notification SET status = $2, error = $3, sent_at = $4, attempts = attempts + 1, updated_at = now()
-       WHERE id = $1 AND status = 'PENDING'`,
-      [id, outcome.status, outcome.error, outcome.sentAt],
-    );
-    return updated[1] > 0;
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DeliveryModule } from '../delivery/delivery.module';
-import { ContactNotificationWorker } from './contact-notification.worker';
+import { MailsModule } from '../mails/mails.module';
 import { ContactMapper } from './contact.mapper';
 import { ContactPolicy } from './contact.policy';
 import { ContactRepository } from './contact.repository';
@@ -8,8 +7,9 @@ import { ContactsController } from './contacts.controller';
 import { ContactsService } from './contacts.service';
 
 @Module({
-  imports: [DeliveryModule],
+  // Contact mails are mails of the one pipeline, written in the transaction of their message.
+  imports: [MailsModule],
   controllers: [ContactsController],
-  providers: [ContactsService, ContactRepository, ContactMapper, ContactPolicy, ContactNotificationWorker],
+  providers: [ContactsService, ContactRepository, ContactMapper, ContactPolicy],
 })
 export class ContactsModule {}

@@ -8,37 +8,43 @@ import { EventsRepository } from '../events/events.repository';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { senderDomain } from '../delivery/message-id';
-import { QueueService } from '../delivery/queue.service';
+import { MailFactory } from '../mails/mail.factory';
+import { MailRepository, MailWithDeliveries } from '../mails/mail.repository';
+import { MailDeliveryWorker } from '../mails/mail-delivery.worker';
 import { RateLimits } from '../rate-limit/rate-limits';
-import { DEFAULT_LOCALE } from '../catalog/mail-category';
+import { ContactCategory, DEFAULT_LOCALE, MailCategory } from '../catalog/mail-category';
 import { ContactMessageEntity } from './contact-message.entity';
-import { ContactNotificationEntity, NotificationStatus } from './contact-notification.entity';
 import { ContactMapper } from './contact.mapper';
 import { ContactPolicy } from './contact.policy';
 import { ContactRepository, ThreadWriter } from './contact.repository';
 import { ContactDto, ContactPageDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
 
-export const CONTACT_NOTIFICATION_QUEUE = 'contact-notification';
-
-export interface ContactNotificationJob {
-  notificationId: string;
-  correlationId: string;
+/** One mail a contact message causes: to whom (an address, and who that is), answered to where, greeting whom. */
+interface ContactTarget {
+  category: ContactCategory;
+  /** `support`, the writer's user id, or `contact:<thread id>` for a visitor without one. */
+  receiverId: string;
+  toAddress: string;
+  replyTo: string;
+  greetingName: string | null;
+  locale: string;
 }
 
-type NotificationTarget = Pick<ContactNotificationEntity, 'kind' | 'toAddress' | 'replyTo' | 'firstName' | 'locale'>;
+/** Who the support inbox is, as a receiver of contact mails (GET /v1/mails?receiverId=support). */
+const SUPPORT_RECEIVER = 'support';
 
 const threadIdPipe = new UuidOr404Pipe();
 
 @Injectable()
 export class ContactsService {
-  private readonly messageIdDomain: string;
   private readonly supportInbox: string;
 
   constructor(
     private readonly contacts: ContactRepository,
-    private readonly queue: QueueService,
+    private readonly mails: MailRepository,
+    private readonly factory: MailFactory,
+    private readonly worker: MailDeliveryWorker,
     private readonly mapper: ContactMapper,
     private readonly policy: ContactPolicy,
     private readonly limits: RateLimits,
@@ -47,13 +53,13 @@ export class ContactsService {
     private readonly events: EventsRepository,
     @InjectConfig() config: AppConfig,
   ) {
-    this.messageIdDomain = senderDomain(config.mail.from);
     this.supportInbox = config.mail.contactInboxEmail;
   }
 
   /**
-   * Stores a contact message and, in the same transaction, one notification row and one queue job
-   * per mail it causes, so a stored message is never left without its mails (nor mails without it).
+   * Stores a contact message and, in the same transaction, the mails it causes (mails of the one
+   * pipeline, categories CONTACT_*), so a stored message is never left without its mails (nor
+   * mails without it).
    * A reply is written by someone of its thread (see ContactPolicy), and goes to the thread's other
    * fixed party: the opener's address or the support inbox, never to an address a message gives.
    * Every message counts against CONTACT_RATE_LIMIT_PER_HOUR, but those of support's tools.
@@ -88,13 +94,9 @@ export class ContactsService {
         correlationId,
       });
       const targets = opener ? this.replyTargets(message, opener, writers) : this.openingTargets(message);
-      const notifications = targets.map((target) => this.notification(message, target, correlationId));
-      await this.contacts.insertMessage(manager, message, notifications);
-      await this.queue.enqueue<ContactNotificationJob>(
-        CONTACT_NOTIFICATION_QUEUE,
-        notifications.map((n) => ({ notificationId: n.id, correlationId })),
-        manager,
-      );
+      await this.contacts.insertMessage(manager, message);
+      const mails = targets.map((target) => this.mail(message, target, correlationId));
+      if (mails.length) await this.mails.insertMails(mails, manager);
       const answer = this.mapper.toDto(message);
       await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
@@ -102,7 +104,7 @@ export class ContactsService {
       // it, then replays the first answer and rolls back, without being refused by this limit.
       if (this.policy.countsAgainstLimits(caller)) await this.limits.countContactMessage(manager, (opener ?? message).mail, clientAddress);
       return answer;
-    });
+    }).finally(() => this.worker.nudge());
   }
 
   async findOne(id: string): Promise<ContactDto> {
@@ -124,12 +126,12 @@ export class ContactsService {
    * mail client) and is acknowledged to the writer (Reply-To: the support inbox). The support
    * inbox reads the default locale; the writer gets the locale they chose.
    */
-  private openingTargets(message: ContactMessageEntity): NotificationTarget[] {
-    const targets: NotificationTarget[] = [
-      { kind: 'CONTACT_FORWARD', toAddress: this.supportInbox, replyTo: message.mail, firstName: null, locale: DEFAULT_LOCALE },
+  private openingTargets(message: ContactMessageEntity): ContactTarget[] {
+    const targets: ContactTarget[] = [
+      { category: MailCategory.CONTACT_FORWARD, receiverId: SUPPORT_RECEIVER, toAddress: this.supportInbox, replyTo: message.mail, greetingName: null, locale: DEFAULT_LOCALE },
     ];
     if (!sameAddress(message.mail, this.supportInbox)) {
-      targets.push({ kind: 'CONTACT_ACKNOWLEDGEMENT', toAddress: message.mail, replyTo: this.supportInbox, firstName: message.name, locale: message.locale });
+      targets.push({ category: MailCategory.CONTACT_ACKNOWLEDGEMENT, receiverId: visitorId(message), toAddress: message.mail, replyTo: this.supportInbox, greetingName: message.name, locale: message.locale });
     }
     return targets;
   }
@@ -141,31 +143,34 @@ export class ContactsService {
    * Reply-To the support inbox, greeting them by the name they last gave. The address a reply
    * gives is shown in the thread but never mailed.
    */
-  private replyTargets(message: ContactMessageEntity, opener: ContactMessageEntity, writers: ThreadWriter[]): NotificationTarget[] {
+  private replyTargets(message: ContactMessageEntity, opener: ContactMessageEntity, writers: ThreadWriter[]): ContactTarget[] {
     const byOpener = (opener.transmitterId !== null && message.transmitterId === opener.transmitterId) || sameAddress(message.mail, opener.mail);
     if (sameAddress(opener.mail, this.supportInbox)) return [];
     if (byOpener) {
       const supportWriter = writers.find((writer) => sameAddress(writer.mail, this.supportInbox));
-      return [{ kind: 'CONTACT_REPLY', toAddress: this.supportInbox, replyTo: opener.mail, firstName: supportWriter?.name ?? null, locale: DEFAULT_LOCALE }];
+      return [{ category: MailCategory.CONTACT_REPLY, receiverId: SUPPORT_RECEIVER, toAddress: this.supportInbox, replyTo: opener.mail, greetingName: supportWriter?.name ?? null, locale: DEFAULT_LOCALE }];
     }
     const openerWriter = writers.find((writer) => sameAddress(writer.mail, opener.mail)) ?? opener;
-    return [{ kind: 'CONTACT_REPLY', toAddress: opener.mail, replyTo: this.supportInbox, firstName: openerWriter.name, locale: openerWriter.locale }];
+    return [{ category: MailCategory.CONTACT_REPLY, receiverId: visitorId(opener), toAddress: opener.mail, replyTo: this.supportInbox, greetingName: openerWriter.name, locale: openerWriter.locale }];
   }
 
-  private notification(message: ContactMessageEntity, target: NotificationTarget, correlationId: string): ContactNotificationEntity {
-    const id = randomUUID();
-    return Object.assign(new ContactNotificationEntity(), {
-      ...target,
-      id,
-      contactMessageId: message.id,
-      status: NotificationStatus.PENDING,
-      attempts: 0,
-      messageId: `<${id}@${this.messageIdDomain}>`,
-      error: null,
-      sentAt: null,
+  /** A contact mail quotes its message (read when it is sent) and goes to an address known now. */
+  private mail(message: ContactMessageEntity, target: ContactTarget, correlationId: string): MailWithDeliveries {
+    return this.factory.build({
+      category: target.category,
+      receivers: [{ id: target.receiverId, email: normalize(target.toAddress) }],
+      variables: target.greetingName ? { greetingName: target.greetingName } : {},
+      locale: target.locale,
       correlationId,
+      contactMessageId: message.id,
+      replyTo: target.replyTo,
     });
   }
+}
+
+/** Who a visitor is as a receiver: their user id when they wrote signed in, else their thread. */
+function visitorId(opener: ContactMessageEntity): string {
+  return opener.transmitterId ?? `contact:${opener.conversationId}`;
 }
 
 /** The address alone, lower-cased: CONTACT_INBOX_EMAIL may be `Support <support@example.com>`. */

@@ -4,10 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { MailCategory } from '../catalog/mail-category';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { senderDomain } from '../delivery/message-id';
-import { DeliveryEntity } from '../mails/delivery.entity';
-import { DeliveryStatus, MailStatus } from '../mails/mail-status';
-import { MailEntity } from '../mails/mail.entity';
+import { MailFactory } from '../mails/mail.factory';
 import { MailRepository } from '../mails/mail.repository';
 import { ReadMarkerRepository, UnreadConversationRow } from './read-marker.repository';
 
@@ -34,16 +31,13 @@ interface DigestRow {
  */
 @Injectable()
 export class UnreadDigestScheduler {
-  private readonly messageIdDomain: string;
-
   constructor(
     private readonly markers: ReadMarkerRepository,
     private readonly mails: MailRepository,
+    private readonly factory: MailFactory,
     private readonly cls: ClsService,
     @InjectConfig() private readonly config: AppConfig,
-  ) {
-    this.messageIdDomain = senderDomain(config.mail.from);
-  }
+  ) {}
 
   async refresh(manager: EntityManager, receiverId: string, now = new Date()): Promise<void> {
     await manager.query(
@@ -74,8 +68,12 @@ export class UnreadDigestScheduler {
     }
     let mailId: string | null = null;
     if (next) {
-      mailId = randomUUID();
-      await this.mails.insertMails([this.digestMail(mailId, receiverId, next.scheduledAt, next.variables, now)], manager);
+      const digest = this.factory.build(
+        { category: MailCategory.CONVERSATION_UNREAD_MESSAGES, receivers: [{ id: receiverId }], variables: next.variables, scheduledAt: next.scheduledAt, correlationId: this.cls.getId() ?? randomUUID() },
+        now,
+      );
+      mailId = digest.mail.id;
+      await this.mails.insertMails([digest], manager);
     }
     await manager.query(
       `UPDATE unread_digest SET mail_id = $2, scheduled_at = $3, scheduled_through = $4, last_sent_at = $5, sent_through = $6 WHERE receiver_id = $1`,
@@ -86,49 +84,6 @@ export class UnreadDigestScheduler {
   private async sameList(manager: EntityManager, mailId: string, variables: Record<string, string | number>): Promise<boolean> {
     const rows: Array<{ variables: Record<string, unknown> }> = await manager.query(`SELECT variables FROM mail WHERE id = $1 AND status = 'SCHEDULED'`, [mailId]);
     return rows.length > 0 && JSON.stringify(rows[0].variables) === JSON.stringify(variables);
-  }
-
-  private digestMail(id: string, receiverId: string, scheduledAt: Date, variables: Record<string, string | number>, now: Date) {
-    const mail = Object.assign(new MailEntity(), {
-      id,
-      category: MailCategory.CONVERSATION_UNREAD_MESSAGES,
-      receiversId: [receiverId],
-      publicationId: null,
-      reservationId: null,
-      productType: null,
-      organizationId: null,
-      establishmentId: null,
-      variables,
-      locale: null,
-      testMode: false,
-      status: MailStatus.SCHEDULED,
-      correlationId: this.cls.getId() ?? randomUUID(),
-      scheduledAt,
-      sendingDate: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const deliveryId = randomUUID();
-    const delivery = Object.assign(new DeliveryEntity(), {
-      id: deliveryId,
-      mailId: id,
-      position: 0,
-      receiverId,
-      status: DeliveryStatus.SCHEDULED,
-      attempts: 0,
-      attemptsBase: 0,
-      dueAt: scheduledAt,
-      firstDueAt: scheduledAt,
-      email: null,
-      messageId: `<${deliveryId}@${this.messageIdDomain}>`,
-      sentAt: null,
-      errorCode: null,
-      error: null,
-      smtpResponse: null,
-      cancelRequested: false,
-      updatedAt: now,
-    });
-    return { mail, deliveries: [delivery] };
   }
 }
 

@@ -3,7 +3,6 @@ import type { DataSourceOptions } from 'typeorm';
 import { guardedPg } from './guarded-pg';
 import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity';
 import { ContactMessageEntity } from '../contacts/contact-message.entity';
-import { ContactNotificationEntity } from '../contacts/contact-notification.entity';
 import { ConversationEntity } from '../conversations/conversation.entity';
 import { MessageEntity } from '../conversations/message.entity';
 import { DeliveryEntity } from '../mails/delivery.entity';
@@ -15,8 +14,8 @@ export const DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * Every entity of the service, listed once for the app and the TypeORM CLI. Tables without an
- * entity: `rate_limit` (key, points, expire; written by rate-limiter-flexible, src/rate-limit) and
- * pg-boss's own schema.
+ * entity are read and written through SQL of their own (the queue's attempts, events, webhooks,
+ * suppressions, read markers, timelines, `rate_limit` of rate-limiter-flexible).
  */
 export const ENTITIES = [
   MailEntity,
@@ -24,7 +23,6 @@ export const ENTITIES = [
   RecipientEntity,
   IdempotencyKeyEntity,
   ContactMessageEntity,
-  ContactNotificationEntity,
   ConversationEntity,
   MessageEntity,
 ];

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { QueueService } from './queue.service';
 import { SmtpTransport } from './smtp.transport';
 import { TemplateRenderer } from './template.renderer';
 
-/** How mails leave: the durable queue, the SMTP transport and the templates. */
+/** How mails leave: the SMTP transport and the templates. */
 @Module({
-  providers: [QueueService, SmtpTransport, TemplateRenderer],
-  exports: [QueueService, SmtpTransport, TemplateRenderer],
+  providers: [SmtpTransport, TemplateRenderer],
+  exports: [SmtpTransport, TemplateRenderer],
 })
 export class DeliveryModule {}

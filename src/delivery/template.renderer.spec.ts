@@ -1,5 +1,4 @@
-import { LOCALES, MAIL_CATEGORIES } from '../catalog/mail-category';
-import { CONTACT_MAIL_KINDS } from '../catalog/mail-copy';
+import { CONTACT_CATEGORIES, LOCALES, MAIL_CATEGORIES } from '../catalog/mail-category';
 import { loadConfig } from '../config/app.config';
 import { TemplateRenderer } from './template.renderer';
 
@@ -19,10 +18,12 @@ describe('TemplateRenderer', () => {
       for (const part of [mail.subject, mail.html, mail.text]) expect(part).not.toMatch(/undefined|\[object |\{\{/);
     });
 
-    it.each(CONTACT_MAIL_KINDS)('%s', (kind) => {
-      const mail = renderer.renderContact(kind, locale, { firstName: 'Camille', message: 'Bonjour,\nune question.' });
-      expect(mail.subject.trim()).not.toBe('');
-      expect(mail.html).toContain('une question.');
+    it.each(CONTACT_CATEGORIES)('%s quotes its contact message, escaped, line by line', (category) => {
+      const contact = { name: 'Jean', mail: 'jean@example.com', object: 'Remboursement', message: 'Bonjour,\n<b>une</b> question.', contactId: 'c-1', conversationId: 'c-1' };
+      const mail = renderer.renderCategory(category, locale, { firstName: 'Camille', contact });
+      expect(mail.subject).toContain('Remboursement');
+      expect(mail.html).toContain('&lt;b&gt;une&lt;/b&gt; question.');
+      expect(mail.text).toContain('<b>une</b> question.');
       for (const part of [mail.subject, mail.html, mail.text]) expect(part).not.toMatch(/undefined|\[object |\{\{/);
     });
   });

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
 import { exampleVariables, formatVariables, VariableValue } from '../catalog/mail-variables';
-import { Locale, LOCALES, MailCategory, MailReferenceField } from '../catalog/mail-category';
-import { CONTACT_COPY, ContactMailKind, LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from '../catalog/mail-copy';
+import { CONTACT_CATEGORIES, Locale, LOCALES, MailCategory, MailReferenceField } from '../catalog/mail-category';
+import { LOCALE_STRINGS, LocaleStrings, MAIL_COPY, MailCopy } from '../catalog/mail-copy';
 
 export interface RenderedMail {
   subject: string;
@@ -16,7 +16,17 @@ export interface RenderedMail {
   headers: { 'Content-Language': Locale; 'Auto-Submitted': 'auto-generated' };
 }
 
-export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, VariableValue> };
+/** What a contact mail says of its contact message (what the visitor wrote, escaped by the layout). */
+export interface ContactContext {
+  name: string;
+  mail: string;
+  object: string;
+  message: string;
+  contactId: string;
+  conversationId: string;
+}
+
+export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, VariableValue>; contact?: ContactContext };
 
 type Render = (context: object) => string;
 interface CompiledCopy {
@@ -51,7 +61,6 @@ export class TemplateRenderer implements OnModuleInit {
   private html: Render;
   private text: Render;
   private categories: Record<Locale, Record<MailCategory, CompiledCopy>>;
-  private contacts: Record<Locale, Record<ContactMailKind, CompiledCopy>>;
   private strings: Record<Locale, CompiledLocale>;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {}
@@ -72,7 +81,6 @@ export class TemplateRenderer implements OnModuleInit {
       Object.fromEntries((Object.keys(entries) as K[]).map((key) => [key, copy(entries[key])])) as Record<K, CompiledCopy>;
     const byLocale = <T>(make: (locale: Locale) => T): Record<Locale, T> => Object.fromEntries(LOCALES.map((locale) => [locale, make(locale)])) as Record<Locale, T>;
     this.categories = byLocale((locale) => compileAll(MAIL_COPY[locale]));
-    this.contacts = byLocale((locale) => compileAll(CONTACT_COPY[locale]));
     this.strings = byLocale((locale) => {
       const s: LocaleStrings = LOCALE_STRINGS[locale];
       return {
@@ -89,20 +97,19 @@ export class TemplateRenderer implements OnModuleInit {
     // sixth of the start (issue 9: ready in 1.5 s).
   }
 
-  /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded. */
-  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>, vars: Record<string, unknown> = {}): string {
-    const path = MAIL_CATALOG[category].buttonPath.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? String(vars[field] ?? '')));
-    return this.config.mail.frontendBaseUrl + path;
+  /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded; undefined when it has no button. */
+  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>, vars: Record<string, unknown> = {}): string | undefined {
+    const path = MAIL_CATALOG[category].buttonPath?.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? String(vars[field] ?? '')));
+    return path === undefined ? undefined : this.config.mail.frontendBaseUrl + path;
   }
 
-  /** The category's mail; its declared dates, amounts and numbers are written for the locale. */
+  /**
+   * The category's mail; its declared dates, amounts and numbers are written for the locale. A
+   * contact mail quotes its contact message (`contact` in the context) line by line.
+   */
   renderCategory(category: MailCategory, locale: Locale, context: TemplateContext): RenderedMail {
-    return this.render(this.categories[locale][category], locale, { ...context, vars: formatVariables(category, locale, context.vars ?? {}) });
-  }
-
-  renderContact(kind: ContactMailKind, locale: Locale, context: TemplateContext & { message?: string }): RenderedMail {
-    const quote = context.message ? context.message.split(/\r?\n/) : undefined;
-    return this.render(this.contacts[locale][kind], locale, context, quote);
+    const quote = context.contact?.message ? context.contact.message.split(/\r?\n/) : undefined;
+    return this.render(this.categories[locale][category], locale, { ...context, ...context.contact, vars: formatVariables(category, locale, context.vars ?? {}) }, quote);
   }
 
   private render(copy: CompiledCopy, locale: Locale, context: TemplateContext, quote?: string[]): RenderedMail {
@@ -161,7 +168,7 @@ function oneLine(value: string): string {
 
 const SAMPLE_IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
 
-function sampleContext(category: MailCategory, buttonUrl: string): TemplateContext {
+function sampleContext(category: MailCategory, buttonUrl: string | undefined): TemplateContext {
   return {
     ...SAMPLE_IDS,
     category,
@@ -170,5 +177,15 @@ function sampleContext(category: MailCategory, buttonUrl: string): TemplateConte
     lastName: 'Martin',
     buttonUrl,
     vars: exampleVariables(category),
+    contact: (CONTACT_CATEGORIES as readonly MailCategory[]).includes(category) ? SAMPLE_CONTACT : undefined,
   };
 }
+
+const SAMPLE_CONTACT: ContactContext = {
+  name: 'Camille Martin',
+  mail: 'camille@example.com',
+  object: 'Question sur une réservation',
+  message: 'Bonjour,\nPuis-je ajouter un voyageur à ma réservation RES-7731 ?',
+  contactId: '3f2b8c1e-6a4d-4e9b-8c2f-1d5e7a9b0c4d',
+  conversationId: '3f2b8c1e-6a4d-4e9b-8c2f-1d5e7a9b0c4d',
+};

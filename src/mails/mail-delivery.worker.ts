@@ -159,6 +159,7 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
       productType: mail.productType,
       buttonUrl: this.renderer.buttonUrl(mail.category, mail, mail.variables),
       vars: mail.variables,
+      contact: delivery.contact ?? undefined,
     });
     const base = { id: delivery.id, attempt: delivery.attempt, email: recipient.email, dueAt: null, errorCode: null, error: null };
     if (mail.testMode) {
@@ -170,8 +171,15 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,
+        replyTo: mail.replyTo ?? undefined,
         messageId: delivery.messageId,
-        headers: { ...rendered.headers, 'X-Correlation-ID': mail.correlationId, 'X-Mail-Id': mail.id, 'X-Mail-Category': mail.category },
+        headers: {
+          ...rendered.headers,
+          'X-Correlation-ID': mail.correlationId,
+          'X-Mail-Id': mail.id,
+          'X-Mail-Category': mail.category,
+          ...(delivery.contact ? { 'X-Contact-Id': delivery.contact.contactId, 'X-Contact-Thread-Id': delivery.contact.conversationId } : {}),
+        },
       });
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: response };
     } catch (error) {

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { ContactMessageEntity } from '../contacts/contact-message.entity';
 import { MailCategory, ProductType } from '../catalog/mail-category';
 import type { VariableValue } from '../catalog/mail-variables';
 import { DeliveryEntity } from './delivery.entity';
@@ -9,6 +10,7 @@ import { MailStatus } from './mail-status';
 // Indexes are written by hand in migrations/ (descending keys, partial and GIN indexes TypeORM cannot
 // declare); named here so that a generated migration leaves them alone (test/schema.e2e-spec.ts).
 @Index('mail_created_idx', { synchronize: false })
+@Index('mail_contact_message_idx', { synchronize: false })
 @Index('mail_category_created_idx', { synchronize: false })
 @Index('mail_status_created_idx', { synchronize: false })
 @Index('mail_publication_id_created_idx', { synchronize: false })
@@ -85,6 +87,15 @@ export class MailEntity {
 
   @Column({ name: 'deliveries_cancelled', type: 'int', default: 0 })
   deliveriesCancelled?: number;
+
+  /** The contact message a contact mail quotes (CONTACT_* categories); null for every other mail. */
+  @Column({ name: 'contact_message_id', type: 'uuid', nullable: true })
+  @ForeignKey(() => ContactMessageEntity, { name: 'mail_contact_message_id_fkey', onDelete: 'CASCADE' })
+  contactMessageId: string | null;
+
+  /** Reply-To of a mail that invites an answer (a contact mail: the other party of the thread). */
+  @Column({ name: 'reply_to', type: 'text', nullable: true })
+  replyTo: string | null;
 
   @OneToMany(() => DeliveryEntity, (delivery) => delivery.mail)
   deliveries?: DeliveryEntity[];

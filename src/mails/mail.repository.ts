@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryEntity } from './delivery.entity';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
+import type { ContactContext } from '../delivery/template.renderer';
 import { KeysetCursor } from '../common/pagination/cursor';
 import { AttemptOutcome, DeliveryErrorCode, MailStatus, StoredDeliveryStatus } from './mail-status';
 
@@ -22,8 +23,13 @@ export interface ClaimedDelivery {
   attempt: number;
   attemptsBase: number;
   firstDueAt: Date;
-  mail: Pick<MailEntity, 'id' | 'category' | 'publicationId' | 'reservationId' | 'productType' | 'organizationId' | 'establishmentId' | 'variables' | 'locale' | 'testMode' | 'correlationId'>;
-  /** The receiver from the recipient table, or null (then the HTTP directory may know it). */
+  mail: Pick<MailEntity, 'id' | 'category' | 'publicationId' | 'reservationId' | 'productType' | 'organizationId' | 'establishmentId' | 'variables' | 'locale' | 'testMode' | 'correlationId' | 'replyTo'>;
+  /** What a contact mail quotes: its contact message (null for other mails). */
+  contact: ContactContext | null;
+  /**
+   * The receiver: the address a contact mail was built with (greeted by the name in its variables),
+   * else the recipient table's, else null (then the HTTP directory may know it).
+   */
   recipient: { email: string; firstName: string | null; lastName: string | null; locale: string | null } | null;
   /** The recipient table's address is on the suppression list (read by the claim, no extra round trip). */
   suppressed: boolean;
@@ -72,7 +78,8 @@ export interface CancellationFilter {
 }
 
 const MAIL_COLUMNS = `m.id, m.category, m.receivers_id, m.publication_id, m.reservation_id, m.product_type, m.organization_id,
-  m.establishment_id, m.variables, m.locale, m.test_mode, m.status, m.correlation_id, m.scheduled_at, m.sending_date, m.created_at, m.updated_at`;
+  m.establishment_id, m.variables, m.locale, m.test_mode, m.status, m.correlation_id, m.scheduled_at, m.sending_date, m.contact_message_id,
+  m.reply_to, m.created_at, m.updated_at`;
 
 /** What a cancellation did: mails cancelled at once, and mails with deliveries in an attempt that will end CANCELLED or SENT. */
 export interface CancellationOutcome {
@@ -107,18 +114,19 @@ export class MailRepository {
     await manager.query(
       `WITH new_mails AS (
          INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
-                           variables, locale, test_mode, status, correlation_id, scheduled_at, deliveries_total, created_at, updated_at)
+                           variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, deliveries_total, created_at, updated_at)
          SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
-                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, jsonb_array_length(receivers), created_at, created_at
+                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, jsonb_array_length(receivers),
+                created_at, created_at
          FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
-                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $24::uuid[], $25::text[])
            AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
-                 test_mode, status, correlation_id, scheduled_at, created_at)
+                 test_mode, status, correlation_id, scheduled_at, created_at, contact_message_id, reply_to)
        )
-       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
-       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, updated_at
-       FROM unnest($16::uuid[], $17::uuid[], $18::int[], $19::text[], $20::text[], $21::text[], $22::timestamptz[], $23::timestamptz[])
-         AS t (id, mail_id, position, receiver_id, status, message_id, due_at, updated_at)`,
+       INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, email, updated_at)
+       SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, email, updated_at
+       FROM unnest($16::uuid[], $17::uuid[], $18::int[], $19::text[], $20::text[], $21::text[], $22::timestamptz[], $23::timestamptz[], $26::text[])
+         AS t (id, mail_id, position, receiver_id, status, message_id, due_at, updated_at, email)`,
       [
         mails.map((m) => m.id),
         mails.map((m) => m.category),
@@ -222,17 +230,24 @@ export class MailRepository {
        ), claimed AS (
          UPDATE delivery d SET status = 'SENDING', attempts = d.attempts + (NOT d.cancel_requested)::int, due_at = now() + make_interval(secs => $2), updated_at = now()
          FROM due WHERE d.id = due.id
-         RETURNING d.id, d.mail_id, d.receiver_id, d.message_id, d.attempts, d.attempts_base, d.first_due_at, d.cancel_requested
+         RETURNING d.id, d.mail_id, d.receiver_id, d.message_id, d.attempts, d.attempts_base, d.first_due_at, d.cancel_requested, d.email
        ), opened AS (
          INSERT INTO delivery_attempt (delivery_id, attempt, started_at) SELECT id, attempts, now() FROM claimed WHERE NOT cancel_requested
        ), started AS (
          UPDATE mail SET status = 'PENDING', updated_at = now() WHERE id IN (SELECT mail_id FROM claimed) AND status = 'SCHEDULED'
        )
-       SELECT c.*, m.category, m.publication_id, m.reservation_id, m.product_type, m.organization_id, m.establishment_id, m.variables,
-              m.locale, m.test_mode, m.correlation_id,
-              r.email AS r_email, r.first_name AS r_first_name, r.last_name AS r_last_name, r.locale AS r_locale,
-              EXISTS (SELECT 1 FROM suppression s WHERE s.email = lower(r.email)) AS r_suppressed
-       FROM claimed c JOIN mail m ON m.id = c.mail_id LEFT JOIN recipient r ON r.id = c.receiver_id`,
+       SELECT c.id, c.mail_id, c.receiver_id, c.message_id, c.attempts, c.attempts_base, c.first_due_at, c.cancel_requested,
+              m.category, m.publication_id, m.reservation_id, m.product_type, m.organization_id, m.establishment_id, m.variables,
+              m.locale, m.test_mode, m.correlation_id, m.reply_to,
+              cm.id AS cm_id, cm.name AS cm_name, cm.mail AS cm_mail, cm.object AS cm_object, cm.message AS cm_message, cm.conversation_id AS cm_conversation_id,
+              CASE WHEN cm.id IS NULL THEN r.email ELSE c.email END AS r_email,
+              CASE WHEN cm.id IS NULL THEN r.first_name ELSE m.variables->>'greetingName' END AS r_first_name,
+              CASE WHEN cm.id IS NULL THEN r.last_name END AS r_last_name,
+              CASE WHEN cm.id IS NULL THEN r.locale ELSE m.locale END AS r_locale,
+              EXISTS (SELECT 1 FROM suppression s WHERE s.email = lower(CASE WHEN cm.id IS NULL THEN r.email ELSE c.email END)) AS r_suppressed
+       FROM claimed c JOIN mail m ON m.id = c.mail_id
+       LEFT JOIN contact_message cm ON cm.id = m.contact_message_id
+       LEFT JOIN recipient r ON r.id = c.receiver_id AND m.contact_message_id IS NULL`,
       [limit, leaseSeconds],
     );
     return rows.map((row) => ({
@@ -255,7 +270,12 @@ export class MailRepository {
         locale: row.locale,
         testMode: row.test_mode,
         correlationId: row.correlation_id,
+        replyTo: row.reply_to,
       },
+      contact:
+        row.cm_id === null
+          ? null
+          : { name: row.cm_name!, mail: row.cm_mail!, object: row.cm_object!, message: row.cm_message!, contactId: row.cm_id, conversationId: row.cm_conversation_id! },
       recipient: row.r_email === null ? null : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
       suppressed: row.r_suppressed,
       cancelRequested: row.cancel_requested,
@@ -470,6 +490,8 @@ interface MailRow {
   correlation_id: string;
   scheduled_at: Date | null;
   sending_date: Date | null;
+  contact_message_id: string | null;
+  reply_to: string | null;
   created_at: Date;
   updated_at: Date;
   deliveries: DeliveryJson[];
@@ -520,6 +542,13 @@ interface ClaimRow {
   r_locale: string | null;
   r_suppressed: boolean;
   cancel_requested: boolean;
+  reply_to: string | null;
+  cm_id: string | null;
+  cm_name: string | null;
+  cm_mail: string | null;
+  cm_object: string | null;
+  cm_message: string | null;
+  cm_conversation_id: string | null;
 }
 
 interface AttemptRow {
@@ -582,6 +611,8 @@ function toMailWithDeliveries(row: MailRow): MailWithDeliveries {
     correlationId: row.correlation_id,
     scheduledAt: row.scheduled_at,
     sendingDate: row.sending_date,
+    contactMessageId: row.contact_message_id,
+    replyTo: row.reply_to,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });

@@ -5,6 +5,7 @@ import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { DeliverySettler } from './delivery-settler';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
+import { MailFactory } from './mail.factory';
 import { MailMapper } from './mail.mapper';
 import { MailRepository } from './mail.repository';
 import { MailsController } from './mails.controller';
@@ -13,9 +14,9 @@ import { MailsService } from './mails.service';
 @Module({
   imports: [DeliveryModule, RecipientsModule, SuppressionsModule],
   controllers: [MailsController],
-  providers: [MailsService, MailRepository, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
-  // Webhooks render mails as the API shows them; conversations schedule and cancel their unread
-  // digests in their own transactions.
-  exports: [MailsService, MailRepository],
+  providers: [MailsService, MailRepository, MailFactory, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
+  // Webhooks render mails as the API shows them; conversations (unread digests) and contacts write
+  // their mails in their own transactions, and wake the worker.
+  exports: [MailsService, MailRepository, MailFactory, MailDeliveryWorker],
 })
 export class MailsModule {}

@@ -1,6 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { randomUUID } from 'node:crypto';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { toErrorResponse } from '../common/errors/error-body.factory';
@@ -8,10 +7,7 @@ import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { HttpResult } from '../common/http/http-result';
 import { LinksBuilder } from '../common/links/links.builder';
-import { AppConfig, InjectConfig } from '../config/app.config';
-import { senderDomain } from '../delivery/message-id';
 import { MetricsService } from '../health/metrics.service';
-import { DeliveryEntity } from './delivery.entity';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
@@ -20,16 +16,15 @@ import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
 import { variableProblems } from '../catalog/mail-variables';
-import { MailEntity } from './mail.entity';
+import { MailFactory } from './mail.factory';
 import { MailMapper } from './mail.mapper';
 import { MailRepository, MailWithDeliveries } from './mail.repository';
-import { DeliveryStatus, MailStatus } from './mail-status';
+import { MailStatus } from './mail-status';
 
 export const MAX_BATCH_SIZE = 500;
 
 @Injectable()
 export class MailsService {
-  private readonly messageIdDomain: string;
   private readonly validator = new ApiValidationPipe();
 
   constructor(
@@ -41,10 +36,8 @@ export class MailsService {
     private readonly links: LinksBuilder,
     private readonly cls: ClsService,
     private readonly metrics: MetricsService,
-    @InjectConfig() config: AppConfig,
-  ) {
-    this.messageIdDomain = senderDomain(config.mail.from);
-  }
+    private readonly factory: MailFactory,
+  ) {}
 
   /**
    * Accepts a mail event: the mail and one delivery per receiver (the queue the workers claim from)
@@ -168,49 +161,20 @@ export class MailsService {
   /** The rows of a valid event: the mail and one delivery per receiver, due now or at its time. */
   private build(dto: CreateMailDto, now: Date): MailWithDeliveries {
     assertCategoryIds(dto);
-    const scheduledAt = dto.scheduledAt === undefined ? null : futureDate(dto.scheduledAt, 'scheduledAt', now);
-    const mail = Object.assign(new MailEntity(), {
-      id: randomUUID(),
-      category: dto.category,
-      receiversId: dto.receiversId,
-      publicationId: dto.publicationId ?? null,
-      reservationId: dto.reservationId ?? null,
-      productType: dto.productType ?? null,
-      organizationId: dto.organizationId ?? null,
-      establishmentId: dto.establishmentId ?? null,
-      variables: dto.variables ?? {},
-      locale: dto.locale ?? null,
-      testMode: dto.testMode ?? false,
-      status: scheduledAt ? MailStatus.SCHEDULED : MailStatus.PENDING,
-      correlationId: this.cls.getId(),
-      scheduledAt,
-      sendingDate: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const deliveries = dto.receiversId.map((receiverId, position) => {
-      const id = randomUUID();
-      return Object.assign(new DeliveryEntity(), {
-        id,
-        mailId: mail.id,
-        position,
-        receiverId,
-        status: scheduledAt ? DeliveryStatus.SCHEDULED : DeliveryStatus.PENDING,
-        attempts: 0,
-        attemptsBase: 0,
-        dueAt: scheduledAt ?? now,
-        firstDueAt: scheduledAt ?? now,
-        email: null,
-        messageId: `<${id}@${this.messageIdDomain}>`,
-        sentAt: null,
-        errorCode: null,
-        error: null,
-        smtpResponse: null,
-        cancelRequested: false,
-        updatedAt: now,
-      });
-    });
-    return { mail, deliveries };
+    return this.factory.build(
+      {
+        category: dto.category,
+        receivers: dto.receiversId.map((id) => ({ id })),
+        ids: dto,
+        productType: dto.productType,
+        variables: dto.variables,
+        locale: dto.locale,
+        testMode: dto.testMode,
+        scheduledAt: dto.scheduledAt === undefined ? null : futureDate(dto.scheduledAt, 'scheduledAt', now),
+        correlationId: this.cls.getId(),
+      },
+      now,
+    );
   }
 }
 

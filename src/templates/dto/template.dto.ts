@@ -51,8 +51,8 @@ export class TemplateDto {
   variables: TemplateVariableDto[];
   /** The subject in each locale, rendered with the example values. */
   subject: TemplateSubjectDto;
-  /** Path under FRONTEND_BASE_URL that the mail's button opens. */
-  buttonPath: string;
+  /** Path under FRONTEND_BASE_URL that the mail's button opens; null when the mail has no button (contact mails). */
+  buttonPath: string | null;
   links: LinkDto[];
 }
 
