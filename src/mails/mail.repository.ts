@@ -151,6 +151,9 @@ export class MailRepository {
         deliveries.map((d) => d.messageId),
         deliveries.map((d) => d.dueAt),
         deliveries.map((d) => d.updatedAt),
+        mails.map((m) => m.contactMessageId),
+        mails.map((m) => m.replyTo),
+        deliveries.map((d) => d.email),
       ],
     );
   }
