@@ -22,6 +22,7 @@ import { APP_LOGGER, createLogger, pinoParams } from './logging';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { CommonModule } from './common/common.module';
+import { QueueModule } from './queue/queue.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,7 @@ export class AppModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
         CommonModule,
         EventsModule,
+        QueueModule,
         AuthModule,
         RateLimitModule,
         HealthModule,

@@ -43,7 +43,7 @@ async function bootstrap(): Promise<void> {
 
 /**
  * SIGTERM, SIGINT (Ctrl-C) or SIGHUP: one line, then the service stops (the worker drains within
- * the grace period, see MailDeliveryWorker) and only then what it uses locally (its embedded
+ * the grace period, see src/queue/queues.ts) and only then what it uses locally (its embedded
  * Postgres, which runs outside the terminal's process group so that the same Ctrl-C does not cut
  * it first); exit 0. Whatever still hangs at the end of the grace period (a stalled relay, an
  * unreachable database), the process is gone then, as an orchestrator expects.

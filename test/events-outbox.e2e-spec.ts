@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
-import { EventRetentionJob } from '../src/events/event-retention.job';
+import { MaintenanceJob } from '../src/queue/maintenance.job';
 import { EventsRepository } from '../src/events/events.repository';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
@@ -84,7 +84,7 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
       ]),
     );
     await dataSource.query(`UPDATE event SET created_at = now() - interval '25 hours' WHERE id = $1`, [old]);
-    expect(await service.app.get(EventRetentionJob).run()).toBe(1);
+    expect((await service.app.get(MaintenanceJob).run()).events).toBe(1);
     expect((await events().findByIds([old, recent])).map((e) => e.id)).toEqual([recent]);
   });
 });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
-import { WebhookRepository } from '../src/webhooks/webhook.repository';
+import { MaintenanceJob } from '../src/queue/maintenance.job';
 import { putRecipients, settled, waitForMail } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { ReceivedCall, verifySignature, WebhookReceiver } from './webhook-receiver';
@@ -97,7 +97,9 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     const mailId = await sendMail('hooks-corr-1');
     await waitForMail(service.url, mailId, settled);
 
-    const calls = await receiver.waitFor(2, onPath('/signed'));
+    // Contact mails are mails too (contract A2): the contact's own mails send their mail.* events here as well.
+    const ofMail = (c: ReceivedCall): boolean => c.path === '/signed' && (c.json.data.id === mailId || c.json.data.mailId === mailId);
+    const calls = await receiver.waitFor(2, ofMail);
     expect(calls.map((c) => c.json.type).sort()).toEqual(['mail.delivery.sent', 'mail.sent']);
     for (const call of calls) {
       expect(verifySignature(secret, call.headers, call.body)).toBe(true);
@@ -121,7 +123,9 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     expect(contact.json).toMatchObject({ type: 'contact.created', data: { name: 'Ana', object: 'Question' } });
     expect(receiver.calls.filter(onPath('/signed')).map((c) => c.json.type)).not.toContain('contact.created');
     const log = await api().get(`/v1/webhooks/${id}/deliveries`).expect(200);
-    expect((log.body as { content: Array<{ type: string; status: string }> }).content.map((d) => d.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const logged = (log.body as { content: Array<{ type: string; status: string }> }).content;
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+    expect(logged.filter((d) => d.status !== 'SUCCEEDED')).toEqual([]);
   });
 
   it('retries after 500s with the same webhook-id, logs every attempt newest first, and redelivers on request', async () => {
@@ -166,7 +170,7 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     for (let i = 0; i < 50 && (await dataSource.query(`SELECT 1 FROM webhook_attempt WHERE endpoint_id = $1`, [id])).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await dataSource.query(`UPDATE webhook_delivery SET event_at = now() - interval '31 days' WHERE endpoint_id = $1`, [id]);
     await dataSource.query(`INSERT INTO webhook_delivery (endpoint_id, event_id, type, data, event_at, status, due_at) VALUES ($1, 0, 'mail.sent', '{}', now() - interval '31 days', 'PENDING', now() + interval '1 hour')`, [id]);
-    expect(await service.app.get(WebhookRepository).deleteFinished(30)).toBe(1);
+    expect((await service.app.get(MaintenanceJob).run()).webhookCalls).toBe(1);
     expect(await dataSource.query(`SELECT status FROM webhook_delivery WHERE endpoint_id = $1`, [id])).toEqual([{ status: 'PENDING' }]);
     expect(((await api().get(`/v1/webhooks/${id}/deliveries`).expect(200)).body as { totalElements: number }).totalElements).toBe(0);
     await api().delete(`/v1/webhooks/${id}`).expect(204);

@@ -1,12 +1,11 @@
 import { Global, Module } from '@nestjs/common';
-import { EventRetentionJob } from './event-retention.job';
 import { EventStreamHub } from './event-stream.hub';
 import { EventsRepository } from './events.repository';
 
 /** The outbox every feature writes its events to (global: contacts, conversations and mails all write). */
 @Global()
 @Module({
-  providers: [EventsRepository, EventRetentionJob, EventStreamHub],
+  providers: [EventsRepository, EventStreamHub],
   exports: [EventsRepository, EventStreamHub],
 })
 export class EventsModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ClsService } from 'nestjs-cls';
 import { DataSource, EntityManager } from 'typeorm';
-import { EVENT_RETENTION_HOURS } from './event-type';
 
 /** An event to write; `data` is the resource as the API shows it (or what a consumer needs to render it). */
 export interface NewEvent {
@@ -37,7 +36,7 @@ export interface StoredEvent {
  * - `findByIds` reads what a notification names; `findAfter` replays from a `Last-Event-ID`.
  * - `openTransactions`, `stillOpen` and `findMissing` let a reader wait for ids taken by
  *   transactions not yet committed (ids are taken at insert, commits come in another order).
- * - `deleteExpired` is the 24 h retention (EventRetentionJob runs it).
+ * - The 24 h retention is the maintenance job's (src/queue/sql/delete-old-events.ts).
  */
 @Injectable()
 export class EventsRepository {
@@ -107,15 +106,6 @@ export class EventsRepository {
       [xids],
     );
     return rows.map((row) => row.xid);
-  }
-
-  /** Deletes events older than the retention; returns how many. */
-  async deleteExpired(hours = EVENT_RETENTION_HOURS): Promise<number> {
-    const rows: Array<{ n: number }> = await this.dataSource.query(
-      `WITH gone AS (DELETE FROM event WHERE created_at < now() - make_interval(hours => $1) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
-      [hours],
-    );
-    return rows[0].n;
   }
 }
 

@@ -1,43 +1,41 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { classifySmtpError, SmtpTransport } from '../delivery/smtp.transport';
 import { TemplateRenderer } from '../delivery/template.renderer';
 import { MetricsService } from '../health/metrics.service';
+import { QueueHandler } from '../queue/queue-handler';
+import { Queues } from '../queue/queues';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { DeliverySettler } from './delivery-settler';
 import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
 import { ClaimedDelivery, MailRepository, Settlement } from './mail.repository';
-import { AttemptOutcome, DeliveryErrorCode } from './mail-status';
+import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
 import { nextAttempt } from './retry-policy';
+
+/** The queue of mail deliveries (its LISTEN channel is `queue_mail_deliveries`). */
+export const MAIL_DELIVERIES = 'mail_deliveries';
 
 /** Replies to RCPT TO that mean the address itself is refused for good: it joins the suppression list. */
 const HARD_BOUNCE_CODES = [550, 551, 553];
 
-/** Time kept out of SHUTDOWN_GRACE_SECONDS for what follows the drain (closing pools, exiting). */
-const SHUTDOWN_MARGIN_MS = 2_000;
-
 /**
- * Delivers the copies of mails, one per receiver: claims due deliveries (each with a lease, its
- * attempt recorded before any SMTP traffic), resolves the receiver, renders, sends, and has the
- * outcome recorded. A 4xx, a timeout or an unreachable relay is retried with backoff; a 5xx or an
- * unknown receiver fails the delivery at once. Runs in RUN_MODE=worker and all.
+ * Delivers the copies of mails, one per receiver, as a handler of the lease runner (src/queue):
+ * each claimed delivery has its attempt recorded before any SMTP traffic; the handler resolves the
+ * receiver, renders, sends, and returns the outcome the runner settles. A 4xx, a timeout or an
+ * unreachable relay is retried with backoff; a 5xx or an unknown receiver fails the delivery at
+ * once. Every SMTP timeout is shorter than DELIVERY_LEASE_SECONDS (smtpTimeouts). Runs in
+ * RUN_MODE=worker and all.
  */
 @Injectable()
-export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlement, StoredDeliveryStatus | null>, OnModuleInit {
+  readonly name = MAIL_DELIVERIES;
   private readonly logger = new Logger(MailDeliveryWorker.name);
-  private readonly inFlight = new Set<Promise<void>>();
-  private loop?: Promise<void>;
-  private stopping = false;
-  /** Set when the shutdown grace ran out: what is still in flight is left to its lease. */
-  private abandoned = false;
-  private wake?: () => void;
 
   constructor(
     private readonly mails: MailRepository,
-    private readonly settler: DeliverySettler,
+    private readonly queues: Queues,
     private readonly recipients: RecipientsService,
     private readonly suppressions: SuppressionsService,
     private readonly renderer: TemplateRenderer,
@@ -47,74 +45,48 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.config.runMode === 'api') return;
-    this.loop = this.run();
-  }
-
-  /** New work was just queued by this process: look now rather than at the next poll. */
-  nudge(): void {
-    this.wake?.();
-  }
-
-  /**
-   * SIGTERM: take no more work, let the deliveries in hand finish within the grace period and their
-   * outcomes be recorded; whatever is still running then keeps its SENDING state and is taken up
-   * again when its lease runs out.
-   */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (!this.loop) return;
-    const deadline = Date.now() + Math.max(1_000, this.config.delivery.shutdownGraceSeconds * 1000 - SHUTDOWN_MARGIN_MS);
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    if (!(await settledBefore([...this.inFlight], deadline))) {
-      this.abandoned = true;
-      this.logger.warn({ deliveries: this.inFlight.size }, 'Shutdown grace over: deliveries still in flight are left to their lease');
-    }
-    await this.settler.drain(deadline);
-  }
-
-  private async run(): Promise<void> {
+  onModuleInit(): void {
     const { concurrency, leaseSeconds, pollingIntervalSeconds } = this.config.delivery;
-    while (!this.stopping) {
-      const free = concurrency - this.inFlight.size;
-      if (free <= 0) {
-        await Promise.race(this.inFlight);
-        continue;
-      }
-      let claimed: ClaimedDelivery[] = [];
-      try {
-        claimed = await this.mails.claimDue(free, leaseSeconds);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'Could not claim deliveries; trying again shortly');
-      }
-      for (const delivery of claimed) {
-        const running: Promise<void> = this.deliver(delivery).finally(() => this.inFlight.delete(running));
-        this.inFlight.add(running);
-      }
-      // Fewer than asked for: nothing else is due now.
-      if (claimed.length < free && !this.stopping) await this.idle(pollingIntervalSeconds * 1000);
+    this.queues.register(this, { concurrency, leaseSeconds, pollMs: pollingIntervalSeconds * 1000 });
+  }
+
+  /** New work was committed by this process: the workers of every process look now. */
+  nudge(): void {
+    this.queues.nudge(MAIL_DELIVERIES);
+  }
+
+  claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    return this.mails.claimDue(limit, leaseSeconds);
+  }
+
+  /** The status each delivery now has (CANCELLED when a cancellation reached the attempt), or null if it was no longer this attempt's. */
+  async settle(settlements: Settlement[]): Promise<Array<StoredDeliveryStatus | null>> {
+    const settled = await this.mails.settle(settlements);
+    return settlements.map((settlement) => settled.get(settlement.id) ?? null);
+  }
+
+  /** Logs and metrics carry the mail's correlation id. */
+  context<T>(delivery: ClaimedDelivery, work: () => Promise<T>): Promise<T> {
+    return this.cls.run(() => {
+      this.cls.set(CLS_ID, delivery.mail.correlationId);
+      return work();
+    });
+  }
+
+  async handle(delivery: ClaimedDelivery): Promise<Settlement> {
+    try {
+      return await this.attempt(delivery);
+    } catch (error) {
+      this.logger.error({ err: error, deliveryId: delivery.id }, 'Delivery attempt failed unexpectedly');
+      return this.temporaryFailure(delivery, null, 'The attempt failed inside the service.', null);
     }
   }
 
-  private deliver(delivery: ClaimedDelivery): Promise<void> {
-    return this.cls.run(async () => {
-      this.cls.set(CLS_ID, delivery.mail.correlationId);
-      let settlement: Settlement;
-      try {
-        settlement = await this.attempt(delivery);
-      } catch (error) {
-        this.logger.error({ err: error, deliveryId: delivery.id }, 'Delivery attempt failed unexpectedly');
-        settlement = this.temporaryFailure(delivery, null, 'The attempt failed inside the service.', null);
-      }
-      if (this.abandoned) return;
-      const status = await this.settler.settle(settlement);
-      if (!status) return;
-      this.metrics.deliveries.inc({ status: status === 'PENDING' ? 'RETRY' : status });
-      const errorCode = status === 'CANCELLED' ? undefined : (settlement.errorCode ?? undefined);
-      this.logger.log({ mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode }, 'Delivery attempt recorded');
-    });
+  settled(delivery: ClaimedDelivery, settlement: Settlement, status: StoredDeliveryStatus | null | undefined): void {
+    if (!status) return;
+    this.metrics.deliveries.inc({ status: status === 'PENDING' ? 'RETRY' : status });
+    const errorCode = status === 'CANCELLED' ? undefined : (settlement.errorCode ?? undefined);
+    this.logger.log({ mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode }, 'Delivery attempt recorded');
   }
 
   /** One attempt, from the receiver's address to the relay's answer. */
@@ -205,16 +177,6 @@ export class MailDeliveryWorker implements OnApplicationBootstrap, BeforeApplica
         : `Gave up after ${this.config.delivery.maxAttempts} attempts. Last error: ${message}`;
     return failed(delivery, email, decision.code, why, smtpResponse, AttemptOutcome.TEMPORARY_FAILURE);
   }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }
 
 function failed(delivery: ClaimedDelivery, email: string | null, errorCode: DeliveryErrorCode, error: string, smtpResponse: string | null, outcome: AttemptOutcome): Settlement {
@@ -226,15 +188,4 @@ function pickLocale(forced: string | null, own: string | null): Locale {
     if (candidate && (LOCALES as readonly string[]).includes(candidate)) return candidate as Locale;
   }
   return DEFAULT_LOCALE;
-}
-
-/** Whether every promise settled before `deadline` (a timestamp); the timer never outlives the wait. */
-async function settledBefore(promises: Promise<unknown>[], deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { RecipientsModule } from '../recipients/recipients.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
-import { DeliverySettler } from './delivery-settler';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MailFactory } from './mail.factory';
@@ -14,7 +13,7 @@ import { MailsService } from './mails.service';
 @Module({
   imports: [DeliveryModule, RecipientsModule, SuppressionsModule],
   controllers: [MailsController],
-  providers: [MailsService, MailRepository, MailFactory, MailMapper, MailDeliveryWorker, DeliverySettler, MailWriteBatcher],
+  providers: [MailsService, MailRepository, MailFactory, MailMapper, MailDeliveryWorker, MailWriteBatcher],
   // Webhooks render mails as the API shows them; conversations (unread digests) and contacts write
   // their mails in their own transactions, and wake the worker.
   exports: [MailsService, MailRepository, MailFactory, MailDeliveryWorker],

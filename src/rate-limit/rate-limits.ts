@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { RateLimiterAbstract, RateLimiterPostgres, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
@@ -11,7 +11,8 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 export const RATE_LIMIT_TABLE = 'rate_limit';
 /** A store that does not answer within this time is treated as failed: the request goes through. */
 const STORE_TIMEOUT_MS = 2000;
-const CLEANUP_EVERY_MS = 5 * 60_000;
+/** How often, at most, the blocked addresses whose window ended are forgotten (when one is added). */
+const PRUNE_EVERY_MS = 60_000;
 
 /** Where a caller stands in its current window, for the RateLimit-* headers. */
 export interface RateLimitState {
@@ -24,10 +25,11 @@ export interface RateLimitState {
 /**
  * Fixed-window counters kept in Postgres (rate-limiter-flexible's Postgres store on the app's own
  * pool), so every API instance counts against the same limits. A key that went over its limit is
- * also refused from memory until its window ends, so a flood costs no database write.
+ * also refused from memory until its window ends, so a flood costs no database write. Expired
+ * counters are deleted by the maintenance job (src/queue/maintenance.job.ts).
  */
 @Injectable()
-export class RateLimits implements OnModuleDestroy {
+export class RateLimits {
   private readonly logger = new Logger('RateLimits');
   private readonly requests?: RateLimiterAbstract;
   private readonly authFailures?: RateLimiterAbstract;
@@ -36,22 +38,15 @@ export class RateLimits implements OnModuleDestroy {
    * before each request is authenticated, so it costs no database read.
    */
   private readonly authBlocked = new Map<string, number>();
-  private readonly cleanup?: NodeJS.Timeout;
+  private prunedAt = Date.now();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {
-    const { perMinute, authFailuresPerMinute, contactMessagesPerHour } = config.rateLimit;
+    const { perMinute, authFailuresPerMinute } = config.rateLimit;
     if (perMinute > 0) this.requests = this.limiter('req', perMinute, 60, true);
     if (authFailuresPerMinute > 0) this.authFailures = this.limiter('auth-fail', authFailuresPerMinute, 60, false);
-    if (config.runMode !== 'worker' && (this.requests || this.authFailures || contactMessagesPerHour > 0)) {
-      this.cleanup = setInterval(() => void this.deleteExpired(), CLEANUP_EVERY_MS).unref();
-    }
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.cleanup);
   }
 
   /**
@@ -94,6 +89,7 @@ export class RateLimits implements OnModuleDestroy {
       return null;
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) return this.storeFailed(outcome);
+      this.pruneAuthBlocked();
       this.authBlocked.set(clientAddress, Date.now() + outcome.msBeforeNext);
       return this.authFailuresSpent(outcome.msBeforeNext);
     }
@@ -150,14 +146,12 @@ export class RateLimits implements OnModuleDestroy {
     return null;
   }
 
-  private async deleteExpired(): Promise<void> {
+  /** Forgets the addresses whose window ended, so the map stays as small as the addresses blocked now. */
+  private pruneAuthBlocked(): void {
     const now = Date.now();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
     for (const [address, until] of this.authBlocked) if (until <= now) this.authBlocked.delete(address);
-    try {
-      await this.dataSource.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 60_000]);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'Expired rate limit counters could not be deleted');
-    }
   }
 }
 

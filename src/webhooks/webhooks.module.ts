@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MailsModule } from '../mails/mails.module';
-import { WebhookDeliveryWorker } from './webhook-delivery.worker';
+import { WebhookCallHandler } from './webhook-call.handler';
 import { WebhookHttpClient } from './webhook-http.client';
 import { WebhookMapper } from './webhook.mapper';
 import { WebhookRepository } from './webhook.repository';
@@ -11,6 +11,6 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [MailsModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookRepository, WebhookMapper, WebhookHttpClient, WebhookDeliveryWorker],
+  providers: [WebhooksService, WebhookRepository, WebhookMapper, WebhookHttpClient, WebhookCallHandler],
 })
 export class WebhooksModule {}
