@@ -10,7 +10,6 @@ import type { Logger as PinoInstance } from 'pino';
 import { attachRequestContext, CORRELATION_HEADER, RawRequest } from './common/correlation/correlation';
 import { ApiError } from './common/errors/api-error';
 import { applyHttpResult } from './common/http/http-result';
-import { IdempotencyService } from './common/idempotency/idempotency.service';
 import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { AppConfig } from './config/app.config';
@@ -84,14 +83,6 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   });
   fastify.addHook('preSerialization', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     done(null, applyHttpResult(reply, payload));
-  });
-  // The answer of an Idempotency-Key, when its service did not store it in its own transaction
-  // (an async step for those requests only; onSend, as a 202 without a body has no serialization).
-  const idempotency = app.get(IdempotencyService);
-  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => {
-    const unstored = idempotency.unstored(reply.statusCode);
-    if (!unstored) return done(null, payload);
-    idempotency.storeAnswer(unstored, reply, payload).then(() => done(null, payload), done);
   });
 
   const requestLog = app.get<PinoInstance>(APP_LOGGER);

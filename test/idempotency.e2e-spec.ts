@@ -1,10 +1,16 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { putRecipients, settled, waitForMail } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { AUDIENCE, ISSUER } from './tokens';
+import { WebhookReceiver } from './webhook-receiver';
 
 const BOOKING_KEY = 'booking-key-0123456789abcdef';
 const PAYMENT_KEY = 'payment-key-0123456789abcdef';
@@ -37,7 +43,6 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     { name: 'a mail', path: () => '/v1/mails', body: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u1'] }, other: { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u2'] }, table: 'mail', status: 202, headers: ['location'] },
     { name: 'a contact message', path: () => '/v1/contacts', body: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'A question' }, other: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'Another question' }, table: 'contact_message', status: 201, headers: ['location'] },
     { name: 'a conversation', path: () => '/v1/conversations', body: conversation, other: { ...conversation, tripReference: 'TRIP-2027-002' }, table: 'conversation', status: 201, headers: ['location', 'etag'] },
-    // Its service has no transaction of its own: the answer is stored once the handler succeeded.
     { name: 'a webhook endpoint', path: () => '/v1/webhooks', body: { url: 'http://127.0.0.1:9/first', events: ['mail.sent'] }, other: { url: 'http://127.0.0.1:9/other', events: ['mail.sent'] }, table: 'webhook_endpoint', status: 201, headers: ['location'] },
   ];
 
@@ -59,7 +64,7 @@ describe('Idempotency-Key on every POST (real Postgres)', () => {
     expect(await count(table)).toBe(before);
   });
 
-  it('replays a cancellation: the answer stored after the handler, for a POST that creates nothing', async () => {
+  it('replays a cancellation: the answer stored with the cancelling, for a POST that creates nothing', async () => {
     const mail = await request(service.url).post('/v1/mails').set(as(BOOKING_KEY)).send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['u9'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
     const cancel = { receiverId: 'u9' };
     const first = await request(service.url).post('/v1/mails/cancellations').set(as(BOOKING_KEY)).set('Idempotency-Key', 'cancel-u9').send(cancel).expect(200);
@@ -186,5 +191,136 @@ describe('Idempotency-Key and the contact limit (real Postgres)', () => {
     await request(service.url).post('/v1/contacts').send({ ...body, message: 'Fourth' }).expect(429);
     const late = await request(service.url).post('/v1/contacts').set('Idempotency-Key', 'contact-retry-1').send(body).expect(201);
     expect(late.headers['idempotent-replayed']).toBe('true');
+  });
+});
+
+/** The POST routes of the controllers on disk, as `POST /v1/...` with Nest's `:param` names (a new route must be added to the table below). */
+function postRoutes(dir = join(__dirname, '..', 'src')): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return postRoutes(path);
+    if (!entry.name.endsWith('.controller.ts')) return [];
+    return Object.values(require(path) as Record<string, unknown>).flatMap((controller) => {
+      if (typeof controller !== 'function' || !Reflect.hasMetadata(PATH_METADATA, controller)) return [];
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller));
+      const prototype = controller.prototype as Record<string, unknown>;
+      return Object.getOwnPropertyNames(prototype)
+        .map((name) => prototype[name])
+        .filter((handler) => typeof handler === 'function' && Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST)
+        .map((handler) => `POST /${[base, String(Reflect.getMetadata(PATH_METADATA, handler as object))].filter((part) => part && part !== '/').join('/')}`);
+    });
+  });
+}
+
+/**
+ * The key is stored in the transaction that does the work, on every POST (issue 18): a key that
+ * cannot be stored (a trigger installed on this spec's own database refuses it, as a crash between
+ * the work's commit and the key's insert would lose it) leaves nothing done, and the retry with the
+ * same key then does the work once.
+ */
+describe('Idempotency-Key stored with the work, on every POST (real Postgres, a trigger refusing keys)', () => {
+  let inbox: SmtpInbox;
+  let receiver: WebhookReceiver;
+  let service: TestApp;
+  let db: Client;
+  const api = () => request(service.url);
+
+  beforeAll(async () => {
+    inbox = await startInbox();
+    receiver = new WebhookReceiver();
+    await receiver.start();
+    const databaseUrl = await createTestDatabase();
+    service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { WEBHOOK_RETRY_SCHEDULE_SECONDS: '1' } });
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    await db.query(`CREATE FUNCTION refuse_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'this spec refuses the key %', NEW.key; END $$`);
+    await putRecipients(service.url, [
+      { id: 'tx-ok', email: 'tx.ok@example.com' },
+      { id: 'tx-refused', email: 'tx.refused@example.com' },
+    ]);
+    inbox.recipientPolicy = (address) => (address === 'tx.refused@example.com' ? { code: 550, message: 'No such user' } : undefined);
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await service?.close();
+    await receiver?.stop();
+    await inbox?.stop();
+  });
+
+  const refuseKeys = (on: boolean) =>
+    db.query(on ? `CREATE TRIGGER refuse_key BEFORE INSERT OR UPDATE ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse_key()` : `DROP TRIGGER refuse_key ON idempotency_key`);
+  const one = async (sql: string, params: unknown[] = []): Promise<unknown> => JSON.stringify((await db.query(sql, params)).rows);
+  const mail = { category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['tx-ok'] };
+  const conversation = { tripPublicationId: 'PUB-TX', tripReference: 'TRIP-TX', establishmentId: 'EST-1', customerId: 'customer-1' };
+
+  /** Per POST route: a request and what its work changes (read before and after). */
+  const cases: Array<{ route: string; prepare: () => Promise<{ path: string; body?: unknown; effect: () => Promise<unknown> }> }> = [
+    { route: 'POST /v1/mails', prepare: async () => ({ path: '/v1/mails', body: mail, effect: () => one('SELECT count(*) FROM mail') }) },
+    { route: 'POST /v1/mails/batch', prepare: async () => ({ path: '/v1/mails/batch', body: [mail, { category: 'FOO' }], effect: () => one('SELECT count(*) FROM mail') }) },
+    {
+      route: 'POST /v1/mails/cancellations',
+      prepare: async () => {
+        const { body } = await api().post('/v1/mails').send({ ...mail, receiversId: ['tx-cancel'], scheduledAt: '2099-01-01T00:00:00Z' }).expect(202);
+        return { path: '/v1/mails/cancellations', body: { receiverId: 'tx-cancel' }, effect: () => one('SELECT status FROM mail WHERE id = $1', [body.id]) };
+      },
+    },
+    {
+      route: 'POST /v1/mails/:mailId/retry',
+      prepare: async () => {
+        const { body } = await api().post('/v1/mails').send({ ...mail, receiversId: ['tx-refused'] }).expect(202);
+        expect((await waitForMail(service.url, body.id, settled)).status).toBe('FAILED');
+        // attempts_base is set by a retry alone (the worker's next attempt fails again, 550).
+        return { path: `/v1/mails/${body.id}/retry`, effect: () => one('SELECT attempts_base FROM delivery WHERE mail_id = $1', [body.id]) };
+      },
+    },
+    { route: 'POST /v1/webhooks', prepare: async () => ({ path: '/v1/webhooks', body: { url: receiver.url('/tx-created'), events: ['mail.cancelled'] }, effect: () => one('SELECT count(*) FROM webhook_endpoint') }) },
+    {
+      route: 'POST /v1/webhooks/:webhookId/deliveries/:deliveryId/redeliver',
+      prepare: async () => {
+        const hook = await api().post('/v1/webhooks').send({ url: receiver.url('/tx-redeliver'), events: ['mail.sent'] }).expect(201);
+        await api().post('/v1/mails').send(mail).expect(202);
+        await receiver.waitFor(1, (call) => call.path === '/tx-redeliver');
+        const log = await api().get(`/v1/webhooks/${hook.body.id}/deliveries`).expect(200);
+        // retry_from is set by a redelivery alone.
+        return { path: `/v1/webhooks/${hook.body.id}/deliveries/${log.body.content[0].id}/redeliver`, effect: () => one('SELECT retry_from FROM webhook_delivery WHERE endpoint_id = $1', [hook.body.id]) };
+      },
+    },
+    { route: 'POST /v1/contacts', prepare: async () => ({ path: '/v1/contacts', body: { name: 'Ana', mail: 'ana@example.com', object: 'Hello', message: 'Stored with its key' }, effect: () => one('SELECT count(*) FROM contact_message') }) },
+    { route: 'POST /v1/conversations', prepare: async () => ({ path: '/v1/conversations', body: conversation, effect: () => one('SELECT count(*) FROM conversation') }) },
+    {
+      route: 'POST /v1/conversations/:conversationId/messages',
+      prepare: async () => {
+        const { body } = await api().post('/v1/conversations').send({ ...conversation, tripReference: 'TRIP-TX-MSG' }).expect(201);
+        return { path: `/v1/conversations/${body.id}/messages`, body: { transmitterId: 'customer-1', content: 'Stored with its key' }, effect: () => one('SELECT count(*) FROM conversation_message') };
+      },
+    },
+  ];
+
+  it('covers every POST route of the service', () => {
+    expect(cases.map((c) => c.route).sort()).toEqual(postRoutes().sort());
+  });
+
+  it.each(cases)('$route: a key that cannot be stored leaves nothing done; the retry does the work once, then replays', async ({ route, prepare }) => {
+    const { path, body, effect } = await prepare();
+    const key = `tx-${route}`;
+    const before = await effect();
+    await refuseKeys(true);
+    try {
+      const refused = await api().post(path).set('Idempotency-Key', key).send(body as object);
+      expect([refused.status, await effect()]).toEqual([500, before]);
+    } finally {
+      await refuseKeys(false);
+    }
+    const first = await api().post(path).set('Idempotency-Key', key).send(body as object);
+    expect(first.status).toBeLessThan(300);
+    const done = await effect();
+    expect(done).not.toEqual(before);
+    const again = await api().post(path).set('Idempotency-Key', key).send(body as object);
+    expect([again.status, again.headers['idempotent-replayed'], again.body, again.text === '']).toEqual([first.status, 'true', first.body, first.text === '']);
+    for (const header of ['location', 'etag']) expect([header, again.headers[header]]).toEqual([header, first.headers[header]]);
+    expect(await effect()).toEqual(done);
+    const { rows } = await db.query('SELECT status_code FROM idempotency_key WHERE key = $1', [key]);
+    expect(rows).toEqual([{ status_code: first.status }]);
   });
 });

@@ -158,8 +158,9 @@ export class MailRepository {
     );
   }
 
-  async findWithDeliveries(id: string): Promise<MailWithDeliveries | null> {
-    const rows: MailRow[] = await this.dataSource.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = $1`, [id]);
+  /** `manager`: read inside a transaction that changed the mail (a retry answers the mail it queued again). */
+  async findWithDeliveries(id: string, manager: EntityManager = this.dataSource.manager): Promise<MailWithDeliveries | null> {
+    const rows: MailRow[] = await manager.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = $1`, [id]);
     return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
@@ -436,9 +437,10 @@ export class MailRepository {
   /**
    * Queues the FAILED deliveries of a mail again with a fresh retry budget; returns how many. Not
    * for a mail that was cancelled, even in part: no attempt starts once a cancellation was answered.
+   * In `manager`'s transaction (the one that stores the Idempotency-Key's answer).
    */
-  async retryFailed(mailId: string): Promise<number> {
-    const rows: Array<{ count: number }> = await this.dataSource.query(
+  async retryFailed(mailId: string, manager: EntityManager): Promise<number> {
+    const rows: Array<{ count: number }> = await manager.query(
       `WITH retried AS (
          UPDATE delivery SET status = 'PENDING', due_at = now(), first_due_at = now(), attempts_base = attempts,
            error_code = NULL, error = NULL, smtp_response = NULL, updated_at = now()

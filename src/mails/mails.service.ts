@@ -108,14 +108,23 @@ export class MailsService {
     return new HttpResult(mail, HttpStatus.OK);
   }
 
-  /** Cancels what is still to be sent of every mail of a booking (or publication, organization, establishment, receiver). */
+  /**
+   * Cancels what is still to be sent of every mail of a booking (or publication, organization,
+   * establishment, receiver), with the Idempotency-Key's answer in the same transaction. When
+   * nothing matches, nothing is written but the answer (count 0) is still stored with the reading
+   * that decided it: a retry answers what the first call did, not what it would find later.
+   */
   async cancelMany(dto: CancelMailsDto): Promise<CancellationResultDto> {
     const { categories, ...ids } = dto;
     if (!Object.values(ids).some((value) => value !== undefined)) {
       throw ApiError.validation([{ field: 'body', location: 'body', issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId' }]);
     }
-    const { cancelled, requested } = await this.mails.cancel({ ...ids, categories }, this.cls.getId());
-    return { count: cancelled.length, mailIds: cancelled, requestedMailIds: requested };
+    return this.mails.transaction(async (manager) => {
+      const { cancelled, requested } = await this.mails.cancel({ ...ids, categories }, this.cls.getId(), manager);
+      const answer = { count: cancelled.length, mailIds: cancelled, requestedMailIds: requested };
+      await this.idempotency.storeWithin(manager, HttpStatus.OK, answer);
+      return answer;
+    });
   }
 
   async reschedule(id: string, dto: RescheduleMailDto): Promise<MailDto> {
@@ -126,11 +135,20 @@ export class MailsService {
     return mail;
   }
 
-  /** Queues the FAILED deliveries of a mail again, with a fresh retry budget. */
+  /**
+   * Queues the FAILED deliveries of a mail again, with a fresh retry budget; the answer (the mail as
+   * the retry left it, read in its transaction) and the Idempotency-Key's answer commit together.
+   */
   async retry(id: string): Promise<MailDto> {
-    const count = await this.mails.retryFailed(id);
-    const mail = await this.findOne(id);
-    if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, or was cancelled.`);
+    const mail = await this.mails.transaction(async (manager) => {
+      const count = await this.mails.retryFailed(id, manager);
+      const found = await this.mails.findWithDeliveries(id, manager);
+      if (!found) throw ApiError.notFound(`Mail ${id}`);
+      const answer = this.mapper.toDto(found.mail, found.deliveries);
+      if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, or was cancelled.`);
+      await this.idempotency.storeWithin(manager, HttpStatus.ACCEPTED, answer);
+      return answer;
+    });
     this.worker.nudge();
     return mail;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface WebhookEndpoint {
   id: string;
@@ -62,8 +62,13 @@ export interface WebhookAttemptRow {
 export class WebhookRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(endpoint: WebhookEndpoint): Promise<void> {
-    await this.dataSource.query(
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** In `manager`'s transaction (the one that stores the Idempotency-Key's answer). */
+  async insert(endpoint: WebhookEndpoint, manager: EntityManager): Promise<void> {
+    await manager.query(
       `INSERT INTO webhook_endpoint (id, url, events, description, enabled, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
       [endpoint.id, endpoint.url, endpoint.events, endpoint.description, endpoint.enabled, endpoint.secret, endpoint.createdAt],
     );
@@ -224,10 +229,11 @@ export class WebhookRepository {
   /**
    * Sends the event of attempt `attemptId` again, now, with a fresh retry window (same delivery,
    * so the same `webhook-id`). False when the endpoint has no such attempt. A delivery being sent
-   * right now is left to its call.
+   * right now is left to its call. In `manager`'s transaction (the one that stores the
+   * Idempotency-Key's answer).
    */
-  async redeliver(endpointId: string, attemptId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+  async redeliver(endpointId: string, attemptId: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
       `WITH target AS (
          SELECT delivery_id FROM webhook_attempt WHERE id = $2 AND endpoint_id = $1
        ), queued AS (

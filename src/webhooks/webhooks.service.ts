@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/errors/api-error';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { CreatedWebhookDto, CreateWebhookDto, ListWebhookDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryPageDto, WebhookDto, WebhookPageDto } from './dto/webhook.dto';
@@ -17,9 +18,11 @@ export class WebhooksService {
     private readonly webhooks: WebhookRepository,
     private readonly mapper: WebhookMapper,
     private readonly client: WebhookHttpClient,
+    private readonly idempotency: IdempotencyService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
+  /** The endpoint and the Idempotency-Key's answer in one transaction: a retried POST never registers a second one. */
   async create(dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     await this.assertTarget(dto.url);
     const secret = newSecret();
@@ -36,8 +39,12 @@ export class WebhooksService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.webhooks.insert(endpoint);
-    return { ...this.mapper.toDto(endpoint), secret };
+    const answer = { ...this.mapper.toDto(endpoint), secret };
+    await this.webhooks.transaction(async (manager) => {
+      await this.webhooks.insert(endpoint, manager);
+      await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
+    });
+    return answer;
   }
 
   async list(query: PageQueryDto): Promise<WebhookPageDto> {
@@ -68,8 +75,16 @@ export class WebhooksService {
     return this.mapper.toDeliveryPage(id, rows, total, query);
   }
 
+  /**
+   * Queues the delivery again, and stores the Idempotency-Key's answer (a 202 without a body) in the
+   * same transaction. A delivery in a call is left to it (nothing written), yet the answer is still
+   * stored with the lookup that decided it, so a concurrent request with the key waits for it.
+   */
   async redeliver(id: string, attemptId: string): Promise<void> {
-    if (!(await this.webhooks.redeliver(id, attemptId))) throw ApiError.notFound(`Delivery ${attemptId} of webhook ${id}`);
+    await this.webhooks.transaction(async (manager) => {
+      if (!(await this.webhooks.redeliver(id, attemptId, manager))) throw ApiError.notFound(`Delivery ${attemptId} of webhook ${id}`);
+      await this.idempotency.storeWithin(manager, HttpStatus.ACCEPTED, undefined);
+    });
   }
 
   /** 400 for a target the service would refuse to call (scheme, loopback/private/link-local address). */

@@ -15,7 +15,10 @@ const IDEMPOTENCY_HEADER = 'idempotency-key';
  * nothing; another body is a 422. Runs after the global guards (the caller is known) and before
  * validation. A guard rather than an interceptor: Nest wraps every route that has an interceptor
  * in an rxjs pipeline and two AsyncResource bindings, about a third of the CPU of a POST without a
- * key. The answer is stored by IdempotencyService.
+ * key. The guard only answers a key already stored and records the key for the request; the key
+ * is taken by the insert of its answer in the transaction that does the work
+ * (IdempotencyService.storeWithin), not by a reservation committed here first: a reservation would
+ * outlive a crash before the work and leave the key unusable, without an answer, for 24 h.
  */
 @Injectable()
 export class IdempotencyGuard implements CanActivate {
@@ -35,7 +38,7 @@ export class IdempotencyGuard implements CanActivate {
     const requestHash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
     const existing = await this.keys.find(id);
     if (existing) throw IdempotentReplay.of(existing, requestHash);
-    this.cls.set<IdempotentRequest>(IDEMPOTENT_REQUEST, { ...id, requestHash, stored: false });
+    this.cls.set<IdempotentRequest>(IDEMPOTENT_REQUEST, { ...id, requestHash });
     return true;
   }
 }

@@ -35,12 +35,12 @@ export class IdempotencyRepository {
   }
 
   /**
-   * Stores the answer, through `manager` when given (the transaction that creates what the request
-   * creates, so one never commits without the other). False when the key is already taken: a
-   * concurrent request with the same key waits here for the first one's commit, then finds it.
+   * Stores the answer through `manager`, the transaction that does the request's work, so one
+   * never commits without the other. False when the key is already taken: a concurrent request
+   * with the same key waits here for the first one's commit, then finds it.
    */
-  async store(id: KeyScope, response: StoredResponse, manager?: EntityManager): Promise<boolean> {
-    const rows: unknown[] = await (manager ?? this.dataSource.manager).query(
+  async store(id: KeyScope, response: StoredResponse, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
       `INSERT INTO idempotency_key (caller, scope, key, request_hash, status_code, response_body, response_headers, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (caller, scope, key) DO UPDATE

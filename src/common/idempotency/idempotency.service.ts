@@ -1,6 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import type { FastifyReply } from 'fastify';
 import type { EntityManager } from 'typeorm';
 import { ApiError } from '../errors/api-error';
 import { locationOf } from '../http/location';
@@ -10,14 +9,9 @@ import { IdempotencyRepository, KeyScope } from './idempotency.repository';
 /** What the guard knows of a request sent with an Idempotency-Key. */
 export interface IdempotentRequest extends KeyScope {
   requestHash: string;
-  /** Set once the answer is stored. */
-  stored: boolean;
 }
 
 export const IDEMPOTENT_REQUEST = 'idempotentRequest';
-
-/** The headers of a POST's answer that a repeated Idempotency-Key gives again, with its status and body. */
-const REPLAYED_HEADERS = ['etag', 'location'];
 
 /**
  * The first answer to a key, given again: thrown instead of running the handler (or to roll back
@@ -44,11 +38,11 @@ export class IdempotentReplay extends Error {
 }
 
 /**
- * Stores the answer of an idempotent POST: services that create something call `storeWithin` in
- * the very transaction that creates it, so a request that created something can never lose its
- * key, and two requests with one key cannot both create (the second waits on the key, then rolls
- * back and replays). For the other routes, the answer is stored once the handler succeeded
- * (`storeAnswer`, from an `onSend` hook). Failures are not stored: the request may be retried.
+ * Stores the answer of an idempotent POST, the one way there is: every POST's service calls
+ * `storeWithin` in the transaction that does its work (creates, cancels, queues again), so a
+ * request whose work committed can never lose its key, and two requests with one key cannot both
+ * do it (the second waits on the key, then rolls back and replays). Nothing is stored after a
+ * commit. Failures are not stored: the request may be retried.
  */
 @Injectable()
 export class IdempotencyService {
@@ -63,9 +57,10 @@ export class IdempotencyService {
   }
 
   /**
-   * Call inside the creating transaction, with the answer the request will give. No-op without a
-   * key. When a concurrent request took the key first, throws its answer (IdempotentReplay), which
-   * rolls this transaction back.
+   * Call inside the transaction that does the request's work, with the answer the request will
+   * give (status, body, and the headers a replay gives again: `etag` if any; `location` is taken
+   * from the body's self link of a 201/202). No-op without a key. When a concurrent request took the
+   * key first, throws its answer (IdempotentReplay), which rolls this transaction back.
    */
   async storeWithin(manager: EntityManager, statusCode: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
     const request = this.current();
@@ -75,31 +70,8 @@ export class IdempotencyService {
     if (!stored) {
       // The other request committed before this insert returned: its answer is visible here.
       const first = await this.keys.find(request, manager);
-      request.stored = true;
       throw first ? IdempotentReplay.of(first, request.requestHash) : ApiError.conflict('A request with this Idempotency-Key was being processed; retry shortly.');
     }
-    request.stored = true;
-  }
-
-  /**
-   * The current request's key, when its answer (status `statusCode`) still has to be stored: a
-   * success of a route whose service did not store it in its own transaction.
-   */
-  unstored(statusCode: number): IdempotentRequest | undefined {
-    const request = this.current();
-    return request && !request.stored && statusCode < HttpStatus.BAD_REQUEST ? request : undefined;
-  }
-
-  /**
-   * Stores the answer of a route that succeeded (see `unstored`) as it is being sent: its status,
-   * its body (none for a 202 without one) and the headers a replay gives again.
-   */
-  async storeAnswer(request: IdempotentRequest, reply: FastifyReply, payload: unknown): Promise<void> {
-    const headers: Record<string, string> = {};
-    for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
-    const body: unknown = typeof payload === 'string' && payload ? JSON.parse(payload) : null;
-    await this.keys.store(request, { requestHash: request.requestHash, statusCode: reply.statusCode, body, headers });
-    request.stored = true;
   }
 
   private current(): IdempotentRequest | undefined {
