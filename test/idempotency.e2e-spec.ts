@@ -297,6 +297,16 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
     },
   ];
 
+  it('registers one webhook endpoint for 10 concurrent POSTs with one key: the others wait for it and replay, or get 409', async () => {
+    const body = { url: receiver.url('/tx-concurrent'), events: ['mail.cancelled'] };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => api().post('/v1/webhooks').set('Idempotency-Key', 'tx-concurrent').send(body)));
+    const created = answers.filter((res) => res.status === 201);
+    expect(answers.filter((res) => res.status !== 201 && res.status !== 409)).toEqual([]);
+    expect(new Set(created.map((res) => res.body.id as string)).size).toBe(1);
+    expect(created.filter((res) => res.headers['idempotent-replayed'] === 'true')).toHaveLength(created.length - 1);
+    expect((await db.query('SELECT count(*)::int AS n FROM webhook_endpoint WHERE url = $1', [body.url])).rows).toEqual([{ n: 1 }]);
+  });
+
   it('covers every POST route of the service', () => {
     expect(cases.map((c) => c.route).sort()).toEqual(postRoutes().sort());
   });
