@@ -83,10 +83,13 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
   });
 
   describe('templates', () => {
-    it('lists the 18 categories of the contract and the unread-messages digest, with what each requires, its variables and its subjects', async () => {
+    it('lists the 18 categories of the contract and the service’s own (the unread digest, the contact mails), with what each requires, its variables and its subjects', async () => {
       const res = await request(service.url).get('/v1/templates').expect(200);
-      expect(res.body.content).toHaveLength(19);
-      expect(res.body.content.map((t: { category: string }) => t.category)).toContain('CONVERSATION_UNREAD_MESSAGES');
+      expect(res.body.content).toHaveLength(22);
+      const categories = res.body.content.map((t: { category: string }) => t.category);
+      for (const own of ['CONVERSATION_UNREAD_MESSAGES', 'CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY']) expect(categories).toContain(own);
+      // A contact mail has no button: the frontend has no page for contact threads.
+      expect(res.body.content.find((t: { category: string }) => t.category === 'CONTACT_FORWARD')).toMatchObject({ requiredIds: [], variables: [], buttonPath: null });
       const booking = res.body.content.find((t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION');
       expect(booking).toMatchObject({ requiredIds: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}' });
       expect(booking.subject.fr).not.toBe(booking.subject.en);
