@@ -34,7 +34,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(pinoParams(logger)),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: true }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: config.database.migrateOnStart }),
         CommonModule,
         EventsModule,
         QueueModule,

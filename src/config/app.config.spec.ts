@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('applies migrations at start unless MIGRATE_ON_START=false (a deploy that runs them once before its replicas)', () => {
+    expect(loadConfig(local).database.migrateOnStart).toBe(true);
+    expect(loadConfig({ ...local, MIGRATE_ON_START: 'false' }).database.migrateOnStart).toBe(false);
+    expect(() => loadConfig({ ...local, MIGRATE_ON_START: 'no' })).toThrow(/MIGRATE_ON_START/);
+  });
+
   it('writes JSON logs in production, and refuses a support address the contact form itself would refuse', () => {
     expect(loadConfig({ ...local, NODE_ENV: 'production', AUTH_MODE: 'off' }).logFormat).toBe('json');
     expect(() => loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'support@localhost' })).toThrow(/CONTACT_INBOX_EMAIL must be a plain address/);

@@ -31,6 +31,11 @@ export interface DatabaseConfig {
   /** Undefined only before the local defaults have started an embedded Postgres. */
   url: string;
   poolSize: number;
+  /**
+   * Apply pending migrations at start (MIGRATE_ON_START, default true). A deploy of several
+   * replicas sets false and applies them once before (`npm run migrate`, compose's `migrate`).
+   */
+  migrateOnStart: boolean;
 }
 
 export interface MailConfig {
@@ -189,6 +194,7 @@ export function loadConfig(env: Env): AppConfig {
     database: {
       url: read.url('DATABASE_URL', ['postgres:', 'postgresql:']) ?? read.required('DATABASE_URL', why),
       poolSize: read.int('DATABASE_POOL_SIZE', 10, 1, 200),
+      migrateOnStart: read.oneOf('MIGRATE_ON_START', ['true', 'false'], 'true') === 'true',
     },
     mail: {
       smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']) ?? read.required('SMTP_URL', why),
