@@ -16,35 +16,6 @@ export interface WebhookEndpoint {
   updatedAt: Date;
 }
 
-/** A delivery a worker claimed: one event for one endpoint, with what the call needs. */
-export interface ClaimedWebhook {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  type: string;
-  data: unknown;
-  correlationId: string | null;
-  eventAt: Date;
-  attempt: number;
-  retryFrom: Date;
-  url: string;
-  secret: string;
-}
-
-/** How an attempt ended; `dueAt` null with FAILED: the delivery is given up. */
-export interface WebhookOutcome {
-  id: string;
-  attempt: number;
-  succeeded: boolean;
-  /** PENDING (retry at dueAt), SUCCEEDED or FAILED. */
-  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
-  dueAt: Date | null;
-  responseStatus: number | null;
-  durationMs: number;
-  responseExcerpt: string | null;
-  attemptedAt: Date;
-}
-
 export interface WebhookAttemptRow {
   id: string;
   eventId: string;
@@ -57,7 +28,7 @@ export interface WebhookAttemptRow {
   attemptedAt: Date;
 }
 
-/** Named queries of webhook endpoints, their deliveries and the attempt log. */
+/** Named queries of webhook endpoints and their attempt log; the queue's claim and settle are in sql/. */
 @Injectable()
 export class WebhookRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -105,96 +76,6 @@ export class WebhookRepository {
   async delete(id: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(`WITH gone AS (DELETE FROM webhook_endpoint WHERE id = $1 RETURNING 1) SELECT * FROM gone`, [id]);
     return rows.length > 0;
-  }
-
-  /**
-   * Claims up to `limit` due deliveries of enabled endpoints, in one statement: each becomes
-   * SENDING with a lease (a worker that dies leaves it to be taken up again, with the same
-   * `webhook-id`). At most `perEndpoint` per endpoint per claim, and none of the endpoints in
-   * `busy` (already at their share in this worker), so one slow endpoint never takes every slot.
-   * `SKIP LOCKED`: workers never wait on each other nor claim the same delivery.
-   */
-  async claimDue(limit: number, perEndpoint: number, busy: string[], leaseSeconds: number): Promise<ClaimedWebhook[]> {
-    const rows: ClaimRow[] = await this.dataSource.query(
-      `WITH candidates AS (
-         SELECT d.id, d.endpoint_id, d.due_at FROM webhook_delivery d
-         WHERE d.status IN ('PENDING', 'SENDING') AND d.due_at <= now() AND NOT d.endpoint_id = ANY ($3::uuid[])
-           AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled)
-         ORDER BY d.due_at
-         LIMIT $1 * 4
-       ), fair AS (
-         SELECT id FROM (SELECT id, due_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS n FROM candidates) c
-         WHERE n <= $2 ORDER BY due_at LIMIT $1
-       ), due AS (
-         SELECT d.id FROM webhook_delivery d
-         WHERE d.id IN (SELECT id FROM fair) AND d.status IN ('PENDING', 'SENDING') AND d.due_at <= now()
-         FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         UPDATE webhook_delivery d SET status = 'SENDING', attempts = d.attempts + 1, due_at = now() + make_interval(secs => $4)
-         FROM due WHERE d.id = due.id
-         RETURNING d.*
-       )
-       SELECT c.id, c.endpoint_id, c.event_id, c.type, c.data, c.correlation_id, c.event_at, c.attempts, c.retry_from, w.url, w.secret
-       FROM claimed c JOIN webhook_endpoint w ON w.id = c.endpoint_id`,
-      [limit, perEndpoint, busy, leaseSeconds],
-    );
-    return rows.map((row) => ({
-      id: row.id,
-      endpointId: row.endpoint_id,
-      eventId: String(row.event_id),
-      type: row.type,
-      data: row.data,
-      correlationId: row.correlation_id,
-      eventAt: row.event_at,
-      attempt: row.attempts,
-      retryFrom: row.retry_from,
-      url: row.url,
-      secret: row.secret,
-    }));
-  }
-
-  /**
-   * Records many attempts in one statement: each delivery (only if it is still that attempt's
-   * claim), its log row, and its endpoint's failure streak. An endpoint that has failed without a
-   * single success for `disableAfterHours` is disabled.
-   */
-  async settle(outcomes: WebhookOutcome[], disableAfterHours: number): Promise<void> {
-    const o = outcomes;
-    await this.dataSource.query(
-      `WITH o AS (
-         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::timestamptz[], $9::boolean[])
-           AS o (id, attempt, status, due_at, response_status, duration_ms, response_excerpt, attempted_at, succeeded)
-       ), settled AS (
-         UPDATE webhook_delivery d SET status = o.status, due_at = coalesce(o.due_at, d.due_at)
-         FROM o WHERE d.id = o.id AND d.status = 'SENDING' AND d.attempts = o.attempt
-         RETURNING d.id, d.endpoint_id
-       ), logged AS (
-         INSERT INTO webhook_attempt (delivery_id, endpoint_id, attempt, status, response_status, duration_ms, response_excerpt, attempted_at)
-         SELECT o.id, s.endpoint_id, o.attempt, CASE WHEN o.succeeded THEN 'SUCCEEDED' ELSE 'FAILED' END, o.response_status, o.duration_ms, o.response_excerpt, o.attempted_at
-         FROM o JOIN settled s ON s.id = o.id
-       ), per_endpoint AS (
-         SELECT s.endpoint_id, bool_or(o.succeeded) AS any_success, min(o.attempted_at) AS first_failure
-         FROM settled s JOIN o ON o.id = s.id GROUP BY s.endpoint_id
-       )
-       UPDATE webhook_endpoint w SET
-         failing_since = CASE WHEN p.any_success THEN NULL ELSE coalesce(w.failing_since, p.first_failure) END,
-         enabled = w.enabled AND (p.any_success OR coalesce(w.failing_since, p.first_failure) > now() - make_interval(hours => $10)),
-         disabled_reason = CASE WHEN NOT p.any_success AND coalesce(w.failing_since, p.first_failure) <= now() - make_interval(hours => $10)
-           THEN 'Every call failed for ' || $10 || ' hours.' ELSE w.disabled_reason END
-       FROM per_endpoint p WHERE w.id = p.endpoint_id`,
-      [
-        o.map((x) => x.id),
-        o.map((x) => x.attempt),
-        o.map((x) => x.status),
-        o.map((x) => x.dueAt),
-        o.map((x) => x.responseStatus),
-        o.map((x) => x.durationMs),
-        o.map((x) => x.responseExcerpt),
-        o.map((x) => x.attemptedAt),
-        o.map((x) => x.succeeded),
-        disableAfterHours,
-      ],
-    );
   }
 
   /** The attempt log of an endpoint, newest first. */
@@ -245,17 +126,6 @@ export class WebhookRepository {
     );
     return rows.length > 0;
   }
-
-  /** Deletes finished deliveries (with their attempt log) of events older than `days`; returns how many. */
-  async deleteFinished(days: number): Promise<number> {
-    const rows: Array<{ n: number }> = await this.dataSource.query(
-      `WITH gone AS (
-         DELETE FROM webhook_delivery WHERE status IN ('SUCCEEDED', 'FAILED') AND event_at < now() - make_interval(days => $1) RETURNING 1
-       ) SELECT count(*)::int AS n FROM gone`,
-      [days],
-    );
-    return rows[0].n;
-  }
 }
 
 interface EndpointRow {
@@ -269,20 +139,6 @@ interface EndpointRow {
   disabled_reason: string | null;
   created_at: Date;
   updated_at: Date;
-}
-
-interface ClaimRow {
-  id: string;
-  endpoint_id: string;
-  event_id: string;
-  type: string;
-  data: unknown;
-  correlation_id: string | null;
-  event_at: Date;
-  attempts: number;
-  retry_from: Date;
-  url: string;
-  secret: string;
 }
 
 interface AttemptRow {
