@@ -146,6 +146,35 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
   });
 });
 
+describe('A cancelled mail is never retried (real Postgres)', () => {
+  it('retry answers 409 for a mail with a FAILED delivery once a cancellation reached the other', async () => {
+    const databaseUrl = await createTestDatabase();
+    const relay = new FaultRelay();
+    await relay.start();
+    relay.mode = { kind: 'refuse', holdMs: 1500 };
+    const service = await startApp({ databaseUrl, smtpUrl: relay.url, env: { DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) } });
+    try {
+      await putRecipients(service.url, [
+        { id: 'camille', email: 'camille@example.com' },
+        { id: 'gone', email: 'gone@example.com' },
+      ]);
+      await request(service.url).put('/v1/suppressions/gone@example.com').expect(201);
+      const posted = await request(service.url).post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'gone'] }).expect(202);
+      // 'gone' fails at once (SUPPRESSED); camille's attempt waits on the refusing relay.
+      await waitForMail(service.url, posted.body.id, (mail) => mail.deliveries[1].status === 'FAILED');
+      expect((await request(service.url).delete(`/v1/mails/${posted.body.id}`).expect(202)).body.cancelRequested).toBe(true);
+      const final = await waitForMail(service.url, posted.body.id, settled);
+      expect(final.deliveries.map((d) => d.status)).toEqual(['CANCELLED', 'FAILED']);
+      expect(final.links.map((link) => link.rel)).toEqual(['self']);
+      // A retry would send the booking's mail to the failed receiver after its cancellation.
+      expect((await request(service.url).post(`/v1/mails/${posted.body.id}/retry`).expect(409)).body.name).toBe('CONFLICT');
+    } finally {
+      await service.close();
+      await relay.dispose();
+    }
+  });
+});
+
 describe('A cancellation reaching the attempt of a worker that then died (real Postgres)', () => {
   it('cancels the waiting delivery at once, records the one of the dead attempt CANCELLED when its lease runs out, and starts no attempt', async () => {
     const databaseUrl = await createTestDatabase();
@@ -178,7 +207,6 @@ describe('A cancellation reaching the attempt of a worker that then died (real P
       expect(final.deliveries.map((d) => [d.status, d.attempts])).toEqual([['CANCELLED', claimed.receiverId === 'camille' ? 1 : 0], ['CANCELLED', claimed.receiverId === 'john' ? 1 : 0]]);
       const list = (await request(api.url).get(`/v1/mails/${posted.body.id}/deliveries/${claimed.receiverId}/attempts`).expect(200)).body as Attempt[];
       expect(list).toEqual([expect.objectContaining({ attempt: 1, outcome: 'TEMPORARY_FAILURE', finishedAt: expect.any(String) })]);
-      await request(api.url).post(`/v1/mails/${posted.body.id}/retry`).expect(409);
       expect(relay.received).toHaveLength(0);
     } finally {
       for (const app of apps.reverse()) await app.close();

@@ -71,7 +71,7 @@ export class ContactsService {
     const asked = dto.conversationId === undefined || dto.conversationId === null ? null : threadIdPipe.transform(dto.conversationId);
     const correlationId = this.cls.getId();
     const id = randomUUID();
-    return this.contacts.transaction(async (manager) => {
+    const created = await this.contacts.transaction(async (manager) => {
       let opener: ContactMessageEntity | null = null;
       let writers: ThreadWriter[] = [];
       if (asked !== null) {
@@ -104,7 +104,10 @@ export class ContactsService {
       // it, then replays the first answer and rolls back, without being refused by this limit.
       if (this.policy.countsAgainstLimits(caller)) await this.limits.countContactMessage(manager, (opener ?? message).mail, clientAddress);
       return answer;
-    }).finally(() => this.worker.nudge());
+    });
+    // Its mails are committed: the worker looks now rather than at its next poll.
+    this.worker.nudge();
+    return created;
   }
 
   async findOne(id: string): Promise<ContactDto> {
