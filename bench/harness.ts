@@ -1,4 +1,3 @@
-/* eslint-disable no-console */
 /**
  * What every row of the bench needs: child processes (the service, the empty app), their memory,
  * a keep-alive HTTP load generator, percentiles, and the table the bench prints.
@@ -7,6 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/database/embedded-postgres';
@@ -265,8 +265,7 @@ export function section(title: string): void {
 }
 
 export function loadAvg(): string {
-  return (require('node:os') as typeof import('node:os'))
-    .loadavg()
+  return loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
 }

@@ -1,4 +1,3 @@
-/* eslint-disable no-console */
 /**
  * The list rows at 1,000,000 mails: page 1 and each filter (p99, `totalElements` checked against
  * `count(*)`), `next` links followed from page 1, and `currentPage=N` typed by hand against the
@@ -195,7 +194,10 @@ export async function listRows(env: Record<string, string>, databaseUrl: string,
         if (status !== 200) throw new Error(`GET ${href} answered ${status}: ${body.slice(0, 200)}`);
         page = JSON.parse(body) as Page;
         if (!page.content.length) throw new Error(`GET ${href} returned an empty page`);
-        for (const m of page.content) (seen.has(m.id) ? duplicates++ : seen.add(m.id));
+        for (const m of page.content) {
+          if (seen.has(m.id)) duplicates++;
+          else seen.add(m.id);
+        }
       }
       const p99 = percentile(latencies, 99);
       addRow({

@@ -1,4 +1,3 @@
-/* eslint-disable no-console */
 /**
  * `npm run bench`: every row of the target table of issue 9, each beside an honest reference
  * measured in the same run on the same machine (see README "Performance"):

@@ -7,7 +7,6 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import request from 'supertest';
 import * as ts from 'typescript';
-import { parse } from 'yaml';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { openApiYaml } from '../src/scripts/openapi-yaml';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
@@ -57,7 +56,7 @@ async function documentCompiled(reverse: boolean): Promise<{ text: string; undec
     symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
     const files = reverse ? [...config.fileNames].reverse() : config.fileNames;
     const program = ts.createProgram(files, { ...config.options, outDir: out, sourceMap: false, incremental: false });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const plugin = require('@nestjs/swagger/plugin') as { before(options: unknown, program: ts.Program): ts.TransformerFactory<ts.SourceFile> };
     const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as { compilerOptions: { plugins: Array<{ name: string; options: { dtoFileNameSuffix: string[] } }> } };
     const options = nestCli.compilerOptions.plugins.find((entry) => entry.name === '@nestjs/swagger')!.options;
@@ -178,7 +177,7 @@ describe('The OpenAPI document', () => {
     it('accepts every request example of the document as Swagger UI pre-fills it (2xx)', async () => {
       // The sampler of the Swagger UI that /docs serves: the media type's example, else one built
       // from the schema (every property, its example, else its default, else its first enum value…).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const swaggerUi = require('swagger-ui-dist/swagger-ui-es-bundle.js') as { plugins: Record<string, (system: unknown) => { fn: Record<string, Record<string, (...args: unknown[]) => unknown>> }> };
       const sampler = swaggerUi.plugins.JSONSchema202012Samples({ getSystem: () => ({}) }).fn.jsonSchema202012;
       const exampleOf = (operation: Operation): unknown => {

@@ -14,7 +14,7 @@ const ROOT = join(__dirname, '..');
 function serviceCommand(): string[] {
   const buildScript = join(ROOT, 'scripts', 'build.js');
   if (existsSync(buildScript)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { staleReason } = require(buildScript) as { staleReason(root: string): string | undefined };
     if (staleReason(ROOT) === undefined) return [join(ROOT, 'scripts', 'start.js')];
   }

@@ -16,7 +16,9 @@ import type { ErrorDetail, ErrorLocation } from '../errors/api-error';
 
 const MULTI_LINE = Symbol('multiLine');
 /** C0 controls and DEL; in multi-line fields, all but tab (09), LF (0A) and CR (0D). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /**
  * Controls (C0, DEL, C1), format characters (bidirectional controls U+202A–202E, U+2066–2069,
