@@ -27,7 +27,12 @@ export interface HotFunction {
  * [fromUs, toUs] (CLOCK_MONOTONIC microseconds, as `process.hrtime` gives them); all samples
  * when none falls in that window.
  */
-export function topFunctions(path: string, count: number, fromUs?: number, toUs?: number): { top: HotFunction[]; totalMs: number; idleMs: number; windowed: boolean } {
+export function topFunctions(
+  path: string,
+  count: number,
+  fromUs?: number,
+  toUs?: number,
+): { top: HotFunction[]; totalMs: number; idleMs: number; windowed: boolean } {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const sum = (windowed: boolean): Map<string, number> => {
@@ -40,7 +45,8 @@ export function topFunctions(path: string, count: number, fromUs?: number, toUs?
       const frame = frames.get(nodeId);
       if (!frame) return;
       const file = frame.url ? frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '') : '';
-      const key = `${frame.functionName || '(anonymous)'} ${file ? `${file.replace(/^.*\/dist\//, 'dist/')}:${frame.lineNumber + 1}` : ''}`.trim();
+      const key =
+        `${frame.functionName || '(anonymous)'} ${file ? `${file.replace(/^.*\/dist\//, 'dist/')}:${frame.lineNumber + 1}` : ''}`.trim();
       self.set(key, (self.get(key) ?? 0) + delta);
     });
     return self;

@@ -13,17 +13,23 @@ export function gcTail(logPath: string, result: LoadResult): string[] {
   // Folded rather than spread: a long run has more requests than a call takes arguments.
   const from = result.ends.reduce((first, end, i) => Math.min(first, end - result.latencies[i]), Infinity);
   const to = result.ends.reduce((last, end) => Math.max(last, end), -Infinity);
-  const pauses = (JSON.parse(readFileSync(logPath, 'utf8')) as Array<[number, number, number]>).filter(([start]) => start >= from && start <= to);
+  const pauses = (JSON.parse(readFileSync(logPath, 'utf8')) as Array<[number, number, number]>).filter(
+    ([start]) => start >= from && start <= to,
+  );
   const minor = pauses.filter(([, , kind]) => kind === constants.NODE_PERFORMANCE_GC_MINOR);
   // A mark-compact pauses the process for its steps of incremental marking, its weak callbacks and its final pause.
   const major = pauses.filter(([, , kind]) => kind !== constants.NODE_PERFORMANCE_GC_MINOR);
-  const majorStarts = pauses.filter(([, , kind]) => kind === constants.NODE_PERFORMANCE_GC_MAJOR).map(([start]) => start);
+  const majorStarts = pauses
+    .filter(([, , kind]) => kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+    .map(([start]) => start);
   const near = (end: number): boolean => majorStarts.some((start) => end >= start && end - start <= NEAR_MS);
   const share = (ends: number[]): string => `${fmt((100 * ends.filter(near).length) / Math.max(1, ends.length))} %`;
   const p99 = percentile(result.latencies, 99);
   const slow = result.ends.filter((_, i) => result.latencies[i] >= p99);
-  const longest = (list: Array<[number, number, number]>): number => list.reduce((max, [, duration]) => Math.max(max, duration), 0);
-  const sum = (list: Array<[number, number, number]>): number => list.reduce((total, [, duration]) => total + duration, 0);
+  const longest = (list: Array<[number, number, number]>): number =>
+    list.reduce((max, [, duration]) => Math.max(max, duration), 0);
+  const sum = (list: Array<[number, number, number]>): number =>
+    list.reduce((total, [, duration]) => total + duration, 0);
   const wall = (to - from) / 1000;
   return [
     `Garbage collection of the API during the POST /v1/mails rounds (BENCH_GC=1; ${fmt(wall, 1)} s from the first request to the last, the bare rounds included):`,

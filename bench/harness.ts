@@ -46,7 +46,11 @@ export const logBytes = { total: 0 };
  * stdout is a pipe drained here (as in production, where a log shipper reads it: writing to
  * /dev/null would hide the cost of the logs); stderr is kept to explain a failed start.
  */
-export async function startNode(args: string[], env: Record<string, string>, options: { readyPath?: string; nodeOptions?: string[] } = {}): Promise<Child> {
+export async function startNode(
+  args: string[],
+  env: Record<string, string>,
+  options: { readyPath?: string; nodeOptions?: string[] } = {},
+): Promise<Child> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...args], {
     cwd: ROOT,
@@ -78,7 +82,8 @@ export async function startNode(args: string[], env: Record<string, string>, opt
   let dead = false;
   void exited.then(() => (dead = true));
   for (;;) {
-    if (dead) throw new Error(`${args.join(' ')} exited with ${child.exitCode} before answering ${readyPath}:\n${stderr}`);
+    if (dead)
+      throw new Error(`${args.join(' ')} exited with ${child.exitCode} before answering ${readyPath}:\n${stderr}`);
     if ((await statusOf(`${handle.url}${readyPath}`)) === 200) return handle;
     await sleep(10);
   }
@@ -90,14 +95,19 @@ export async function startNode(args: string[], env: Record<string, string>, opt
  */
 export function productionNodeFlags(): string[] {
   if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS.split(/\s+/).filter(Boolean);
-  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  const scripts =
+    (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ??
+    {};
   const words = (scripts['start:prod'] ?? '').split(/\s+/);
   return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
 }
 
 /** Spawns the service (`node <production flags> dist/src/main.js`) with `env`; resolves once /health/ready is 200. */
 export function startService(env: Record<string, string>, nodeOptions: string[] = []): Promise<Child> {
-  return startNode([MAIN_JS], env, { readyPath: '/health/ready', nodeOptions: [...productionNodeFlags(), ...nodeOptions] });
+  return startNode([MAIN_JS], env, {
+    readyPath: '/health/ready',
+    nodeOptions: [...productionNodeFlags(), ...nodeOptions],
+  });
 }
 
 /** At exit (synchronous): every child still running is told to stop. */
@@ -132,7 +142,10 @@ export function rssMb(pid: number | undefined): number {
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; returns min and max. */
-export function sampleRss(pid: number | undefined, everyMs = 200): { stop(): { min: number; max: number; samples: number } } {
+export function sampleRss(
+  pid: number | undefined,
+  everyMs = 200,
+): { stop(): { min: number; max: number; samples: number } } {
   const values: number[] = [];
   const take = (): void => {
     const value = rssMb(pid);
@@ -155,7 +168,10 @@ export interface HttpAnswer {
   body: string;
 }
 
-export function httpCall(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent }): Promise<HttpAnswer> {
+export function httpCall(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent },
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...(options.headers ?? {}) };
     if (options.body !== undefined) {
@@ -187,7 +203,11 @@ export interface LoadResult {
  * Runs `task` with `concurrency` callers at once, until `total` calls were made or `seconds`
  * passed (whichever is given); per-call latencies in ms.
  */
-export async function load(limit: { total?: number; seconds?: number }, concurrency: number, task: (i: number) => Promise<void>): Promise<LoadResult> {
+export async function load(
+  limit: { total?: number; seconds?: number },
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const ends: number[] = [];
   let next = 0;
@@ -213,7 +233,14 @@ export async function load(limit: { total?: number; seconds?: number }, concurre
       }
     }),
   );
-  return { latencies, ends, seconds: (performance.now() - started) / 1000, count: latencies.length, errors, firstError };
+  return {
+    latencies,
+    ends,
+    seconds: (performance.now() - started) / 1000,
+    count: latencies.length,
+    errors,
+    firstError,
+  };
 }
 
 export function percentile(values: number[], p: number): number {
@@ -248,12 +275,22 @@ export function fmt(value: number, digits = 0): string {
 /** Adds a row and prints it at once, so a long run shows its progress. */
 export function addRow(row: Row): void {
   rows.push(row);
-  console.log(`  ${verdict(row.pass)}  ${row.what}: ${row.ours} (ref ${row.reference}, ratio ${row.ratio}, target ${row.target})${row.note ? ` — ${row.note}` : ''}`);
+  console.log(
+    `  ${verdict(row.pass)}  ${row.what}: ${row.ours} (ref ${row.reference}, ratio ${row.ratio}, target ${row.target})${row.note ? ` — ${row.note}` : ''}`,
+  );
 }
 
 /** A row whose measure broke: printed as FAIL with the reason, and the bench goes on. */
 export function brokenRow(what: string, target: string, error: unknown): void {
-  addRow({ what, ours: 'error', reference: '–', ratio: '–', target, pass: false, note: (error as Error).message?.split('\n')[0] ?? String(error) });
+  addRow({
+    what,
+    ours: 'error',
+    reference: '–',
+    ratio: '–',
+    target,
+    pass: false,
+    note: (error as Error).message?.split('\n')[0] ?? String(error),
+  });
 }
 
 export function verdict(pass: boolean | null): string {
@@ -273,7 +310,10 @@ export function loadAvg(): string {
 /** The final table, in Markdown so it can go into the README as printed. */
 export function table(): string {
   const lines = ['| what | ours | reference | ratio | target | pass |', '| --- | --- | --- | --- | --- | --- |'];
-  for (const row of rows) lines.push(`| ${row.what} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} | ${verdict(row.pass)} |`);
+  for (const row of rows)
+    lines.push(
+      `| ${row.what} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} | ${verdict(row.pass)} |`,
+    );
   return lines.join('\n');
 }
 
@@ -282,9 +322,14 @@ export function table(): string {
  * of the machine's load during the run (other processes share its cores) hits both sides alike;
  * returns each side's results merged.
  */
-export async function interleave<K extends string>(rounds: number, sides: Record<K, () => Promise<LoadResult>>): Promise<Record<K, LoadResult>> {
+export async function interleave<K extends string>(
+  rounds: number,
+  sides: Record<K, () => Promise<LoadResult>>,
+): Promise<Record<K, LoadResult>> {
   const names = Object.keys(sides) as K[];
-  const merged = Object.fromEntries(names.map((name) => [name, { latencies: [], ends: [], seconds: 0, count: 0, errors: 0 } as LoadResult])) as Record<K, LoadResult>;
+  const merged = Object.fromEntries(
+    names.map((name) => [name, { latencies: [], ends: [], seconds: 0, count: 0, errors: 0 } as LoadResult]),
+  ) as Record<K, LoadResult>;
   for (let round = 0; round < Math.max(1, rounds); round++) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       const result = await sides[name]();

@@ -44,7 +44,10 @@ function filters(seededAt: number): Filter[] {
     query: (i) => `${name}=${encodeURIComponent(value(i))}`,
     where: (i) => [`WHERE ${column} = $1`, [value(i)]],
   });
-  const day = (i: number): [string, string] => [new Date(seededAt - ((i % 10) + 1) * DAY).toISOString(), new Date(seededAt - (i % 10) * DAY).toISOString()];
+  const day = (i: number): [string, string] => [
+    new Date(seededAt - ((i % 10) + 1) * DAY).toISOString(),
+    new Date(seededAt - (i % 10) * DAY).toISOString(),
+  ];
   return [
     { name: 'page 1', query: () => '', where: () => ['', []] },
     eq('category', 'category', (i) => LIST_CATEGORIES[i % LIST_CATEGORIES.length]),
@@ -52,7 +55,10 @@ function filters(seededAt: number): Filter[] {
     {
       name: 'receiverId',
       query: (i) => `receiverId=user-${(i * 7919) % 50000}`,
-      where: (i) => ['WHERE EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = $1)', [`user-${(i * 7919) % 50000}`]],
+      where: (i) => [
+        'WHERE EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = $1)',
+        [`user-${(i * 7919) % 50000}`],
+      ],
     },
     eq('publicationId', 'publication_id', (i) => `PUB-${(i * 7919) % 20000}`),
     eq('reservationId', 'reservation_id', (i) => `RES-${1 + ((i * 7919) % 1_000_000)}`),
@@ -75,7 +81,12 @@ interface Page {
 /** The scan nodes of a plan: "Index Scan mail_category_created_idx", "Seq Scan on mail"… */
 function scans(plan: Record<string, unknown>, out: string[] = []): string[] {
   const type = String(plan['Node Type']);
-  if (type.includes('Scan')) out.push(plan['Index Name'] ? `${type} ${String(plan['Index Name'])}` : `${type} on ${String(plan['Relation Name'] ?? '?')}`);
+  if (type.includes('Scan'))
+    out.push(
+      plan['Index Name']
+        ? `${type} ${String(plan['Index Name'])}`
+        : `${type} on ${String(plan['Relation Name'] ?? '?')}`,
+    );
   for (const child of (plan.Plans as Array<Record<string, unknown>> | undefined) ?? []) scans(child, out);
   return out;
 }
@@ -103,7 +114,12 @@ async function replay(clients: Map<number, Client>, statements: CapturedStatemen
   );
 }
 
-export async function listRows(env: Record<string, string>, databaseUrl: string, db: Pool, settings: ListSettings): Promise<void> {
+export async function listRows(
+  env: Record<string, string>,
+  databaseUrl: string,
+  db: Pool,
+  settings: ListSettings,
+): Promise<void> {
   section(`lists at ${fmt(settings.listRows)} mails`);
   const { rows: seeded } = await db.query<{ at: Date }>(`SELECT max(created_at) AS at FROM mail`);
   const all = filters(new Date(seeded[0].at).getTime());
@@ -123,7 +139,10 @@ export async function listRows(env: Record<string, string>, databaseUrl: string,
         const statements = proxy.captured().filter((s) => isQuery(s.sql));
         const described: string[] = [];
         for (const s of statements) {
-          const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
+          const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(
+            `EXPLAIN (FORMAT JSON) ${s.sql}`,
+            s.params,
+          );
           described.push(scans(rows[0]['QUERY PLAN'][0].Plan).join(' + ') || 'no scan');
         }
         plans.set(filter.name, described.join(' | ') || 'no statement recorded');
@@ -136,7 +155,9 @@ export async function listRows(env: Record<string, string>, databaseUrl: string,
       await service.stop();
       await proxy.close();
     }
-    notes.push('Plans of the statements the service sent for each list (EXPLAIN of the recorded SQL and parameters; statements separated by |):');
+    notes.push(
+      'Plans of the statements the service sent for each list (EXPLAIN of the recorded SQL and parameters; statements separated by |):',
+    );
     for (const [name, plan] of plans) notes.push(`  ${name}: ${plan}`);
   } catch (error) {
     notes.push(`Recording the lists' SQL failed: ${(error as Error).message}`);
@@ -155,7 +176,8 @@ export async function listRows(env: Record<string, string>, databaseUrl: string,
           const t0 = performance.now();
           const { status, body } = await httpCall(`${service.url}/v1/mails?${filter.query(i)}`, { headers: AUTH });
           latencies.push(performance.now() - t0);
-          if (status !== 200) throw new Error(`GET /v1/mails?${filter.query(i)} answered ${status}: ${body.slice(0, 200)}`);
+          if (status !== 200)
+            throw new Error(`GET /v1/mails?${filter.query(i)} answered ${status}: ${body.slice(0, 200)}`);
           const [where, params] = filter.where(i);
           const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM mail m ${where}`, params);
           const total = (JSON.parse(body) as Page).totalElements;
@@ -234,7 +256,10 @@ export async function listRows(env: Record<string, string>, databaseUrl: string,
           await replay(clients, deepStatements);
           recorded.push(performance.now() - t0);
           t0 = performance.now();
-          await Promise.all([naive[0].query(NAIVE_PAGE, [(settings.deepPage - 1) * 10]), naive[1].query('SELECT count(*) AS total FROM mail m')]);
+          await Promise.all([
+            naive[0].query(NAIVE_PAGE, [(settings.deepPage - 1) * 10]),
+            naive[1].query('SELECT count(*) AS total FROM mail m'),
+          ]);
           offset.push(performance.now() - t0);
         }
       } finally {

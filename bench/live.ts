@@ -17,7 +17,20 @@ import { ClientRequest, Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
-import { addRow, AUTH, brokenRow, fmt, notes, percentile, productionNodeFlags, rssMb, section, sleep, startNode, startService } from './harness';
+import {
+  addRow,
+  AUTH,
+  brokenRow,
+  fmt,
+  notes,
+  percentile,
+  productionNodeFlags,
+  rssMb,
+  section,
+  sleep,
+  startNode,
+  startService,
+} from './harness';
 
 export interface LiveSettings {
   streams: number;
@@ -31,13 +44,20 @@ export interface LiveSettings {
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
 async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(url + path, { method, headers: { ...AUTH, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...AUTH, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 /** An open stream; `onEvent` gets each event's name and data as it arrives. */
-function openStream(url: string, onEvent: (type: string, data: string) => void = () => undefined): Promise<ClientRequest> {
+function openStream(
+  url: string,
+  onEvent: (type: string, data: string) => void = () => undefined,
+): Promise<ClientRequest> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent, headers: { ...AUTH, accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`stream ${url}: ${res.statusCode}`));
@@ -62,10 +82,18 @@ function openStream(url: string, onEvent: (type: string, data: string) => void =
 }
 
 /** Opens `count` streams (200 at a time) on the URLs `urlOf(i)` gives. */
-async function openStreams(count: number, urlOf: (i: number) => string, onEvent?: (type: string, data: string) => void): Promise<ClientRequest[]> {
+async function openStreams(
+  count: number,
+  urlOf: (i: number) => string,
+  onEvent?: (type: string, data: string) => void,
+): Promise<ClientRequest[]> {
   const streams: ClientRequest[] = [];
   for (let i = 0; i < count; i += 200) {
-    streams.push(...(await Promise.all(Array.from({ length: Math.min(200, count - i) }, (_, j) => openStream(urlOf(i + j), onEvent)))));
+    streams.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(200, count - i) }, (_, j) => openStream(urlOf(i + j), onEvent)),
+      )),
+    );
   }
   return streams;
 }
@@ -75,7 +103,12 @@ async function openStreams(count: number, urlOf: (i: number) => string, onEvent?
  * first round of 500 streams, closed before `before` is read, keeps what the first requests load
  * once (code compiled, pools, caches) out of the memory per stream.
  */
-async function streamMemory(pid: number | undefined, count: number, settleMs: number, urlOf: (i: number) => string): Promise<{ before: number; after: number }> {
+async function streamMemory(
+  pid: number | undefined,
+  count: number,
+  settleMs: number,
+  urlOf: (i: number) => string,
+): Promise<{ before: number; after: number }> {
   for (const stream of await openStreams(Math.min(500, count), urlOf)) stream.destroy();
   await sleep(Math.min(settleMs, 5000));
   const before = rssMb(pid);
@@ -87,7 +120,13 @@ async function streamMemory(pid: number | undefined, count: number, settleMs: nu
 }
 
 async function conversation(url: string, customerId: string, agentId: string): Promise<string> {
-  const body = await api<{ id: string }>(url, 'POST', '/v1/conversations', { tripPublicationId: 'TRIP-1', tripReference: `VOY-${customerId}`, establishmentId: 'EST-1', customerId, assignedAgentId: agentId });
+  const body = await api<{ id: string }>(url, 'POST', '/v1/conversations', {
+    tripPublicationId: 'TRIP-1',
+    tripReference: `VOY-${customerId}`,
+    establishmentId: 'EST-1',
+    customerId,
+    assignedAgentId: agentId,
+  });
   return body.id;
 }
 
@@ -97,9 +136,19 @@ export async function liveRows(env: Record<string, string>, db: Pool, settings: 
   try {
     try {
       const empty = await startNode([join(__dirname, 'empty-app.js')], {}, { nodeOptions: productionNodeFlags() });
-      const reference = await streamMemory(empty.child.pid, settings.streams, settings.settleMs, () => `${empty.url}/events`);
+      const reference = await streamMemory(
+        empty.child.pid,
+        settings.streams,
+        settings.settleMs,
+        () => `${empty.url}/events`,
+      );
       await empty.stop();
-      const ours = await streamMemory(service.child.pid, settings.streams, settings.settleMs, (i) => `${service.url}/v1/participants/bench-p-${i}/events`);
+      const ours = await streamMemory(
+        service.child.pid,
+        settings.streams,
+        settings.settleMs,
+        (i) => `${service.url}/v1/participants/bench-p-${i}/events`,
+      );
       const added = ours.after - ours.before;
       addRow({
         what: `${fmt(settings.streams)} open event streams: RSS added`,
@@ -118,11 +167,15 @@ export async function liveRows(env: Record<string, string>, db: Pool, settings: 
       const id = await conversation(service.url, 'bench-customer', 'bench-agent');
       const sentAt = new Map<string, number>();
       const latencies: number[] = [];
-      const streams = await openStreams(settings.subscribers, () => `${service.url}/v1/conversations/${id}/events`, (type, data) => {
-        if (type !== 'message.created') return;
-        const start = sentAt.get(/"content":"(bench \d+)"/.exec(data)?.[1] ?? '');
-        if (start !== undefined) latencies.push(performance.now() - start);
-      });
+      const streams = await openStreams(
+        settings.subscribers,
+        () => `${service.url}/v1/conversations/${id}/events`,
+        (type, data) => {
+          if (type !== 'message.created') return;
+          const start = sentAt.get(/"content":"(bench \d+)"/.exec(data)?.[1] ?? '');
+          if (start !== undefined) latencies.push(performance.now() - start);
+        },
+      );
       for (let i = 0; i < settings.events; i++) {
         const content = `bench ${i}`;
         sentAt.set(content, performance.now());
@@ -148,7 +201,8 @@ export async function liveRows(env: Record<string, string>, db: Pool, settings: 
 
     try {
       const conversations: string[] = [];
-      for (let i = 0; i < 200; i++) conversations.push(await conversation(service.url, 'bench-reader', `bench-agent-${i}`));
+      for (let i = 0; i < 200; i++)
+        conversations.push(await conversation(service.url, 'bench-reader', `bench-agent-${i}`));
       await db.query(
         `INSERT INTO conversation_message (id, conversation_id, sending_date, transmitter_id, receiver_id, transmitter_type, content, content_type, status, received_date, correlation_id)
          SELECT gen_random_uuid(), c.id, now() - make_interval(secs => n), 'bench-agent', 'bench-reader', 'AGENT', 'bench', 'TEXT',
@@ -158,11 +212,18 @@ export async function liveRows(env: Record<string, string>, db: Pool, settings: 
       );
       await db.query('ANALYZE conversation_message');
       await db.query('ANALYZE unread_count');
-      const plan = await db.query(`EXPLAIN SELECT sum(n) FROM unread_count WHERE participant_id = 'bench-reader' AND n > 0`);
-      notes.push(`plan of the unread counts: ${plan.rows.map((r: Record<string, string>) => r['QUERY PLAN'].trim()).join(' / ')}`);
+      const plan = await db.query(
+        `EXPLAIN SELECT sum(n) FROM unread_count WHERE participant_id = 'bench-reader' AND n > 0`,
+      );
+      notes.push(
+        `plan of the unread counts: ${plan.rows.map((r: Record<string, string>) => r['QUERY PLAN'].trim()).join(' / ')}`,
+      );
       for (const [label, path] of [
         ['GET /v1/participants/{id}/unread', '/v1/participants/bench-reader/unread'],
-        ['GET /v1/conversations?participantId= (with unreadCount)', '/v1/conversations?participantId=bench-reader&sizePage=20'],
+        [
+          'GET /v1/conversations?participantId= (with unreadCount)',
+          '/v1/conversations?participantId=bench-reader&sizePage=20',
+        ],
       ]) {
         const times: number[] = [];
         let total = 0;

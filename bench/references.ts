@@ -12,7 +12,10 @@ import { load, LoadResult } from './harness';
 export const BENCH_CATEGORY = 'CLIENT_PAYMENT_NOTIFICATION';
 
 /** The event posted to the service; the reference writes the rows the service makes of it. */
-export function mailEvent(i: number, receivers: number): { receiversId: string[]; category: string; reservationId: string } {
+export function mailEvent(
+  i: number,
+  receivers: number,
+): { receiversId: string[]; category: string; reservationId: string } {
   return { receiversId: [`bench-user-${i % receivers}`], category: BENCH_CATEGORY, reservationId: `RES-${i}` };
 }
 
@@ -21,7 +24,12 @@ export function mailEvent(i: number, receivers: number): { receiversId: string[]
  * counter, one `delivery` row per receiver (the queue the workers claim from) and, when the request
  * carries an Idempotency-Key, its `idempotency_key` row with the answer.
  */
-export async function insertMailLikeTheService(client: PoolClient, i: number, receivers: number, answer?: { key: string; body: string }): Promise<void> {
+export async function insertMailLikeTheService(
+  client: PoolClient,
+  i: number,
+  receivers: number,
+  answer?: { key: string; body: string },
+): Promise<void> {
   const event = mailEvent(i, receivers);
   const mailId = randomUUID();
   const deliveryId = randomUUID();
@@ -54,7 +62,13 @@ export async function insertMailLikeTheService(client: PoolClient, i: number, re
 }
 
 /** The bare `pg` reference of row 1: `concurrency` callers, one transaction per mail. */
-export async function bareMailInserts(databaseUrl: string, seconds: number, concurrency: number, receivers: number, withKeys?: string): Promise<LoadResult> {
+export async function bareMailInserts(
+  databaseUrl: string,
+  seconds: number,
+  concurrency: number,
+  receivers: number,
+  withKeys?: string,
+): Promise<LoadResult> {
   const pool = new Pool({ connectionString: databaseUrl, max: concurrency });
   pool.on('error', () => undefined);
   try {
@@ -64,7 +78,12 @@ export async function bareMailInserts(databaseUrl: string, seconds: number, conc
     return await load({ seconds }, concurrency, async (i) => {
       const client = await pool.connect();
       try {
-        await insertMailLikeTheService(client, i, receivers, withKeys === undefined ? undefined : { key: `bare-${randomUUID()}`, body: withKeys });
+        await insertMailLikeTheService(
+          client,
+          i,
+          receivers,
+          withKeys === undefined ? undefined : { key: `bare-${randomUUID()}`, body: withKeys },
+        );
       } finally {
         client.release();
       }
@@ -78,7 +97,13 @@ export async function bareMailInserts(databaseUrl: string, seconds: number, conc
  * The reference of the batch row: `size` mails and their deliveries per transaction, each table in
  * one multi-row insert fed by arrays (the fastest plain way to write them).
  */
-export async function bareBatchInserts(databaseUrl: string, batches: number, size: number, concurrency: number, receivers: number): Promise<LoadResult> {
+export async function bareBatchInserts(
+  databaseUrl: string,
+  batches: number,
+  size: number,
+  concurrency: number,
+  receivers: number,
+): Promise<LoadResult> {
   const pool = new Pool({ connectionString: databaseUrl, max: concurrency });
   pool.on('error', () => undefined);
   try {
@@ -94,7 +119,14 @@ export async function bareBatchInserts(databaseUrl: string, batches: number, siz
           `INSERT INTO mail (id, category, receivers_id, reservation_id, variables, test_mode, status, correlation_id, deliveries_total, created_at, updated_at)
            SELECT id, category, ARRAY[receiver], reservation_id, '{}', false, 'PENDING', $5, 1, $6, $6
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t (id, category, receiver, reservation_id)`,
-          [ids, events.map((e) => e.category), events.map((e) => e.receiversId[0]), events.map((e) => e.reservationId), randomUUID(), now],
+          [
+            ids,
+            events.map((e) => e.category),
+            events.map((e) => e.receiversId[0]),
+            events.map((e) => e.reservationId),
+            randomUUID(),
+            now,
+          ],
         );
         await client.query(
           `INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, updated_at)
@@ -117,7 +149,12 @@ export async function bareBatchInserts(databaseUrl: string, batches: number, siz
  * off on its sockets (as the service's transport), resending the raw bytes of a mail the worker
  * rendered, `total` times, to the same sink.
  */
-export async function bareNodemailer(sinkPort: number, poolSize: number, total: number, message: { from: string; to: string[]; raw: Buffer }): Promise<number> {
+export async function bareNodemailer(
+  sinkPort: number,
+  poolSize: number,
+  total: number,
+  message: { from: string; to: string[]; raw: Buffer },
+): Promise<number> {
   const transport = createTransport({
     host: '127.0.0.1',
     port: sinkPort,
@@ -133,7 +170,11 @@ export async function bareNodemailer(sinkPort: number, poolSize: number, total: 
   } as SMTPPool.Options);
   const started = performance.now();
   try {
-    await Promise.all(Array.from({ length: total }, () => transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })));
+    await Promise.all(
+      Array.from({ length: total }, () =>
+        transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw }),
+      ),
+    );
   } finally {
     transport.close();
   }

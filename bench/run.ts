@@ -93,16 +93,24 @@ const settings = {
   profile: process.env.BENCH_PROFILE === '1',
   gc: process.env.BENCH_GC === '1',
   /** BENCH_ONLY=post,lists…: only these phases (start, health, post, batch, delivery, round-trips, webhooks, live, lists); all when unset. */
-  only: (process.env.BENCH_ONLY ?? '').split(',').map((phase) => phase.trim()).filter(Boolean),
+  only: (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((phase) => phase.trim())
+    .filter(Boolean),
 };
 
 const runs = (phase: string): boolean => settings.only.length === 0 || settings.only.includes(phase);
 
-
 async function main(): Promise<void> {
   const startLoad = loadavg();
-  console.log(`communication bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadAvg()} — node ${process.version}`);
-  console.log(`settings: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `communication bench — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadAvg()} — node ${process.version}`,
+  );
+  console.log(
+    `settings: ${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   console.log(`service: node ${[...productionNodeFlags(), 'dist/src/main.js'].join(' ')} (the flags of start:prod)`);
   const dir = await mkdtemp(join(tmpdir(), 'communication-bench-'));
   await chmod(dir, 0o755);
@@ -148,16 +156,25 @@ async function main(): Promise<void> {
       if (runs('post')) await postRows({ ...env, DATABASE_URL: url }, url, db, dir);
       if (runs('batch')) await batchRow({ ...env, DATABASE_URL: url }, url);
     });
-    if (runs('delivery')) await withDatabase(databaseUrl, 'bench_delivery', (url, db) => deliveryRow({ ...env, DATABASE_URL: url }, db, sink));
-    if (runs('round-trips')) await withDatabase(databaseUrl, 'bench_round_trips', (url, db) => roundTripRow({ ...env, DATABASE_URL: url }, url, db));
-    if (runs('webhooks')) await withDatabase(databaseUrl, 'bench_webhooks', (url, db) => webhookRow({ ...env, DATABASE_URL: url }, db));
-    if (runs('live')) await withDatabase(databaseUrl, 'bench_live', (url, db) => liveRows({ ...env, DATABASE_URL: url }, db, settings));
-    if (runs('lists')) await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
-      await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
-      await seedMillion(db);
-      await backlogRow({ ...env, DATABASE_URL: url }, db);
-      await listRows({ ...env, DATABASE_URL: url }, url, db, settings);
-    });
+    if (runs('delivery'))
+      await withDatabase(databaseUrl, 'bench_delivery', (url, db) =>
+        deliveryRow({ ...env, DATABASE_URL: url }, db, sink),
+      );
+    if (runs('round-trips'))
+      await withDatabase(databaseUrl, 'bench_round_trips', (url, db) =>
+        roundTripRow({ ...env, DATABASE_URL: url }, url, db),
+      );
+    if (runs('webhooks'))
+      await withDatabase(databaseUrl, 'bench_webhooks', (url, db) => webhookRow({ ...env, DATABASE_URL: url }, db));
+    if (runs('live'))
+      await withDatabase(databaseUrl, 'bench_live', (url, db) => liveRows({ ...env, DATABASE_URL: url }, db, settings));
+    if (runs('lists'))
+      await withDatabase(databaseUrl, 'bench_lists', async (url, db) => {
+        await (await startService({ ...env, DATABASE_URL: url, RUN_MODE: 'api' })).stop();
+        await seedMillion(db);
+        await backlogRow({ ...env, DATABASE_URL: url }, db);
+        await listRows({ ...env, DATABASE_URL: url }, url, db, settings);
+      });
   } catch (error) {
     // The bench itself broke (not a missed target): said before the cleanup, which could hide it.
     console.error(error);
@@ -167,13 +184,19 @@ async function main(): Promise<void> {
   }
   const endLoad = loadavg();
   console.log(`\n${table()}\n`);
-  console.log(`${cpus().length} cores; load average (1/5/15 min) at start ${startLoad.map((v) => v.toFixed(2)).join(' ')}, at end ${endLoad.map((v) => v.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
+  console.log(
+    `${cpus().length} cores; load average (1/5/15 min) at start ${startLoad.map((v) => v.toFixed(2)).join(' ')}, at end ${endLoad.map((v) => v.toFixed(2)).join(' ')}; ${new Date().toISOString()}`,
+  );
   if (notes.length) console.log(`\n${notes.join('\n')}`);
   if (broken) process.exitCode = 1;
 }
 
 /** Creates database `name` on the server of `serverUrl` (dropped first if a former run left it), runs `work` on it, drops it. */
-async function withDatabase(serverUrl: string, name: string, work: (url: string, db: Pool) => Promise<void>): Promise<void> {
+async function withDatabase(
+  serverUrl: string,
+  name: string,
+  work: (url: string, db: Pool) => Promise<void>,
+): Promise<void> {
   const admin = async (sql: string): Promise<void> => {
     const client = new Client({ connectionString: serverUrl });
     await client.connect();
@@ -236,7 +259,10 @@ async function healthRow(env: Record<string, string>): Promise<void> {
     const service = await startService({ ...env, RUN_MODE: 'api' });
     const empty = await startNode([join(__dirname, 'empty-app.js')], {});
     const idle = { ours: rssMb(service.child.pid), empty: rssMb(empty.child.pid) };
-    const agents = [new Agent({ keepAlive: true, maxSockets: settings.concurrency }), new Agent({ keepAlive: true, maxSockets: settings.concurrency })];
+    const agents = [
+      new Agent({ keepAlive: true, maxSockets: settings.concurrency }),
+      new Agent({ keepAlive: true, maxSockets: settings.concurrency }),
+    ];
     const hit = (url: string, agent: Agent, seconds: number) => () =>
       load({ seconds }, settings.concurrency, async () => {
         const { status } = await httpCall(`${url}/health`, { agent });
@@ -251,7 +277,8 @@ async function healthRow(env: Record<string, string>): Promise<void> {
     });
     const logged = logBytes.total - logsBefore;
     agents.forEach((agent) => agent.destroy());
-    for (const side of [result.ours, result.empty]) if (side.errors) throw new Error(`${side.errors} failed calls: ${side.firstError}`);
+    for (const side of [result.ours, result.empty])
+      if (side.errors) throw new Error(`${side.errors} failed calls: ${side.firstError}`);
     const ours = result.ours.count / result.ours.seconds;
     const reference = result.empty.count / result.empty.seconds;
     addRow({
@@ -272,9 +299,12 @@ async function healthRow(env: Record<string, string>): Promise<void> {
 
 /** Rows per table (exact counts: the tables are small before the million-row seed). */
 async function rowCounts(db: Pool): Promise<Map<string, number>> {
-  const { rows: tables } = await db.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
+  const { rows: tables } = await db.query<{ name: string }>(
+    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+  );
   const counts = new Map<string, number>();
-  for (const { name } of tables) counts.set(name, Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${name}"`)).rows[0].n));
+  for (const { name } of tables)
+    counts.set(name, Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${name}"`)).rows[0].n));
   return counts;
 }
 
@@ -291,16 +321,21 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
   let service: Child | undefined;
   try {
     const gcLog = join(dir, 'gc.json');
-    service = await startService(
-      { ...env, RUN_MODE: 'api', ...(settings.gc ? { BENCH_GC_LOG: gcLog } : {}) },
-      [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(settings.gc ? ['--require', join(__dirname, 'gc-log.js')] : [])],
-    );
+    service = await startService({ ...env, RUN_MODE: 'api', ...(settings.gc ? { BENCH_GC_LOG: gcLog } : {}) }, [
+      ...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(settings.gc ? ['--require', join(__dirname, 'gc-log.js')] : []),
+    ]);
     await putRecipients(service.url);
     const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
     const post = (seconds: number, withKeys: boolean): Promise<Awaited<ReturnType<typeof load>>> =>
       load({ seconds }, settings.concurrency, async (i) => {
         const headers: Record<string, string> = withKeys ? { ...AUTH, 'idempotency-key': `key-${randomUUID()}` } : AUTH;
-        const { status, body } = await httpCall(`${service!.url}/v1/mails`, { method: 'POST', headers, agent, body: JSON.stringify(mailEvent(i, settings.receivers)) });
+        const { status, body } = await httpCall(`${service!.url}/v1/mails`, {
+          method: 'POST',
+          headers,
+          agent,
+          body: JSON.stringify(mailEvent(i, settings.receivers)),
+        });
         if (status !== 202) throw new Error(`POST /v1/mails answered ${status}: ${body.slice(0, 200)}`);
       });
     // Warm-up of both sides (JIT, pools, caches), untimed.
@@ -308,21 +343,33 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
     await bareMailInserts(databaseUrl, 2, settings.concurrency, settings.receivers);
 
     // Each side's rows are counted around each of its rounds: both must write the same rows per mail.
-    const sides = async (seconds: number, bareKey?: string): Promise<{ ours: LoadResult; bare: LoadResult; writes: { ours: string; bare: string } }> => {
+    const sides = async (
+      seconds: number,
+      bareKey?: string,
+    ): Promise<{ ours: LoadResult; bare: LoadResult; writes: { ours: string; bare: string } }> => {
       const written = { ours: new Map<string, number>(), bare: new Map<string, number>() };
       const counted = (side: 'ours' | 'bare', run: () => Promise<LoadResult>) => async (): Promise<LoadResult> => {
         const before = await rowCounts(db);
         const result = await run();
         const after = await rowCounts(db);
-        for (const [table, n] of after) written[side].set(table, (written[side].get(table) ?? 0) + n - (before.get(table) ?? 0));
+        for (const [table, n] of after)
+          written[side].set(table, (written[side].get(table) ?? 0) + n - (before.get(table) ?? 0));
         return result;
       };
       const perRound = seconds / settings.rounds;
       const result = await interleave(settings.rounds, {
-        bare: counted('bare', () => bareMailInserts(databaseUrl, perRound, settings.concurrency, settings.receivers, bareKey)),
+        bare: counted('bare', () =>
+          bareMailInserts(databaseUrl, perRound, settings.concurrency, settings.receivers, bareKey),
+        ),
         ours: counted('ours', () => post(perRound, bareKey !== undefined)),
       });
-      return { ...result, writes: { ours: writesPerMail(written.ours, result.ours.count), bare: writesPerMail(written.bare, result.bare.count) } };
+      return {
+        ...result,
+        writes: {
+          ours: writesPerMail(written.ours, result.ours.count),
+          bare: writesPerMail(written.bare, result.bare.count),
+        },
+      };
     };
     const rss = sampleRss(service.child.pid);
     const fromUs = Number(process.hrtime.bigint() / 1000n);
@@ -365,7 +412,12 @@ async function postRows(env: Record<string, string>, databaseUrl: string, db: Po
     });
 
     if (settings.keySeconds > 0) {
-      const sample = await httpCall(`${service.url}/v1/mails`, { method: 'POST', headers: AUTH, agent, body: JSON.stringify(mailEvent(0, settings.receivers)) });
+      const sample = await httpCall(`${service.url}/v1/mails`, {
+        method: 'POST',
+        headers: AUTH,
+        agent,
+        body: JSON.stringify(mailEvent(0, settings.receivers)),
+      });
       const { ours: keyed, bare: bareKeyed, writes: keyedWrites } = await sides(settings.keySeconds, sample.body);
       const keyedRate = keyed.count / keyed.seconds;
       const bareKeyedRate = bareKeyed.count / bareKeyed.seconds;
@@ -411,9 +463,16 @@ async function batchRow(env: Record<string, string>, databaseUrl: string): Promi
     const agent = new Agent({ keepAlive: true, maxSockets: settings.batchConcurrency });
     const bodies = Array.from({ length: Math.min(settings.batches, 10) }, (_, b) => batchBody(b, 500));
     const send = async (b: number): Promise<void> => {
-      const { status, body } = await httpCall(`${service.url}/v1/mails/batch`, { method: 'POST', headers: AUTH, agent, body: bodies[b % bodies.length] });
+      const { status, body } = await httpCall(`${service.url}/v1/mails/batch`, {
+        method: 'POST',
+        headers: AUTH,
+        agent,
+        body: bodies[b % bodies.length],
+      });
       if (status !== 200) throw new Error(`POST /v1/mails/batch answered ${status}: ${body.slice(0, 200)}`);
-      const accepted = (JSON.parse(body) as { results: Array<{ status: number }> }).results.filter((r) => r.status === 202).length;
+      const accepted = (JSON.parse(body) as { results: Array<{ status: number }> }).results.filter(
+        (r) => r.status === 202,
+      ).length;
       if (accepted !== 500) throw new Error(`a batch of 500 had ${accepted} accepted`);
     };
     await load({ total: 2 }, 1, send);
@@ -460,7 +519,11 @@ async function queueMails(env: Record<string, string>, count: number): Promise<v
     await putRecipients(service.url);
     for (let b = 0; b * 500 < count; b++) {
       const size = Math.min(500, count - b * 500);
-      const { status, body } = await httpCall(`${service.url}/v1/mails/batch`, { method: 'POST', headers: AUTH, body: batchBody(b, size) });
+      const { status, body } = await httpCall(`${service.url}/v1/mails/batch`, {
+        method: 'POST',
+        headers: AUTH,
+        body: batchBody(b, size),
+      });
       if (status !== 200) throw new Error(`POST /v1/mails/batch answered ${status}: ${body.slice(0, 200)}`);
     }
   } finally {
@@ -476,7 +539,8 @@ async function waitAllSent(db: Pool, count: number, timeoutMs: number): Promise<
     );
     if (Number(rows[0].sent) >= count) return;
     if (Number(rows[0].other) > 0) throw new Error(`${rows[0].other} deliveries FAILED`);
-    if (performance.now() > deadline) throw new Error(`only ${rows[0].sent} of ${count} deliveries SENT after ${timeoutMs / 1000} s`);
+    if (performance.now() > deadline)
+      throw new Error(`only ${rows[0].sent} of ${count} deliveries SENT after ${timeoutMs / 1000} s`);
     await sleep(20);
   }
 }
@@ -528,17 +592,31 @@ async function webhookRow(env: Record<string, string>, db: Pool): Promise<void> 
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const webhookEnv = { ...env, NODE_ENV: 'development', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_CONCURRENCY: '64', WEBHOOK_ENDPOINT_CONCURRENCY: '64' };
+  const webhookEnv = {
+    ...env,
+    NODE_ENV: 'development',
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_CONCURRENCY: '64',
+    WEBHOOK_ENDPOINT_CONCURRENCY: '64',
+  };
   try {
     const api = await startService({ ...webhookEnv, RUN_MODE: 'api' });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const created = await httpCall(`${api.url}/v1/webhooks`, { method: 'POST', headers: AUTH, body: JSON.stringify({ url, events: ['contact.created'] }) });
+    const created = await httpCall(`${api.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: AUTH,
+      body: JSON.stringify({ url, events: ['contact.created'] }),
+    });
     await api.stop();
     if (created.status !== 201) throw new Error(`POST /v1/webhooks answered ${created.status}: ${created.body}`);
-    await db.query(`INSERT INTO event (type, data) SELECT 'contact.created', jsonb_build_object('id', g, 'message', 'Bonjour') FROM generate_series(1, $1) g`, [n]);
+    await db.query(
+      `INSERT INTO event (type, data) SELECT 'contact.created', jsonb_build_object('id', g, 'message', 'Bonjour') FROM generate_series(1, $1) g`,
+      [n],
+    );
     const t0 = performance.now();
     const worker = await startService({ ...webhookEnv, RUN_MODE: 'worker' });
-    for (const deadline = Date.now() + 300_000; answered < n && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const deadline = Date.now() + 300_000; answered < n && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const rate = answered / ((performance.now() - t0) / 1000);
     await worker.stop();
     addRow({

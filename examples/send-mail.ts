@@ -18,10 +18,15 @@ export type Mail = components['schemas']['MailDto'];
 export type LiveEvent = components['schemas']['LiveEventDto'];
 
 /** The statuses the document lists for an operation (besides `default`). */
-export type StatusOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R } ? Exclude<keyof R, 'default'> : never;
+export type StatusOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
+  ? Exclude<keyof R, 'default'>
+  : never;
 
 /** Whether the answer has this status, which must be one the operation can answer: another one fails to compile. */
-export function answered<P extends keyof paths, M extends keyof paths[P]>(response: Response, status: StatusOf<P, M>): boolean {
+export function answered<P extends keyof paths, M extends keyof paths[P]>(
+  response: Response,
+  status: StatusOf<P, M>,
+): boolean {
   return response.status === status;
 }
 
@@ -30,7 +35,10 @@ export function communicationClient(baseUrl: string, apiKey: string) {
 }
 
 /** Tells the service who the customer is, then posts a booking mail; answers the mail, or the error body. */
-export async function sendBookingMail(client: ReturnType<typeof communicationClient>, customerId: string): Promise<{ mail?: Mail; error?: ErrorBody; location?: string | null }> {
+export async function sendBookingMail(
+  client: ReturnType<typeof communicationClient>,
+  customerId: string,
+): Promise<{ mail?: Mail; error?: ErrorBody; location?: string | null }> {
   const put = await client.PUT('/v1/recipients/{recipientId}', {
     params: { path: { recipientId: customerId } },
     body: { email: `${customerId}@voyages.test`, firstName: 'Camille', locale: 'fr' },
@@ -44,7 +52,11 @@ export async function sendBookingMail(client: ReturnType<typeof communicationCli
       category: 'CLIENT_TRIP_BOOKING_NOTIFICATION',
       reservationId: 'RES-42',
       publicationId: 'PUB-7',
-      variables: { tripTitle: 'Randonnée dans les Calanques', departureDate: '2027-05-14', amount: { amount: 480, currency: 'EUR' } },
+      variables: {
+        tripTitle: 'Randonnée dans les Calanques',
+        departureDate: '2027-05-14',
+        amount: { amount: 480, currency: 'EUR' },
+      },
     },
   });
   if (error) {
@@ -53,11 +65,17 @@ export async function sendBookingMail(client: ReturnType<typeof communicationCli
     return { error: { ...error, message: `${error.message} ${problems.join('; ')}`.trim() } };
   }
   // 202: the mail is stored and will be sent; its address is in Location.
-  return { mail: data, location: answered<'/v1/mails', 'post'>(response, 202) ? response.headers.get('Location') : null };
+  return {
+    mail: data,
+    location: answered<'/v1/mails', 'post'>(response, 202) ? response.headers.get('Location') : null,
+  };
 }
 
 /** Several events in one request: each is judged on its own, so the answer gives a status per item. */
-export async function sendBatch(client: ReturnType<typeof communicationClient>, customerIds: string[]): Promise<number[]> {
+export async function sendBatch(
+  client: ReturnType<typeof communicationClient>,
+  customerIds: string[],
+): Promise<number[]> {
   const { data } = await client.POST('/v1/mails/batch', {
     body: customerIds.map((id) => ({ receiversId: [id], category: 'PROFILE_COMPLETION_REQUEST' })),
   });
@@ -65,9 +83,17 @@ export async function sendBatch(client: ReturnType<typeof communicationClient>, 
 }
 
 /** What a typo costs: the variable name is checked by the service (400), the category by the compiler. */
-export async function sendWithUnknownVariable(client: ReturnType<typeof communicationClient>, customerId: string): Promise<ErrorBody | undefined> {
+export async function sendWithUnknownVariable(
+  client: ReturnType<typeof communicationClient>,
+  customerId: string,
+): Promise<ErrorBody | undefined> {
   const { error } = await client.POST('/v1/mails', {
-    body: { receiversId: [customerId], category: 'CLIENT_PAYMENT_NOTIFICATION', reservationId: 'RES-42', variables: { amont: 480 } },
+    body: {
+      receiversId: [customerId],
+      category: 'CLIENT_PAYMENT_NOTIFICATION',
+      reservationId: 'RES-42',
+      variables: { amont: 480 },
+    },
   });
   return error;
 }

@@ -5,7 +5,12 @@
  */
 import { answered, communicationClient, ErrorBody, LiveEvent } from './send-mail';
 
-export async function whatFailsToCompile(client: ReturnType<typeof communicationClient>, error: ErrorBody, response: Response, event: LiveEvent): Promise<unknown[]> {
+export async function whatFailsToCompile(
+  client: ReturnType<typeof communicationClient>,
+  error: ErrorBody,
+  response: Response,
+  event: LiveEvent,
+): Promise<unknown[]> {
   return [
     // @ts-expect-error a misspelt field: receiversId
     await client.POST('/v1/mails', { body: { receiverId: ['customer-7'], category: 'PROFILE_COMPLETION_REQUEST' } }),

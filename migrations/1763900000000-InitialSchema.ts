@@ -27,7 +27,14 @@ export class InitialSchema1763900000000 implements MigrationInterface {
     // The list is newest first; each filter gets an index ending with the sort key, so a filtered
     // page is an index range scan rather than a sort of every match.
     await queryRunner.query(`CREATE INDEX mail_created_idx ON mail (created_at DESC, id DESC)`);
-    for (const column of ['category', 'status', 'publication_id', 'reservation_id', 'organization_id', 'establishment_id']) {
+    for (const column of [
+      'category',
+      'status',
+      'publication_id',
+      'reservation_id',
+      'organization_id',
+      'establishment_id',
+    ]) {
       await queryRunner.query(`CREATE INDEX mail_${column}_created_idx ON mail (${column}, created_at DESC, id DESC)`);
     }
     await queryRunner.query(`

@@ -20,7 +20,9 @@ export class ContactsAndConversations1763900001000 implements MigrationInterface
         correlation_id text NOT NULL
       )`);
     // A thread is read oldest first: a range scan of this index, whatever the page.
-    await queryRunner.query(`CREATE INDEX contact_message_thread_idx ON contact_message (conversation_id, sending_date, id)`);
+    await queryRunner.query(
+      `CREATE INDEX contact_message_thread_idx ON contact_message (conversation_id, sending_date, id)`,
+    );
     await queryRunner.query(`
       CREATE TABLE contact_notification (
         id uuid PRIMARY KEY,
@@ -39,7 +41,9 @@ export class ContactsAndConversations1763900001000 implements MigrationInterface
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX contact_notification_message_idx ON contact_notification (contact_message_id)`);
+    await queryRunner.query(
+      `CREATE INDEX contact_notification_message_idx ON contact_notification (contact_message_id)`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE conversation (
@@ -60,7 +64,9 @@ export class ContactsAndConversations1763900001000 implements MigrationInterface
     // so a filtered page is an index range scan rather than a sort of every match.
     await queryRunner.query(`CREATE INDEX conversation_updated_idx ON conversation (updated_at DESC, id DESC)`);
     for (const column of ['establishment_id', 'customer_id', 'assigned_agent_id', 'status']) {
-      await queryRunner.query(`CREATE INDEX conversation_${column}_updated_idx ON conversation (${column}, updated_at DESC, id DESC)`);
+      await queryRunner.query(
+        `CREATE INDEX conversation_${column}_updated_idx ON conversation (${column}, updated_at DESC, id DESC)`,
+      );
     }
     await queryRunner.query(`
       CREATE TABLE conversation_message (
@@ -76,7 +82,9 @@ export class ContactsAndConversations1763900001000 implements MigrationInterface
         received_date timestamptz,
         correlation_id text NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX conversation_message_conversation_idx ON conversation_message (conversation_id, sending_date, id)`);
+    await queryRunner.query(
+      `CREATE INDEX conversation_message_conversation_idx ON conversation_message (conversation_id, sending_date, id)`,
+    );
     await queryRunner.query(`
       ALTER TABLE conversation ADD CONSTRAINT conversation_last_message_fk
         FOREIGN KEY (last_message_id) REFERENCES conversation_message (id) ON DELETE SET NULL`);

@@ -32,9 +32,13 @@ export class DeliveryGuarantees1764000000000 implements MigrationInterface {
         ADD COLUMN error_code text,
         ADD COLUMN smtp_response text`);
     // Deliveries queued by the former pg-boss jobs are taken up by the new worker as they are.
-    await queryRunner.query(`UPDATE delivery SET error_code = CASE WHEN error = 'RECIPIENT_NOT_FOUND' THEN 'RECIPIENT_NOT_FOUND' WHEN status = 'FAILED' THEN 'SMTP_REJECTED' WHEN error IS NOT NULL THEN 'SMTP_TEMPORARY' END`);
+    await queryRunner.query(
+      `UPDATE delivery SET error_code = CASE WHEN error = 'RECIPIENT_NOT_FOUND' THEN 'RECIPIENT_NOT_FOUND' WHEN status = 'FAILED' THEN 'SMTP_REJECTED' WHEN error IS NOT NULL THEN 'SMTP_TEMPORARY' END`,
+    );
     // The worker's claim: the due deliveries, oldest first, among the few that are not settled.
-    await queryRunner.query(`CREATE INDEX delivery_due_idx ON delivery (due_at) WHERE status IN ('SCHEDULED', 'PENDING', 'SENDING')`);
+    await queryRunner.query(
+      `CREATE INDEX delivery_due_idx ON delivery (due_at) WHERE status IN ('SCHEDULED', 'PENDING', 'SENDING')`,
+    );
     // Cancellations by receiver walk delivery_receiver_idx; by business id, the mail indexes.
     await queryRunner.query(`
       CREATE TABLE delivery_attempt (
@@ -58,17 +62,25 @@ export class DeliveryGuarantees1764000000000 implements MigrationInterface {
           ELSE 'FAILED' END
       $$`);
     await queryRunner.query(`ALTER TABLE idempotency_key ADD COLUMN caller text NOT NULL DEFAULT ''`);
-    await queryRunner.query(`ALTER TABLE idempotency_key DROP CONSTRAINT idempotency_key_pkey, ADD PRIMARY KEY (caller, scope, key)`);
+    await queryRunner.query(
+      `ALTER TABLE idempotency_key DROP CONSTRAINT idempotency_key_pkey, ADD PRIMARY KEY (caller, scope, key)`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DELETE FROM idempotency_key WHERE caller <> ''`);
-    await queryRunner.query(`ALTER TABLE idempotency_key DROP CONSTRAINT idempotency_key_pkey, ADD PRIMARY KEY (scope, key)`);
+    await queryRunner.query(
+      `ALTER TABLE idempotency_key DROP CONSTRAINT idempotency_key_pkey, ADD PRIMARY KEY (scope, key)`,
+    );
     await queryRunner.query(`ALTER TABLE idempotency_key DROP COLUMN caller`);
     await queryRunner.query(`DROP FUNCTION mail_status_of`);
     await queryRunner.query(`DROP TABLE delivery_attempt`);
     await queryRunner.query(`DROP INDEX delivery_due_idx`);
-    await queryRunner.query(`ALTER TABLE delivery DROP COLUMN due_at, DROP COLUMN first_due_at, DROP COLUMN attempts_base, DROP COLUMN error_code, DROP COLUMN smtp_response`);
-    await queryRunner.query(`ALTER TABLE mail DROP COLUMN scheduled_at, DROP COLUMN deliveries_total, DROP COLUMN deliveries_sent, DROP COLUMN deliveries_failed, DROP COLUMN deliveries_cancelled`);
+    await queryRunner.query(
+      `ALTER TABLE delivery DROP COLUMN due_at, DROP COLUMN first_due_at, DROP COLUMN attempts_base, DROP COLUMN error_code, DROP COLUMN smtp_response`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE mail DROP COLUMN scheduled_at, DROP COLUMN deliveries_total, DROP COLUMN deliveries_sent, DROP COLUMN deliveries_failed, DROP COLUMN deliveries_cancelled`,
+    );
   }
 }

@@ -38,8 +38,12 @@ export class MailCounts1764000002000 implements MigrationInterface {
           ) s));
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER mail_count_insert AFTER INSERT ON mail REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mail_count_on_insert()`);
-    await queryRunner.query(`CREATE TRIGGER mail_count_update AFTER UPDATE ON mail REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mail_count_on_update()`);
+    await queryRunner.query(
+      `CREATE TRIGGER mail_count_insert AFTER INSERT ON mail REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mail_count_on_insert()`,
+    );
+    await queryRunner.query(
+      `CREATE TRIGGER mail_count_update AFTER UPDATE ON mail REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mail_count_on_update()`,
+    );
     await queryRunner.query(`
       INSERT INTO mail_count (filter, n)
       SELECT f, count(*) FROM mail, LATERAL (VALUES ('all'), ('category:' || category), ('status:' || status)) v (f) GROUP BY f`);

@@ -23,8 +23,12 @@ export class Events1764000004000 implements MigrationInterface {
       )`);
     // Replay by id is the primary key; these serve the per-stream replays and the retention.
     await queryRunner.query(`CREATE INDEX event_created_at_idx ON event (created_at)`);
-    await queryRunner.query(`CREATE INDEX event_conversation_idx ON event (conversation_id, id) WHERE conversation_id IS NOT NULL`);
-    await queryRunner.query(`CREATE INDEX event_participants_idx ON event USING gin (participant_ids) WHERE participant_ids IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX event_conversation_idx ON event (conversation_id, id) WHERE conversation_id IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX event_participants_idx ON event USING gin (participant_ids) WHERE participant_ids IS NOT NULL`,
+    );
     // A NOTIFY payload holds at most 8000 bytes: ids go in chunks of 200 (at most 20 digits each).
     await queryRunner.query(`
       CREATE FUNCTION event_notify() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -37,7 +41,9 @@ export class Events1764000004000 implements MigrationInterface {
         END LOOP;
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER event_notify AFTER INSERT ON event REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION event_notify()`);
+    await queryRunner.query(
+      `CREATE TRIGGER event_notify AFTER INSERT ON event REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION event_notify()`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

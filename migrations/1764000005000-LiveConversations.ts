@@ -34,7 +34,9 @@ export class LiveConversations1764000005000 implements MigrationInterface {
         correlation_id text NULL,
         data jsonb NOT NULL DEFAULT '{}'
       )`);
-    await queryRunner.query(`CREATE INDEX conversation_timeline_conversation_idx ON conversation_timeline (conversation_id, id)`);
+    await queryRunner.query(
+      `CREATE INDEX conversation_timeline_conversation_idx ON conversation_timeline (conversation_id, id)`,
+    );
     // One row per receiver: the digest mail now scheduled (if any), when the last one went out, and
     // the sending date of the newest message each covers (so no message is mailed twice).
     await queryRunner.query(`

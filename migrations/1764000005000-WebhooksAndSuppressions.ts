@@ -41,7 +41,9 @@ export class WebhooksAndSuppressions1764000005000 implements MigrationInterface 
         due_at timestamptz NOT NULL DEFAULT now(),
         retry_from timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX webhook_delivery_due_idx ON webhook_delivery (due_at) WHERE status IN ('PENDING', 'SENDING')`);
+    await queryRunner.query(
+      `CREATE INDEX webhook_delivery_due_idx ON webhook_delivery (due_at) WHERE status IN ('PENDING', 'SENDING')`,
+    );
     await queryRunner.query(`CREATE INDEX webhook_delivery_endpoint_idx ON webhook_delivery (endpoint_id)`);
     await queryRunner.query(`
       CREATE TABLE webhook_attempt (
@@ -55,7 +57,9 @@ export class WebhooksAndSuppressions1764000005000 implements MigrationInterface 
         response_excerpt text NULL,
         attempted_at timestamptz NOT NULL
       )`);
-    await queryRunner.query(`CREATE INDEX webhook_attempt_log_idx ON webhook_attempt (endpoint_id, attempted_at DESC, id DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX webhook_attempt_log_idx ON webhook_attempt (endpoint_id, attempted_at DESC, id DESC)`,
+    );
     await queryRunner.query(`CREATE INDEX webhook_attempt_delivery_idx ON webhook_attempt (delivery_id)`);
     await queryRunner.query(`
       CREATE FUNCTION webhook_fan_out() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -66,7 +70,9 @@ export class WebhooksAndSuppressions1764000005000 implements MigrationInterface 
         ORDER BY e.id;
         RETURN NULL;
       END $$`);
-    await queryRunner.query(`CREATE TRIGGER event_webhook_fan_out AFTER INSERT ON event REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION webhook_fan_out()`);
+    await queryRunner.query(
+      `CREATE TRIGGER event_webhook_fan_out AFTER INSERT ON event REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION webhook_fan_out()`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE suppression (

@@ -18,7 +18,9 @@ export class ContactMailsInMailPipeline1765000002000 implements MigrationInterfa
       ALTER TABLE mail
         ADD COLUMN contact_message_id uuid CONSTRAINT mail_contact_message_id_fkey REFERENCES contact_message (id) ON DELETE CASCADE,
         ADD COLUMN reply_to text`);
-    await queryRunner.query(`CREATE INDEX mail_contact_message_idx ON mail (contact_message_id) WHERE contact_message_id IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX mail_contact_message_idx ON mail (contact_message_id) WHERE contact_message_id IS NOT NULL`,
+    );
     await queryRunner.query(`
       CREATE TEMPORARY TABLE moved ON COMMIT DROP AS
       SELECT n.*, cm.conversation_id,
@@ -64,7 +66,9 @@ export class ContactMailsInMailPipeline1765000002000 implements MigrationInterfa
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX contact_notification_message_idx ON contact_notification (contact_message_id)`);
+    await queryRunner.query(
+      `CREATE INDEX contact_notification_message_idx ON contact_notification (contact_message_id)`,
+    );
     await queryRunner.query(`
       INSERT INTO contact_notification (id, contact_message_id, kind, to_address, reply_to, first_name, locale, status, attempts, message_id, error, sent_at, correlation_id, created_at, updated_at)
       SELECT m.id, m.contact_message_id, m.category, d.email, m.reply_to, m.variables->>'greetingName', coalesce(m.locale, 'fr'),

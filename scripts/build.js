@@ -9,7 +9,15 @@ const { join, relative } = require('node:path');
 const ROOT = join(__dirname, '..');
 const STAMP = join('dist', '.build-stamp');
 /** What the build reads: sources and templates, migrations, and what configures the compiler. */
-const INPUTS = ['src', 'migrations', 'package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json'];
+const INPUTS = [
+  'src',
+  'migrations',
+  'package.json',
+  'package-lock.json',
+  'nest-cli.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+];
 
 /**
  * Why `root` must be built before it starts, or undefined when dist/ is up to date: a file or a

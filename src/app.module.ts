@@ -34,7 +34,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(pinoParams(logger)),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.database.url, config.database.poolSize), migrationsRun: config.database.migrateOnStart }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(config.database.url, config.database.poolSize),
+          migrationsRun: config.database.migrateOnStart,
+        }),
         CommonModule,
         EventsModule,
         QueueModule,

@@ -28,13 +28,30 @@ const DOCS_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 /** A template preview is a mail: inline styles and remote images, but never a script. */
-const PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; font-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const PREVIEW_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; font-src https: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const DOCS_PATH = /^\/docs(?:[/?#.-]|$)/;
 const PREVIEW_PATH = /^\/v1\/templates\/[^/?]+\/preview(?:\?|$)/;
 
 /** Headers a browser may send and read across origins (when CORS_ORIGINS allows the origin). */
-const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'Last-Event-ID', 'X-Correlation-ID'];
-const CORS_EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', 'X-Correlation-ID', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Idempotency-Key',
+  'If-Match',
+  'Last-Event-ID',
+  'X-Correlation-ID',
+];
+const CORS_EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Retry-After',
+  'Idempotent-Replayed',
+  'X-Correlation-ID',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+];
 
 /**
  * Everything about the HTTP side that is not a route: the correlation id on every request and
@@ -68,7 +85,10 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
     void reply.headers(security);
     void reply.header(CORRELATION_HEADER, correlationId);
-    void reply.header('content-security-policy', DOCS_PATH.test(request.url) ? DOCS_CSP : PREVIEW_PATH.test(request.url) ? PREVIEW_CSP : API_CSP);
+    void reply.header(
+      'content-security-policy',
+      DOCS_PATH.test(request.url) ? DOCS_CSP : PREVIEW_PATH.test(request.url) ? PREVIEW_CSP : API_CSP,
+    );
     if (closing) {
       void reply.header('connection', 'close');
       throw ApiError.serviceUnavailable(1, 'This instance is shutting down; retry.');
@@ -81,18 +101,34 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('preSerialization', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-    done(null, applyHttpResult(reply, payload));
-  });
+  fastify.addHook(
+    'preSerialization',
+    (
+      _request: FastifyRequest,
+      reply: FastifyReply,
+      payload: unknown,
+      done: (error: null, payload: unknown) => void,
+    ) => {
+      done(null, applyHttpResult(reply, payload));
+    },
+  );
 
   const requestLog = app.get<PinoInstance>(APP_LOGGER);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     if (UNLOGGED_PATHS.has(request.url)) return;
     const { correlationId } = attachRequestContext(request.raw as RawRequest);
     requestLog.info(
-      { correlationId, req: { method: request.method, url: redactUrl(request.url) }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+      {
+        correlationId,
+        req: { method: request.method, url: redactUrl(request.url) },
+        res: { statusCode: reply.statusCode },
+        responseTime: Math.round(reply.elapsedTime),
+      },
       'request completed',
     );
   });

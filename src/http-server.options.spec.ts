@@ -1,7 +1,8 @@
 import { loadConfig } from './config/app.config';
 import { clientErrorName, fastifyOptions, MAX_URL_LENGTH } from './http-server.options';
 
-const config = (env: Record<string, string> = {}) => loadConfig({ DATABASE_URL: 'postgres://u:p@localhost/db', SMTP_URL: 'smtp://localhost:25', ...env });
+const config = (env: Record<string, string> = {}) =>
+  loadConfig({ DATABASE_URL: 'postgres://u:p@localhost/db', SMTP_URL: 'smtp://localhost:25', ...env });
 
 describe('fastifyOptions', () => {
   it('bounds bodies, URLs and every timeout', () => {
@@ -29,17 +30,23 @@ describe('fastifyOptions', () => {
     expect(fastifyOptions(config(value === undefined ? {} : { TRUST_PROXY: value })).trustProxy).toEqual(expected);
   });
 
-  it.each(['yes', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', '0'])('refuses TRUST_PROXY=%s, naming it', (value) => {
-    expect(() => config({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY must/);
-  });
+  it.each(['yes', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', '0'])(
+    'refuses TRUST_PROXY=%s, naming it',
+    (value) => {
+      expect(() => config({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY must/);
+    },
+  );
 });
 
 describe('clientErrorName', () => {
-  const error = (code: string, rawPacket?: string) => Object.assign(new Error(code), { code, rawPacket: rawPacket === undefined ? undefined : Buffer.from(rawPacket) });
+  const error = (code: string, rawPacket?: string) =>
+    Object.assign(new Error(code), { code, rawPacket: rawPacket === undefined ? undefined : Buffer.from(rawPacket) });
 
   it('tells a long request line (414) from long headers (431)', () => {
     expect(clientErrorName(error('HPE_HEADER_OVERFLOW', `GET /v1/mails?x=${'a'.repeat(20_000)}`))).toBe('URI_TOO_LONG');
-    expect(clientErrorName(error('HPE_HEADER_OVERFLOW', `GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}`))).toBe('HEADERS_TOO_LARGE');
+    expect(clientErrorName(error('HPE_HEADER_OVERFLOW', `GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}`))).toBe(
+      'HEADERS_TOO_LARGE',
+    );
     expect(clientErrorName(error('HPE_HEADER_OVERFLOW'))).toBe('HEADERS_TOO_LARGE');
   });
 

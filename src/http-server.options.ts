@@ -62,7 +62,9 @@ export function answerClientError(error: ClientError, socket: Socket, config: Ap
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const name = clientErrorName(error);
   const correlationId = randomUUID();
-  const base = config.http.publicBaseUrl ?? `http://${socket.localAddress?.includes(':') ? `[${socket.localAddress}]` : socket.localAddress}:${socket.localPort}`;
+  const base =
+    config.http.publicBaseUrl ??
+    `http://${socket.localAddress?.includes(':') ? `[${socket.localAddress}]` : socket.localAddress}:${socket.localPort}`;
   const response = toErrorResponse(new ApiError(name), correlationId, base);
   const body = JSON.stringify(response.body);
   if (socket.writable) {
@@ -84,7 +86,9 @@ export function clientErrorName(error: ClientError): ErrorName {
   if (error.code === 'HPE_HEADER_OVERFLOW') {
     // What the parser held when it gave up: a request line that has not even ended is a long URL.
     const packet = error.rawPacket?.subarray(0, MAX_URL_LENGTH + 32).toString('latin1') ?? '';
-    return /^[A-Z]+ /.test(packet) && packet.length > MAX_URL_LENGTH && !packet.includes('\r\n') ? 'URI_TOO_LONG' : 'HEADERS_TOO_LARGE';
+    return /^[A-Z]+ /.test(packet) && packet.length > MAX_URL_LENGTH && !packet.includes('\r\n')
+      ? 'URI_TOO_LONG'
+      : 'HEADERS_TOO_LARGE';
   }
   return 'MALFORMED_REQUEST';
 }

@@ -45,13 +45,23 @@ describe('redactUrl: no token reaches a log line, however the query spells it', 
   });
 
   it('keeps the rest of the URL as sent', () => {
-    expect(redactUrl(`/v1/participants/p-1/events?x=1;access_token=${JWT}&sizePage=5`)).toBe('/v1/participants/p-1/events?x=1;access_token=REDACTED&sizePage=5');
-    expect(redactUrl(`/v1/conversations/c-1/events?access_token[]=${JWT}`)).toBe('/v1/conversations/c-1/events?access_token[]=REDACTED');
+    expect(redactUrl(`/v1/participants/p-1/events?x=1;access_token=${JWT}&sizePage=5`)).toBe(
+      '/v1/participants/p-1/events?x=1;access_token=REDACTED&sizePage=5',
+    );
+    expect(redactUrl(`/v1/conversations/c-1/events?access_token[]=${JWT}`)).toBe(
+      '/v1/conversations/c-1/events?access_token[]=REDACTED',
+    );
     expect(redactUrl(`/v1/x?access%5Ftoken=${JWT}`)).toBe('/v1/x?access%5Ftoken=REDACTED');
   });
 
   it('leaves URLs without a token alone', () => {
-    for (const url of ['/v1/mails', '/v1/mails?status=FAILED&currentPage=2', '/v1/mails?from=2027-01-01T00:00:00.000Z', '/v1/recipients/user.name@example.com.au', '/v1/x?access_tokens=1;a=b']) {
+    for (const url of [
+      '/v1/mails',
+      '/v1/mails?status=FAILED&currentPage=2',
+      '/v1/mails?from=2027-01-01T00:00:00.000Z',
+      '/v1/recipients/user.name@example.com.au',
+      '/v1/x?access_tokens=1;a=b',
+    ]) {
       expect(redactUrl(url)).toBe(url);
     }
   });
@@ -66,20 +76,43 @@ describe('createLogger: errors', () => {
         done();
       },
     });
-    const logger = createLogger(loadConfig({ DATABASE_URL: 'postgres://u:secret-password@127.0.0.1:5432/db', SMTP_URL: 'smtp://127.0.0.1:25', LOG_FORMAT: 'json' }), sink);
+    const logger = createLogger(
+      loadConfig({
+        DATABASE_URL: 'postgres://u:secret-password@127.0.0.1:5432/db',
+        SMTP_URL: 'smtp://127.0.0.1:25',
+        LOG_FORMAT: 'json',
+      }),
+      sink,
+    );
     class Client {
       connectionParameters = { user: 'postgres', password: 'secret-password', host: '127.0.0.1' };
       _events = {};
     }
-    const error = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL', client: new Client() });
-    const wrapped = Object.assign(new Error('query failed', { cause: error }), { driverError: error, query: 'SELECT 1' });
+    const error = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      severity: 'FATAL',
+      client: new Client(),
+    });
+    const wrapped = Object.assign(new Error('query failed', { cause: error }), {
+      driverError: error,
+      query: 'SELECT 1',
+    });
     logger.error({ err: error }, 'Queue error');
     logger.error({ err: wrapped }, 'Query failed');
     const [first, second] = lines.map((line) => JSON.parse(line) as { err: Record<string, unknown> });
     expect(lines.join('')).not.toContain('secret-password');
     expect(lines.join('')).not.toContain('connectionParameters');
-    expect(first.err).toMatchObject({ type: 'Error', message: 'terminating connection due to administrator command', code: '57P01', severity: 'FATAL' });
+    expect(first.err).toMatchObject({
+      type: 'Error',
+      message: 'terminating connection due to administrator command',
+      code: '57P01',
+      severity: 'FATAL',
+    });
     expect(first.err).not.toHaveProperty('client');
-    expect(second.err).toMatchObject({ message: expect.stringContaining('query failed'), query: 'SELECT 1', driverError: { code: '57P01' } });
+    expect(second.err).toMatchObject({
+      message: expect.stringContaining('query failed'),
+      query: 'SELECT 1',
+      driverError: { code: '57P01' },
+    });
   });
 });

@@ -41,7 +41,10 @@ export function createLogger(config: AppConfig, destination?: NodeJS.WritableStr
 function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error);
   if (serialized === error || typeof serialized !== 'object' || serialized === null) return serialized;
-  return withoutDriverObjects(serialized as unknown as Record<string, unknown>, Object.getPrototypeOf(serialized) as object);
+  return withoutDriverObjects(
+    serialized as unknown as Record<string, unknown>,
+    Object.getPrototypeOf(serialized) as object,
+  );
 }
 
 function withoutDriverObjects(serialized: Record<string, unknown>, errorPrototype: object): Record<string, unknown> {
@@ -56,11 +59,22 @@ function withoutDriverObjects(serialized: Record<string, unknown>, errorPrototyp
 }
 
 /** What Nest says while it wires modules and routes (~50 lines at each start): debug, not info. */
-const NEST_START_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const NEST_START_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
 
 function quietNestStart(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn, level: number): void {
   const first = args[0] as { context?: unknown } | undefined;
-  if (level === this.levels.values.info && typeof first === 'object' && first !== null && NEST_START_CONTEXTS.has(String(first.context))) {
+  if (
+    level === this.levels.values.info &&
+    typeof first === 'object' &&
+    first !== null &&
+    NEST_START_CONTEXTS.has(String(first.context))
+  ) {
     if (this.isLevelEnabled('debug')) this.debug(...(args as [object, string]));
     return;
   }
@@ -72,7 +86,14 @@ function prettyStdout(): DestinationStream {
   // Required lazily: production (json) never loads it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pretty = require('pino-pretty') as (options: object) => DestinationStream;
-  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,context', messageFormat: '{if context}{context}: {end}{msg}', singleLine: true, sync: true });
+  return pretty({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'HH:MM:ss.l',
+    ignore: 'pid,hostname,context',
+    messageFormat: '{if context}{context}: {end}{msg}',
+    singleLine: true,
+    sync: true,
+  });
 }
 
 /** Injection token of this app's logger (for the request lines of app.setup.ts). */
@@ -121,7 +142,15 @@ function asyncStdout(): { stream: DestinationStream; written(line: string): stri
  * Names of query parameters whose value is a secret, compared without case, punctuation or an
  * array suffix (`access_token`, `access_token[]`, `ACCESS-TOKEN`, `accessToken` are one name).
  */
-const SECRET_PARAMETERS = new Set(['accesstoken', 'token', 'idtoken', 'refreshtoken', 'jwt', 'authorization', 'apikey']);
+const SECRET_PARAMETERS = new Set([
+  'accesstoken',
+  'token',
+  'idtoken',
+  'refreshtoken',
+  'jwt',
+  'authorization',
+  'apikey',
+]);
 /** A JWT (JWS compact form: a base64url JSON header, `ey…`, a payload and a signature), wherever it appears. */
 const JWT_SHAPE = /e[w-z0-9_-][A-Za-z0-9_-]{14,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
 const HAS_JWT = new RegExp(JWT_SHAPE.source);

@@ -14,7 +14,9 @@ import { announceStart } from './start-banner';
 import { startFailure } from './start-failure';
 
 /** What a stop has to stop, filled in as the start goes (a signal may come at any point of it). */
-const running: { app?: NestFastifyApplication; local?: LocalServices; logger?: Logger; graceSeconds: number } = { graceSeconds: 25 };
+const running: { app?: NestFastifyApplication; local?: LocalServices; logger?: Logger; graceSeconds: number } = {
+  graceSeconds: 25,
+};
 
 async function bootstrap(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);

@@ -1,5 +1,13 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { HeaderObject, OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type {
+  HeaderObject,
+  OperationObject,
+  ParameterObject,
+  ReferenceObject,
+  RequestBodyObject,
+  ResponseObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { MAX_BATCH_SIZE } from './mails/mails.service';
 
 /**
@@ -11,10 +19,19 @@ import { MAX_BATCH_SIZE } from './mails/mails.service';
  */
 export function describeContract(document: OpenAPIObject): void {
   document.openapi = '3.1.0';
-  document.info.license = { name: 'UNLICENSED (private)', identifier: 'UNLICENSED' } as OpenAPIObject['info']['license'];
+  document.info.license = {
+    name: 'UNLICENSED (private)',
+    identifier: 'UNLICENSED',
+  } as OpenAPIObject['info']['license'];
   // Relative: the service that serves this document (its /docs-json) is the server. Plain text: Swagger UI shows it as written.
-  document.servers = [{ url: '/', description: 'The service serving this document (http://localhost:3000 with npm start)' }];
-  const used = new Set(Object.values(document.paths).flatMap((item) => Object.values(item).flatMap((operation: OperationObject) => operation?.tags ?? [])));
+  document.servers = [
+    { url: '/', description: 'The service serving this document (http://localhost:3000 with npm start)' },
+  ];
+  const used = new Set(
+    Object.values(document.paths).flatMap((item) =>
+      Object.values(item).flatMap((operation: OperationObject) => operation?.tags ?? []),
+    ),
+  );
   document.tags = [...used].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? '' }));
   const components = (document.components ??= {});
   components.headers = { ...components.headers, ...HEADERS };
@@ -47,18 +64,28 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   recipients: 'The recipient directory: who a receiver id is (address, name, locale).',
   suppressions: 'Addresses no mail is sent to (hard bounces, or added by hand).',
   contacts: 'Contact-us threads between visitors and the support team.',
-  conversations: 'Conversations between a customer and the agents of an establishment, their messages, read markers, timelines and event streams.',
+  conversations:
+    'Conversations between a customer and the agents of an establishment, their messages, read markers, timelines and event streams.',
   webhooks: 'Endpoints that receive signed calls when something happens (Standard Webhooks).',
   operations: 'Health probes and Prometheus metrics.',
 };
 
 const integer = (description: string): HeaderObject => ({ description, schema: { type: 'integer' } });
 const HEADERS: Record<string, HeaderObject> = {
-  'X-Correlation-ID': { description: 'The correlation id of the request (the one sent, else a generated UUID); the `debug_id` of an error.', schema: { type: 'string' } },
-  Location: { description: 'Absolute URL of what the request created or accepted (its `self` link).', schema: { type: 'string', format: 'uri' } },
+  'X-Correlation-ID': {
+    description: 'The correlation id of the request (the one sent, else a generated UUID); the `debug_id` of an error.',
+    schema: { type: 'string' },
+  },
+  Location: {
+    description: 'Absolute URL of what the request created or accepted (its `self` link).',
+    schema: { type: 'string', format: 'uri' },
+  },
   ETag: { description: 'Version of the resource, for `If-Match`.', schema: { type: 'string' } },
   'Retry-After': integer('Seconds to wait before trying again.'),
-  'Idempotent-Replayed': { description: '`true` when this is the stored answer of an earlier request with the same `Idempotency-Key`.', schema: { type: 'string', enum: ['true'] } },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer of an earlier request with the same `Idempotency-Key`.',
+    schema: { type: 'string', enum: ['true'] },
+  },
   'RateLimit-Limit': integer('Requests allowed per window (RATE_LIMIT_PER_MINUTE).'),
   'RateLimit-Remaining': integer('Requests left in the window.'),
   'RateLimit-Reset': integer('Seconds until the window resets.'),
@@ -69,14 +96,21 @@ const IDEMPOTENCY_KEY: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422.',
+  description:
+    'Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422.',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 
 const ERRORS: Record<string, [string, string, string[]?]> = {
-  '400': ['BadRequest', '`VALIDATION_ERROR` (one `details` entry per problem) or `MALFORMED_REQUEST` (unparseable JSON).'],
+  '400': [
+    'BadRequest',
+    '`VALIDATION_ERROR` (one `details` entry per problem) or `MALFORMED_REQUEST` (unparseable JSON).',
+  ],
   '404': ['NotFound', '`RESOURCE_NOT_FOUND`: unknown id, an id that is not a UUID, or a resource of another person.'],
-  '409': ['Conflict', '`CONFLICT`: not allowed in the current state, or a request with the same `Idempotency-Key` is still running.'],
+  '409': [
+    'Conflict',
+    '`CONFLICT`: not allowed in the current state, or a request with the same `Idempotency-Key` is still running.',
+  ],
   '412': ['PreconditionFailed', '`PRECONDITION_FAILED`: `If-Match` does not match the current `ETag`.'],
   '413': ['PayloadTooLarge', '`PAYLOAD_TOO_LARGE`: a body over 1 MB.'],
   '415': ['UnsupportedMediaType', '`UNSUPPORTED_MEDIA_TYPE`: the body is not `application/json`.'],
@@ -102,7 +136,16 @@ function describeOperation(path: string, method: string, operation: OperationObj
   // A header read with @Headers() is listed again under its lower-case name, required: keep the documented one.
   const headers = ((operation.parameters ?? []) as ParameterObject[]).filter((p) => 'in' in p && p.in === 'header');
   operation.parameters = ((operation.parameters ?? []) as ParameterObject[]).filter(
-    (p) => !('in' in p) || p.in !== 'header' || !headers.some((other) => other !== p && other.name.toLowerCase() === p.name.toLowerCase() && other.name !== p.name && p.name === p.name.toLowerCase()),
+    (p) =>
+      !('in' in p) ||
+      p.in !== 'header' ||
+      !headers.some(
+        (other) =>
+          other !== p &&
+          other.name.toLowerCase() === p.name.toLowerCase() &&
+          other.name !== p.name &&
+          p.name === p.name.toLowerCase(),
+      ),
   );
   const errors = new Set<string>(['500']);
   const probe = path === '/health';
@@ -114,12 +157,18 @@ function describeOperation(path: string, method: string, operation: OperationObj
   if (method === 'post') {
     ['409', '422'].forEach((s) => errors.add(s));
     const parameters = (operation.parameters ??= []) as ParameterObject[];
-    if (!parameters.some((p) => 'name' in p && p.name === 'Idempotency-Key')) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' } as unknown as ParameterObject);
+    if (!parameters.some((p) => 'name' in p && p.name === 'Idempotency-Key'))
+      parameters.push({ $ref: '#/components/parameters/IdempotencyKey' } as unknown as ParameterObject);
   }
   // State changes the contract refuses with 409: mails that already left, archived conversations, backward statuses.
   if (['patch', 'put', 'delete'].includes(method) && /^\/v1\/(mails|conversations)\//.test(path)) errors.add('409');
-  if (((operation.parameters ?? []) as ParameterObject[]).some((p) => 'name' in p && p.name.toLowerCase() === 'if-match')) errors.add('412');
-  for (const status of errors) if (!operation.responses[status]) operation.responses[status] = { $ref: `#/components/responses/${ERRORS[status][0]}` };
+  if (
+    ((operation.parameters ?? []) as ParameterObject[]).some((p) => 'name' in p && p.name.toLowerCase() === 'if-match')
+  )
+    errors.add('412');
+  for (const status of errors)
+    if (!operation.responses[status])
+      operation.responses[status] = { $ref: `#/components/responses/${ERRORS[status][0]}` };
 
   const security = operation.security ?? document.security ?? [];
   const limited = security.some((requirement) => Object.keys(requirement).length > 0);
@@ -130,7 +179,8 @@ function describeOperation(path: string, method: string, operation: OperationObj
     if (status === '201' || status === '202') headers.Location ??= ref('Location');
     if (headers.ETag) headers.ETag = ref('ETag');
     if (method === 'post') headers['Idempotent-Replayed'] ??= ref('Idempotent-Replayed');
-    if (limited) for (const name of ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']) headers[name] ??= ref(name);
+    if (limited)
+      for (const name of ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']) headers[name] ??= ref(name);
   }
 }
 
@@ -180,13 +230,21 @@ function describeRequestBody(operation: OperationObject, schemas: Record<string,
   const exampleOf = (ref: string): Record<string, unknown> | undefined => {
     const schema = schemas[ref.replace('#/components/schemas/', '')];
     if (!schema?.properties) return undefined;
-    const fields = Object.entries(schema.properties as Record<string, SchemaObject>).filter(([, property]) => property.example !== undefined && !property.readOnly);
+    const fields = Object.entries(schema.properties as Record<string, SchemaObject>).filter(
+      ([, property]) => property.example !== undefined && !property.readOnly,
+    );
     return Object.fromEntries(fields.map(([name, property]) => [name, property.example]));
   };
   const itemByItem = ITEM_BY_ITEM[operation.operationId ?? ''];
   if (itemByItem) {
     const example = exampleOf(`#/components/schemas/${itemByItem.dto}`);
-    media.schema = { type: 'array', minItems: 1, maxItems: itemByItem.maxItems, description: itemByItem.description, items: { type: 'object', additionalProperties: true, description: `A \`${itemByItem.dto}\`, judged alone.` } };
+    media.schema = {
+      type: 'array',
+      minItems: 1,
+      maxItems: itemByItem.maxItems,
+      description: itemByItem.description,
+      items: { type: 'object', additionalProperties: true, description: `A \`${itemByItem.dto}\`, judged alone.` },
+    };
     if (example) media.example = [example];
     return;
   }
@@ -214,8 +272,17 @@ function toOpenApi31(node: unknown): void {
   if (schema.allOf || schema.$ref || schema.oneOf) {
     const { description, readOnly, example, type: _type, ...inner } = schema;
     for (const key of Object.keys(schema)) delete schema[key];
-    const wrapped = (inner.allOf as unknown[] | undefined)?.length === 1 && Object.keys(inner).length === 1 ? (inner.allOf as unknown[])[0] : inner;
-    Object.assign(schema, { oneOf: [wrapped, { type: 'null' }] }, description ? { description } : {}, readOnly ? { readOnly } : {}, example !== undefined ? { example } : {});
+    const wrapped =
+      (inner.allOf as unknown[] | undefined)?.length === 1 && Object.keys(inner).length === 1
+        ? (inner.allOf as unknown[])[0]
+        : inner;
+    Object.assign(
+      schema,
+      { oneOf: [wrapped, { type: 'null' }] },
+      description ? { description } : {},
+      readOnly ? { readOnly } : {},
+      example !== undefined ? { example } : {},
+    );
   } else if (typeof schema.type === 'string') {
     schema.type = [schema.type, 'null'];
     if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];

@@ -2,7 +2,11 @@ import { ExecutionContext, INestApplication, Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject, ResponseObject, SecurityRequirementObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type {
+  OperationObject,
+  ResponseObject,
+  SecurityRequirementObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { BEARER_SCHEME, routeAccess } from './auth/access.decorator';
 import { ErrorBodyDto } from './common/errors/error-body.dto';
 import { LIVE_EVENTS } from './conversations/dto/live.dto';
@@ -21,10 +25,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       name: CORRELATION,
       in: 'header',
       required: false,
-      description: 'Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response.',
+      description:
+        'Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response.',
       schema: { type: 'string' },
     })
-    .addGlobalResponse({ status: 'default', description: 'An error, in the error body of the contract.', type: ErrorBodyDto })
+    .addGlobalResponse({
+      status: 'default',
+      description: 'An error, in the error body of the contract.',
+      type: ErrorBodyDto,
+    })
     .addBearerAuth(
       {
         type: 'http',
@@ -50,7 +59,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return document;
 }
 
-const operationId = (controllerKey: string, methodKey: string): string => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`;
+const operationId = (controllerKey: string, methodKey: string): string =>
+  `${controllerKey.replace(/Controller$/, '')}_${methodKey}`;
 
 /**
  * Each operation's security, read from the access the auth guard reads (`routeAccess`, from @Access,
@@ -62,7 +72,8 @@ function describeRouteSecurity(app: INestApplication, document: OpenAPIObject): 
   const scanner = new MetadataScanner();
   const operations = new Map<string, OperationObject>();
   for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item) as OperationObject[]) if (operation?.operationId) operations.set(operation.operationId, operation);
+    for (const operation of Object.values(item) as OperationObject[])
+      if (operation?.operationId) operations.set(operation.operationId, operation);
   }
   for (const module of app.get(ModulesContainer).values()) {
     for (const { metatype } of module.controllers.values()) {
@@ -72,8 +83,15 @@ function describeRouteSecurity(app: INestApplication, document: OpenAPIObject): 
         const handler = controller.prototype[method] as (...args: unknown[]) => unknown;
         const operation = operations.get(operationId(controller.name, method));
         if (!operation || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
-        const access = routeAccess(reflector, { getHandler: () => handler, getClass: () => controller } as unknown as ExecutionContext);
-        const security: SecurityRequirementObject[] | undefined = access.probe ? [] : access.callers === 'anyone' ? [{}, { [BEARER_SCHEME]: [] }] : undefined;
+        const access = routeAccess(reflector, {
+          getHandler: () => handler,
+          getClass: () => controller,
+        } as unknown as ExecutionContext);
+        const security: SecurityRequirementObject[] | undefined = access.probe
+          ? []
+          : access.callers === 'anyone'
+            ? [{}, { [BEARER_SCHEME]: [] }]
+            : undefined;
         if (security) operation.security = security;
         else delete operation.security;
       }
@@ -88,7 +106,8 @@ function describeRouteSecurity(app: INestApplication, document: OpenAPIObject): 
 function describeLiveEvents(document: OpenAPIObject): void {
   const mapping = Object.fromEntries(Object.entries(LIVE_EVENTS).map(([name, dto]) => [name, getSchemaPath(dto)]));
   document.components!.schemas!.LiveEventDto = {
-    description: 'An event of `GET /v1/conversations/{conversationId}/events` and `GET /v1/participants/{participantId}/events`: its `id`, its name (`event`) and its `data` (JSON), by name.',
+    description:
+      'An event of `GET /v1/conversations/{conversationId}/events` and `GET /v1/participants/{participantId}/events`: its `id`, its name (`event`) and its `data` (JSON), by name.',
     oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
     discriminator: { propertyName: 'event', mapping },
   };
@@ -121,11 +140,17 @@ function describeAccessAnswers(document: OpenAPIObject): void {
     'RateLimit-Reset': integer('Seconds until the window resets'),
   };
   const answers: Record<string, ResponseObject> = {
-    '401': error('No valid API key or token (`UNAUTHORIZED`); an open operation answers it only to a token that is not valid.', {
-      'WWW-Authenticate': { description: 'The Bearer challenge', schema: { type: 'string' } },
-    }),
+    '401': error(
+      'No valid API key or token (`UNAUTHORIZED`); an open operation answers it only to a token that is not valid.',
+      {
+        'WWW-Authenticate': { description: 'The Bearer challenge', schema: { type: 'string' } },
+      },
+    ),
     '403': error('The caller may not do this (`FORBIDDEN`).'),
-    '429': error('Over a rate limit (`TOO_MANY_REQUESTS`).', { 'Retry-After': integer('Seconds to wait before retrying'), ...rateLimitHeaders }),
+    '429': error('Over a rate limit (`TOO_MANY_REQUESTS`).', {
+      'Retry-After': integer('Seconds to wait before retrying'),
+      ...rateLimitHeaders,
+    }),
   };
   const names: Record<string, string> = { '401': 'Unauthorized', '403': 'Forbidden', '429': 'TooManyRequests' };
   document.components ??= {};
@@ -136,7 +161,8 @@ function describeAccessAnswers(document: OpenAPIObject): void {
       if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
       const security = operation.security ?? document.security ?? [];
       if (!security.some((requirement) => BEARER_SCHEME in requirement)) continue;
-      for (const status of Object.keys(answers)) operation.responses[status] = { $ref: `#/components/responses/${names[status]}` };
+      for (const status of Object.keys(answers))
+        operation.responses[status] = { $ref: `#/components/responses/${names[status]}` };
     }
   }
 }

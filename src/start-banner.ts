@@ -7,7 +7,12 @@ import type { LocalServices } from './local-services';
  * (LOG_FORMAT=pretty), one log line with the addresses as fields for a log collector
  * (LOG_FORMAT=json, where a line of plain text would not parse).
  */
-export function announceStart(logger: Logger, config: AppConfig, local: Pick<LocalServices, 'postgres' | 'inbox'>, print: (text: string) => void = (text) => process.stdout.write(text)): void {
+export function announceStart(
+  logger: Logger,
+  config: AppConfig,
+  local: Pick<LocalServices, 'postgres' | 'inbox'>,
+  print: (text: string) => void = (text) => process.stdout.write(text),
+): void {
   const base = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
   const api = config.runMode !== 'worker';
   if (config.logFormat === 'json') {
@@ -29,8 +34,12 @@ export function announceStart(logger: Logger, config: AppConfig, local: Pick<Loc
     api ? `  API          ${base}/v1` : '',
     api ? `  Swagger UI   ${base}/docs` : '',
     `  Health       ${base}/health/ready    Metrics ${base}/metrics`,
-    local.postgres ? `  Postgres     embedded, data in ${local.postgres.dataDir} (set DATABASE_URL to use your own)` : '',
-    local.inbox ? `  Inbox        ${local.inbox.url}  (embedded SMTP on port ${local.inbox.smtpPort}; set SMTP_URL to use a real relay)` : '',
+    local.postgres
+      ? `  Postgres     embedded, data in ${local.postgres.dataDir} (set DATABASE_URL to use your own)`
+      : '',
+    local.inbox
+      ? `  Inbox        ${local.inbox.url}  (embedded SMTP on port ${local.inbox.smtpPort}; set SMTP_URL to use a real relay)`
+      : '',
   ];
   print(`\n${lines.filter(Boolean).join('\n')}\n\n`);
 }

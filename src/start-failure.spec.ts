@@ -12,7 +12,9 @@ describe('startFailure', () => {
       (e: unknown) => e,
     );
     first.close();
-    expect(startFailure(error)).toBe(`communication did not start: port ${port} is already in use; stop what listens there or set PORT to a free port`);
+    expect(startFailure(error)).toBe(
+      `communication did not start: port ${port} is already in use; stop what listens there or set PORT to a free port`,
+    );
   });
 
   it("names the embedded Postgres's data directory and the process holding it in one line, and the port when it is taken too", () => {
@@ -27,7 +29,12 @@ describe('startFailure', () => {
   });
 
   it('gives one line per configuration problem, each naming its variable', () => {
-    const text = startFailure(new ConfigError(['PORT must be an integer between 0 and 65535 (got "x")', 'LOG_FORMAT must be one of json, pretty (got "xml")']));
+    const text = startFailure(
+      new ConfigError([
+        'PORT must be an integer between 0 and 65535 (got "x")',
+        'LOG_FORMAT must be one of json, pretty (got "xml")',
+      ]),
+    );
     expect(text.split('\n')).toEqual([
       'communication did not start: PORT must be an integer between 0 and 65535 (got "x")',
       'communication did not start: LOG_FORMAT must be one of json, pretty (got "xml")',

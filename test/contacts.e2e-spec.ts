@@ -27,7 +27,11 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     databaseUrl = await createTestDatabase();
     inbox = await startInbox();
     // The support inbox configured with a display name, as operators write it.
-    service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { CONTACT_INBOX_EMAIL: `Support Voyages <${SUPPORT}>` } });
+    service = await startApp({
+      databaseUrl,
+      smtpUrl: inbox.smtpUrl,
+      env: { CONTACT_INBOX_EMAIL: `Support Voyages <${SUPPORT}>` },
+    });
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
   });
@@ -38,7 +42,12 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     await inbox?.stop();
   });
 
-  const visitor = { name: 'Camille Martin', mail: 'camille@example.com', object: 'Dog on the trip', message: 'Hello,\nCan I bring my dog?' };
+  const visitor = {
+    name: 'Camille Martin',
+    mail: 'camille@example.com',
+    object: 'Dog on the trip',
+    message: 'Hello,\nCan I bring my dog?',
+  };
 
   /**
    * The mails a contact message caused, once each one's delivery (the source of truth of what was
@@ -49,7 +58,10 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     const deadline = Date.now() + 15_000;
     let statuses: string[];
     for (;;) {
-      const rows = await db.query<{ status: string }>('SELECT d.status FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1', [contactId]);
+      const rows = await db.query<{ status: string }>(
+        'SELECT d.status FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1',
+        [contactId],
+      );
       statuses = rows.rows.map((r) => r.status);
       if (statuses.every((status) => ['SENT', 'FAILED', 'CANCELLED'].includes(status)) || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -79,9 +91,30 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       const self = `${service.url}/v1/contacts/${res.body.id}`;
       expect(res.headers.location).toBe(self);
       expect(res.body.links).toEqual([
-        { href: self, rel: 'self', title: expect.any(String), mediaType: 'application/json', method: 'GET', encType: 'application/json' },
-        { href: `${self}/messages`, rel: 'thread', title: expect.any(String), mediaType: 'application/json', method: 'GET', encType: 'application/json' },
-        { href: `${service.url}/v1/contacts`, rel: 'reply', title: expect.any(String), mediaType: 'application/json', method: 'POST', encType: 'application/json' },
+        {
+          href: self,
+          rel: 'self',
+          title: expect.any(String),
+          mediaType: 'application/json',
+          method: 'GET',
+          encType: 'application/json',
+        },
+        {
+          href: `${self}/messages`,
+          rel: 'thread',
+          title: expect.any(String),
+          mediaType: 'application/json',
+          method: 'GET',
+          encType: 'application/json',
+        },
+        {
+          href: `${service.url}/v1/contacts`,
+          rel: 'reply',
+          title: expect.any(String),
+          mediaType: 'application/json',
+          method: 'POST',
+          encType: 'application/json',
+        },
       ]);
       threadId = res.body.id;
     });
@@ -110,22 +143,44 @@ describe('Contact us (real Postgres, real SMTP)', () => {
 
     it('sends them as mails of the one pipeline: listed with their deliveries, X-Mail-Id on each, never posted by callers', async () => {
       const listed = await api().get('/v1/mails?receiverId=support&category=CONTACT_FORWARD').expect(200);
-      const forward = listed.body.content.find((mail: { correlationId: string }) => mail.correlationId === 'contact-open-1');
-      expect(forward).toMatchObject({ category: 'CONTACT_FORWARD', status: 'SENT', receiversId: ['support'], deliveries: [expect.objectContaining({ status: 'SENT', email: 's***@voyages.test' })] });
-      const received = inbox.messages.filter(aboutContact(threadId)).find((mail) => header(mail, 'x-mail-category') === 'CONTACT_FORWARD')!;
+      const forward = listed.body.content.find(
+        (mail: { correlationId: string }) => mail.correlationId === 'contact-open-1',
+      );
+      expect(forward).toMatchObject({
+        category: 'CONTACT_FORWARD',
+        status: 'SENT',
+        receiversId: ['support'],
+        deliveries: [expect.objectContaining({ status: 'SENT', email: 's***@voyages.test' })],
+      });
+      const received = inbox.messages
+        .filter(aboutContact(threadId))
+        .find((mail) => header(mail, 'x-mail-category') === 'CONTACT_FORWARD')!;
       expect(header(received, 'x-mail-id')).toBe(forward.id);
       expect(received.parsed.messageId).toBe(forward.deliveries[0].messageId);
-      const acknowledgements = await api().get(`/v1/mails?receiverId=${encodeURIComponent(`contact:${threadId}`)}`).expect(200);
-      expect(acknowledgements.body.content.map((mail: { category: string }) => mail.category)).toEqual(['CONTACT_ACKNOWLEDGEMENT']);
+      const acknowledgements = await api()
+        .get(`/v1/mails?receiverId=${encodeURIComponent(`contact:${threadId}`)}`)
+        .expect(200);
+      expect(acknowledgements.body.content.map((mail: { category: string }) => mail.category)).toEqual([
+        'CONTACT_ACKNOWLEDGEMENT',
+      ]);
 
-      const posted = await api().post('/v1/mails').send({ category: 'CONTACT_FORWARD', receiversId: ['support'] }).expect(400);
+      const posted = await api()
+        .post('/v1/mails')
+        .send({ category: 'CONTACT_FORWARD', receiversId: ['support'] })
+        .expect(400);
       expect(posted.body.details).toEqual([expect.objectContaining({ field: 'category' })]);
     });
 
     it('sends a reply from support to the visitor only, with Reply-To the support inbox', async () => {
       const res = await api()
         .post('/v1/contacts')
-        .send({ name: 'Support Voyages', mail: SUPPORT, object: 'Dog on the trip', message: 'Yes, dogs are welcome.', conversationId: threadId })
+        .send({
+          name: 'Support Voyages',
+          mail: SUPPORT,
+          object: 'Dog on the trip',
+          message: 'Yes, dogs are welcome.',
+          conversationId: threadId,
+        })
         .expect(201);
       expect(res.body.id).not.toBe(threadId);
       expect(res.body.conversationId).toBe(threadId);
@@ -153,14 +208,25 @@ describe('Contact us (real Postgres, real SMTP)', () => {
 
     it('never adds an address to the thread: a reply under another address goes to the opener only, and never receives later replies', async () => {
       // With AUTH_MODE=off every caller is trusted like support's tools: a reply that is not the visitor's is support's.
-      const other = { name: 'Léa Dubois', mail: 'lea@example.com', object: 'Dog on the trip', message: 'Travelling with Camille.' };
-      const first = await api().post('/v1/contacts').send({ ...other, conversationId: threadId }).expect(201);
+      const other = {
+        name: 'Léa Dubois',
+        mail: 'lea@example.com',
+        object: 'Dog on the trip',
+        message: 'Travelling with Camille.',
+      };
+      const first = await api()
+        .post('/v1/contacts')
+        .send({ ...other, conversationId: threadId })
+        .expect(201);
       const [mail] = await mailsOf(first.body.id, 1);
       expect(mail.envelopeTo).toEqual([visitor.mail]);
       expect(addresses(mail.parsed.replyTo)).toEqual([SUPPORT]);
       expect(mail.parsed.text).toContain('Bonjour Camille Martin');
 
-      const later = await api().post('/v1/contacts').send({ ...visitor, message: 'See you there.', conversationId: threadId }).expect(201);
+      const later = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, message: 'See you there.', conversationId: threadId })
+        .expect(201);
       const [laterMail] = await mailsOf(later.body.id, 1);
       expect(laterMail.envelopeTo).toEqual([SUPPORT]);
       expect(inbox.messages.some((m) => lower(m.envelopeTo).includes(other.mail))).toBe(false);
@@ -169,15 +235,29 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     it('lists the whole thread, oldest first, from any of its messages', async () => {
       const fromFirst = await api().get(`/v1/contacts/${threadId}/messages`).expect(200);
       expect(fromFirst.body).toMatchObject({ totalElements: 5, totalPages: 1, currentPage: 1 });
-      const messages = fromFirst.body.content as Array<{ id: string; conversationId: string; sendingDate: string; message: string; links: unknown[] }>;
-      expect(messages.map((m) => m.message)).toEqual([visitor.message, 'Yes, dogs are welcome.', 'Great, thank you!', 'Travelling with Camille.', 'See you there.']);
+      const messages = fromFirst.body.content as Array<{
+        id: string;
+        conversationId: string;
+        sendingDate: string;
+        message: string;
+        links: unknown[];
+      }>;
+      expect(messages.map((m) => m.message)).toEqual([
+        visitor.message,
+        'Yes, dogs are welcome.',
+        'Great, thank you!',
+        'Travelling with Camille.',
+        'See you there.',
+      ]);
       expect(messages.every((m) => m.conversationId === threadId && m.links.length === 3)).toBe(true);
       const dates = messages.map((m) => m.sendingDate);
       expect([...dates].sort()).toEqual(dates);
 
       const fromReply = await api().get(`/v1/contacts/${messages[2].id}/messages`).expect(200);
       expect(fromReply.body.content.map((m: { id: string }) => m.id)).toEqual(messages.map((m) => m.id));
-      expect(fromReply.body.links.find((l: { rel: string }) => l.rel === 'self').href).toBe(`${service.url}/v1/contacts/${messages[2].id}/messages?sizePage=10&currentPage=1`);
+      expect(fromReply.body.links.find((l: { rel: string }) => l.rel === 'self').href).toBe(
+        `${service.url}/v1/contacts/${messages[2].id}/messages?sizePage=10&currentPage=1`,
+      );
     });
 
     it('gets one message with its links', async () => {
@@ -193,7 +273,9 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     });
 
     /** The deliveries of the contact mails of a message, once each has its outcome. */
-    async function settledMails(contactId: string): Promise<Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }>> {
+    async function settledMails(
+      contactId: string,
+    ): Promise<Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }>> {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const rows = await db.query(
@@ -207,29 +289,51 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     }
 
     it('fails a mail the server refuses for good (5xx) at once, and still sends the others', async () => {
-      inbox.recipientPolicy = (address) => (address === 'bounce@example.com' ? { code: 550, message: 'No such user' } : undefined);
-      const res = await api().post('/v1/contacts').send({ ...visitor, mail: 'bounce@example.com' }).expect(201);
+      inbox.recipientPolicy = (address) =>
+        address === 'bounce@example.com' ? { code: 550, message: 'No such user' } : undefined;
+      const res = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, mail: 'bounce@example.com' })
+        .expect(201);
       const rows = await settledMails(res.body.id);
       expect(rows).toEqual([
-        { to_address: 'bounce@example.com', kind: 'CONTACT_ACKNOWLEDGEMENT', status: 'FAILED', attempts: 1, error: 'SMTP_REJECTED' },
+        {
+          to_address: 'bounce@example.com',
+          kind: 'CONTACT_ACKNOWLEDGEMENT',
+          status: 'FAILED',
+          attempts: 1,
+          error: 'SMTP_REJECTED',
+        },
         { to_address: SUPPORT, kind: 'CONTACT_FORWARD', status: 'SENT', attempts: 1, error: null },
       ]);
       // One pipeline: the refused address joins the suppression list like any mail's.
-      expect((await api().get('/v1/suppressions/bounce@example.com').expect(200)).body).toMatchObject({ reason: 'HARD_BOUNCE', lastBounce: expect.stringContaining('No such user') });
+      expect((await api().get('/v1/suppressions/bounce@example.com').expect(200)).body).toMatchObject({
+        reason: 'HARD_BOUNCE',
+        lastBounce: expect.stringContaining('No such user'),
+      });
       expect(inbox.messages.filter(aboutContact(res.body.id)).map((m) => m.envelopeTo)).toEqual([[SUPPORT]]);
     });
 
     it('retries a mail the server refuses for now (4xx) and sends it with the same Message-ID', async () => {
       let refusals = 0;
-      inbox.recipientPolicy = (address) => (address === 'flaky@example.com' && refusals++ < 1 ? { code: 451, message: 'Try again later' } : undefined);
-      const res = await api().post('/v1/contacts').send({ ...visitor, mail: 'flaky@example.com' }).expect(201);
+      inbox.recipientPolicy = (address) =>
+        address === 'flaky@example.com' && refusals++ < 1 ? { code: 451, message: 'Try again later' } : undefined;
+      const res = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, mail: 'flaky@example.com' })
+        .expect(201);
       const rows = await settledMails(res.body.id);
       expect(rows.map(({ kind, status, attempts }) => ({ kind, status, attempts }))).toEqual([
         { kind: 'CONTACT_ACKNOWLEDGEMENT', status: 'SENT', attempts: 2 },
         { kind: 'CONTACT_FORWARD', status: 'SENT', attempts: 1 },
       ]);
-      const [acknowledgement] = await inbox.waitFor((m) => aboutContact(res.body.id)(m) && m.envelopeTo.includes('flaky@example.com'));
-      const stored = await db.query('SELECT d.message_id FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 AND m.category = $2', [res.body.id, 'CONTACT_ACKNOWLEDGEMENT']);
+      const [acknowledgement] = await inbox.waitFor(
+        (m) => aboutContact(res.body.id)(m) && m.envelopeTo.includes('flaky@example.com'),
+      );
+      const stored = await db.query(
+        'SELECT d.message_id FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 AND m.category = $2',
+        [res.body.id, 'CONTACT_ACKNOWLEDGEMENT'],
+      );
       expect(acknowledgement.parsed.messageId).toBe(stored.rows[0].message_id);
     });
   });
@@ -265,10 +369,15 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       ['mail', { mail: 'eve@example.com,victim@evil.test' }],
     ])('refuses a line break or a second address in %s with a 400, and sends nothing', async (field, change) => {
       const before = inbox.messages.length;
-      const res = await api().post('/v1/contacts').send({ ...visitor, ...change }).expect(400);
+      const res = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, ...change })
+        .expect(400);
       expect(res.body.name).toBe('VALIDATION_ERROR');
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body' })]));
-      const count = await db.query<{ n: string }>("SELECT count(*) AS n FROM contact_message WHERE mail LIKE '%victim%'");
+      const count = await db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM contact_message WHERE mail LIKE '%victim%'",
+      );
       expect(count.rows[0].n).toBe('0');
       expect(inbox.messages.length).toBe(before);
     });
@@ -278,10 +387,16 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     let ids: string[];
 
     beforeAll(async () => {
-      const first = await api().post('/v1/contacts').send({ ...visitor, message: 'message 1' }).expect(201);
+      const first = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, message: 'message 1' })
+        .expect(201);
       ids = [first.body.id];
       for (let i = 2; i <= 6; i++) {
-        const reply = await api().post('/v1/contacts').send({ ...visitor, message: `message ${i}`, conversationId: first.body.id }).expect(201);
+        const reply = await api()
+          .post('/v1/contacts')
+          .send({ ...visitor, message: `message ${i}`, conversationId: first.body.id })
+          .expect(201);
         ids.push(reply.body.id);
       }
     });
@@ -343,23 +458,38 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       ['the thread of an id that is not a UUID', '/v1/contacts/42/messages'],
     ])('answers 404 RESOURCE_NOT_FOUND for %s', async (_case, path) => {
       const res = await api().get(path).expect(404);
-      expect(res.body).toMatchObject({ name: 'RESOURCE_NOT_FOUND', debug_id: res.headers['x-correlation-id'], links: [] });
+      expect(res.body).toMatchObject({
+        name: 'RESOURCE_NOT_FOUND',
+        debug_id: res.headers['x-correlation-id'],
+        links: [],
+      });
     });
 
     it.each([
       ['an unknown thread', '6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87'],
       ['a conversationId that is not a UUID', 'thread-1'],
     ])('answers 404 to a reply in %s, and stores nothing', async (_case, conversationId) => {
-      const res = await api().post('/v1/contacts').send({ ...visitor, message: `orphan ${conversationId}`, conversationId }).expect(404);
+      const res = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, message: `orphan ${conversationId}`, conversationId })
+        .expect(404);
       expect(res.body.name).toBe('RESOURCE_NOT_FOUND');
-      const count = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE message = $1', [`orphan ${conversationId}`]);
+      const count = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE message = $1', [
+        `orphan ${conversationId}`,
+      ]);
       expect(count.rows[0].n).toBe('0');
     });
 
     it('answers 404 to a reply naming a reply rather than the first message of its thread', async () => {
       const first = await api().post('/v1/contacts').send(visitor).expect(201);
-      const reply = await api().post('/v1/contacts').send({ ...visitor, conversationId: first.body.id }).expect(201);
-      await api().post('/v1/contacts').send({ ...visitor, conversationId: reply.body.id }).expect(404);
+      const reply = await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, conversationId: first.body.id })
+        .expect(201);
+      await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, conversationId: reply.body.id })
+        .expect(404);
     });
   });
 
@@ -381,14 +511,28 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       ['the seed’s stray "required" property', { required: null }, 'required'],
       ['an unknown field', { priority: 'high' }, 'priority'],
     ])('refuses %s with a VALIDATION_ERROR naming the field', async (_case, change, field) => {
-      const res = await api().post('/v1/contacts').set('X-Correlation-ID', 'contact-bad-1').send({ ...visitor, ...change }).expect(400);
-      expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', debug_id: 'contact-bad-1', message: expect.any(String), links: [] });
+      const res = await api()
+        .post('/v1/contacts')
+        .set('X-Correlation-ID', 'contact-bad-1')
+        .send({ ...visitor, ...change })
+        .expect(400);
+      expect(res.body).toMatchObject({
+        name: 'VALIDATION_ERROR',
+        debug_id: 'contact-bad-1',
+        message: expect.any(String),
+        links: [],
+      });
       expect(res.body.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
-      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]));
+      expect(res.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]),
+      );
     });
 
     it('accepts a message of exactly 10,000 characters and names of exactly 200', async () => {
-      await api().post('/v1/contacts').send({ ...visitor, name: 'n'.repeat(200), object: 'o'.repeat(200), message: 'm'.repeat(10_000) }).expect(201);
+      await api()
+        .post('/v1/contacts')
+        .send({ ...visitor, name: 'n'.repeat(200), object: 'o'.repeat(200), message: 'm'.repeat(10_000) })
+        .expect(201);
     });
 
     it('ignores the read-only fields the seed shows in the request', async () => {
@@ -403,7 +547,14 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     it('keeps transmitterId and receiverId, and writes to the visitor in the locale they chose', async () => {
       const res = await api()
         .post('/v1/contacts')
-        .send({ ...visitor, mail: 'john@example.com', name: 'John Smith', transmitterId: 'user-42', receiverId: 'support-team', locale: 'en' })
+        .send({
+          ...visitor,
+          mail: 'john@example.com',
+          name: 'John Smith',
+          transmitterId: 'user-42',
+          receiverId: 'support-team',
+          locale: 'en',
+        })
         .expect(201);
       expect(res.body).toMatchObject({ transmitterId: 'user-42', receiverId: 'support-team', locale: 'en' });
       const mails = await mailsOf(res.body.id, 2);
@@ -421,7 +572,9 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       expect(second.headers['idempotent-replayed']).toBe('true');
       expect(second.body).toEqual(first.body);
       await mailsOf(first.body.id, 2);
-      const count = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE message = $1', ['idempotent hello']);
+      const count = await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE message = $1', [
+        'idempotent hello',
+      ]);
       expect(count.rows[0].n).toBe('1');
     });
   });
@@ -440,7 +593,12 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
   let db: Client;
   let as: Record<'none' | 'service' | 'admin' | 'customer A' | 'customer B' | 'agent', Record<string, string>>;
   const api = () => request(service.url);
-  const opener = { name: 'Alice Durand', mail: 'alice@example.com', object: 'My booking', message: 'Can I change the dates?' };
+  const opener = {
+    name: 'Alice Durand',
+    mail: 'alice@example.com',
+    object: 'My booking',
+    message: 'Can I change the dates?',
+  };
 
   beforeAll(async () => {
     inbox = await startInbox();
@@ -450,7 +608,14 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
     service = await startApp({
       databaseUrl,
       smtpUrl: inbox.smtpUrl,
-      env: { CONTACT_INBOX_EMAIL: SUPPORT, AUTH_MODE: 'on', API_KEYS: `support-tools:${SERVICE_KEY}`, JWT_JWKS_URL: await jwks.start(), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+      env: {
+        CONTACT_INBOX_EMAIL: SUPPORT,
+        AUTH_MODE: 'on',
+        API_KEYS: `support-tools:${SERVICE_KEY}`,
+        JWT_JWKS_URL: await jwks.start(),
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+      },
     });
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
@@ -480,34 +645,66 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
     return inbox.messages.filter(aboutContact(id));
   }
   const messagesIn = async (threadId: string): Promise<number> =>
-    Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE conversation_id = $1', [threadId])).rows[0].n);
-  const mailedTo = (address: string) => inbox.messages.filter((m) => m.envelopeTo.map((a) => a.toLowerCase()).includes(address));
+    Number(
+      (
+        await db.query<{ n: string }>('SELECT count(*) AS n FROM contact_message WHERE conversation_id = $1', [
+          threadId,
+        ])
+      ).rows[0].n,
+    );
+  const mailedTo = (address: string) =>
+    inbox.messages.filter((m) => m.envelopeTo.map((a) => a.toLowerCase()).includes(address));
 
   it.each([
     ['without a token', 'none'],
     ['from another customer', 'customer B'],
     ['from an agent', 'agent'],
-  ] as const)('answers a reply %s in a customer’s thread with 404, as an unknown thread, and stores and mails nothing', async (_case, who) => {
-    const thread = await api().post('/v1/contacts').set(as['customer A']).send(opener).expect(201);
-    expect(thread.body.transmitterId).toBe('customer-A');
-    const intruder = `intruder-${who.replace(' ', '-')}@example.com`;
-    const res = await api()
-      .post('/v1/contacts')
-      .set(as[who])
-      .send({ name: 'Mallory', mail: intruder, object: 'Re', message: 'Click here', conversationId: thread.body.id })
-      .expect(404);
-    const unknown = await api().post('/v1/contacts').set(as[who]).send({ name: 'Mallory', mail: intruder, object: 'Re', message: 'Click here', conversationId: '6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87' }).expect(404);
-    expect(res.body).toMatchObject({ name: 'RESOURCE_NOT_FOUND', message: unknown.body.message.replace('6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87', thread.body.id) });
-    expect(await messagesIn(thread.body.id)).toBe(1);
-    await mailsOf(thread.body.id, 2);
-    expect(mailedTo(intruder)).toEqual([]);
-  });
+  ] as const)(
+    'answers a reply %s in a customer’s thread with 404, as an unknown thread, and stores and mails nothing',
+    async (_case, who) => {
+      const thread = await api().post('/v1/contacts').set(as['customer A']).send(opener).expect(201);
+      expect(thread.body.transmitterId).toBe('customer-A');
+      const intruder = `intruder-${who.replace(' ', '-')}@example.com`;
+      const res = await api()
+        .post('/v1/contacts')
+        .set(as[who])
+        .send({ name: 'Mallory', mail: intruder, object: 'Re', message: 'Click here', conversationId: thread.body.id })
+        .expect(404);
+      const unknown = await api()
+        .post('/v1/contacts')
+        .set(as[who])
+        .send({
+          name: 'Mallory',
+          mail: intruder,
+          object: 'Re',
+          message: 'Click here',
+          conversationId: '6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87',
+        })
+        .expect(404);
+      expect(res.body).toMatchObject({
+        name: 'RESOURCE_NOT_FOUND',
+        message: unknown.body.message.replace('6f1c2b9e-0d4a-4b8e-9a51-3c2d1e0f9a87', thread.body.id),
+      });
+      expect(await messagesIn(thread.body.id)).toBe(1);
+      await mailsOf(thread.body.id, 2);
+      expect(mailedTo(intruder)).toEqual([]);
+    },
+  );
 
   it('refuses the replies of the outside report: 15 anonymous replies with a new address each mail nobody', async () => {
-    const thread = await api().post('/v1/contacts').send({ ...opener, mail: 'victim-0@example.com' }).expect(201);
+    const thread = await api()
+      .post('/v1/contacts')
+      .send({ ...opener, mail: 'victim-0@example.com' })
+      .expect(201);
     const statuses: number[] = [];
     for (let i = 1; i <= 15; i++) {
-      const reply = { name: 'Eve', mail: `victim-${i}@example.com`, object: 'Re', message: `https://evil.test/${i}`, conversationId: thread.body.id };
+      const reply = {
+        name: 'Eve',
+        mail: `victim-${i}@example.com`,
+        object: 'Re',
+        message: `https://evil.test/${i}`,
+        conversationId: thread.body.id,
+      };
       statuses.push((await api().post('/v1/contacts').send(reply)).status);
     }
     expect(statuses).toEqual(Array(15).fill(404));
@@ -520,30 +717,70 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
     const thread = await api().post('/v1/contacts').set(as['customer A']).send(opener).expect(201);
     await mailsOf(thread.body.id, 2);
 
-    const own = await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, mail: 'someone-else@example.com', message: 'Any news?', conversationId: thread.body.id }).expect(201);
+    const own = await api()
+      .post('/v1/contacts')
+      .set(as['customer A'])
+      .send({ ...opener, mail: 'someone-else@example.com', message: 'Any news?', conversationId: thread.body.id })
+      .expect(201);
     expect(own.body).toMatchObject({ conversationId: thread.body.id, transmitterId: 'customer-A' });
     const [toSupport] = await mailsOf(own.body.id, 1);
     expect(toSupport.envelopeTo).toEqual([SUPPORT]);
     expect(addresses(toSupport.parsed.replyTo)).toEqual([opener.mail]);
 
-    const answer = await api().post('/v1/contacts').set(as.service).send({ name: 'Support', mail: 'helper@example.com', object: 'Re', message: 'Done.', conversationId: thread.body.id }).expect(201);
+    const answer = await api()
+      .post('/v1/contacts')
+      .set(as.service)
+      .send({
+        name: 'Support',
+        mail: 'helper@example.com',
+        object: 'Re',
+        message: 'Done.',
+        conversationId: thread.body.id,
+      })
+      .expect(201);
     const [toOpener] = await mailsOf(answer.body.id, 1);
     expect(toOpener.envelopeTo).toEqual([opener.mail]);
     expect(addresses(toOpener.parsed.replyTo)).toEqual([SUPPORT]);
     expect(toOpener.parsed.text).toContain('Done.');
 
-    const byAdmin = await api().post('/v1/contacts').set(as.admin).send({ name: 'Admin', mail: 'admin@example.com', object: 'Re', message: 'Anything else?', conversationId: thread.body.id }).expect(201);
+    const byAdmin = await api()
+      .post('/v1/contacts')
+      .set(as.admin)
+      .send({
+        name: 'Admin',
+        mail: 'admin@example.com',
+        object: 'Re',
+        message: 'Anything else?',
+        conversationId: thread.body.id,
+      })
+      .expect(201);
     expect((await mailsOf(byAdmin.body.id, 1))[0].envelopeTo).toEqual([opener.mail]);
 
-    const again = await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, message: 'Thanks!', conversationId: thread.body.id }).expect(201);
+    const again = await api()
+      .post('/v1/contacts')
+      .set(as['customer A'])
+      .send({ ...opener, message: 'Thanks!', conversationId: thread.body.id })
+      .expect(201);
     expect((await mailsOf(again.body.id, 1))[0].envelopeTo).toEqual([SUPPORT]);
-    for (const address of ['someone-else@example.com', 'helper@example.com', 'admin@example.com']) expect(mailedTo(address)).toEqual([]);
+    for (const address of ['someone-else@example.com', 'helper@example.com', 'admin@example.com'])
+      expect(mailedTo(address)).toEqual([]);
   });
 
   it('lets support answer an anonymous visitor’s thread, and nobody else reply in it', async () => {
-    const thread = await api().post('/v1/contacts').send({ ...opener, mail: 'visitor@example.com' }).expect(201);
-    await api().post('/v1/contacts').set(as['customer A']).send({ ...opener, conversationId: thread.body.id }).expect(404);
-    const answer = await api().post('/v1/contacts').set(as.service).send({ name: 'Support', mail: SUPPORT, object: 'Re', message: 'Hello!', conversationId: thread.body.id }).expect(201);
+    const thread = await api()
+      .post('/v1/contacts')
+      .send({ ...opener, mail: 'visitor@example.com' })
+      .expect(201);
+    await api()
+      .post('/v1/contacts')
+      .set(as['customer A'])
+      .send({ ...opener, conversationId: thread.body.id })
+      .expect(404);
+    const answer = await api()
+      .post('/v1/contacts')
+      .set(as.service)
+      .send({ name: 'Support', mail: SUPPORT, object: 'Re', message: 'Hello!', conversationId: thread.body.id })
+      .expect(201);
     expect((await mailsOf(answer.body.id, 1))[0].envelopeTo).toEqual(['visitor@example.com']);
   });
 });

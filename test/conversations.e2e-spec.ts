@@ -56,10 +56,18 @@ describe('Conversations and messages (real Postgres)', () => {
     await inbox?.stop();
   });
 
-  const base = { tripPublicationId: 'TRIP-2048', tripReference: 'VOY-2027-0514', establishmentId: 'EST-34', customerId: 'customer-1' };
+  const base = {
+    tripPublicationId: 'TRIP-2048',
+    tripReference: 'VOY-2027-0514',
+    establishmentId: 'EST-34',
+    customerId: 'customer-1',
+  };
 
   async function create(extra: Record<string, unknown> = {}): Promise<{ body: Conversation; etag: string }> {
-    const res = await api().post('/v1/conversations').send({ ...base, ...extra }).expect(201);
+    const res = await api()
+      .post('/v1/conversations')
+      .send({ ...base, ...extra })
+      .expect(201);
     return { body: res.body as Conversation, etag: res.headers.etag as string };
   }
 
@@ -70,7 +78,8 @@ describe('Conversations and messages (real Postgres)', () => {
 
   const put = (id: string, body: Record<string, unknown>) => api().put(`/v1/conversations/${id}`).send(body);
   const post = (id: string, body: Record<string, unknown>) => api().post(`/v1/conversations/${id}/messages`).send(body);
-  const assign = (id: string, assignedAgentId: unknown) => api().patch(`/v1/conversations/${id}/assigned-agent`).send({ assignedAgentId });
+  const assign = (id: string, assignedAgentId: unknown) =>
+    api().patch(`/v1/conversations/${id}/assigned-agent`).send({ assignedAgentId });
 
   async function messagesOf(id: string): Promise<Message[]> {
     const res = await api().get(`/v1/conversations/${id}/messages`).query({ sizePage: 100 }).expect(200);
@@ -81,7 +90,13 @@ describe('Conversations and messages (real Postgres)', () => {
     it('creates an OPEN conversation: 201, Location, ETag, the customer as participant and every allowed link', async () => {
       const res = await api().post('/v1/conversations').send(base).expect(201);
       const body = res.body as Conversation;
-      expect(body).toMatchObject({ ...base, assignedAgentId: null, participants: ['customer-1'], lastMessage: null, status: 'OPEN' });
+      expect(body).toMatchObject({
+        ...base,
+        assignedAgentId: null,
+        participants: ['customer-1'],
+        lastMessage: null,
+        status: 'OPEN',
+      });
       expect(body.id).toMatch(UUID);
       expect(new Date(body.createdAt).toISOString()).toBe(body.createdAt);
       expect(body.updatedAt).toBe(body.createdAt);
@@ -130,8 +145,15 @@ describe('Conversations and messages (real Postgres)', () => {
     });
 
     it('takes a first message from the agent, to the customer', async () => {
-      const { body } = await create({ assignedAgentId: 'agent-1', lastMessage: { transmitterId: 'agent-1', content: 'Welcome!' } });
-      expect(body.lastMessage).toMatchObject({ transmitterId: 'agent-1', receiverId: 'customer-1', transmitterType: 'AGENT' });
+      const { body } = await create({
+        assignedAgentId: 'agent-1',
+        lastMessage: { transmitterId: 'agent-1', content: 'Welcome!' },
+      });
+      expect(body.lastMessage).toMatchObject({
+        transmitterId: 'agent-1',
+        receiverId: 'customer-1',
+        transmitterType: 'AGENT',
+      });
     });
 
     it('refuses a first message from someone who is not a participant with 403, and creates nothing', async () => {
@@ -145,7 +167,12 @@ describe('Conversations and messages (real Postgres)', () => {
     });
 
     it('ignores the read-only fields the seed shows in the request', async () => {
-      const { body } = await create({ id: UNKNOWN, links: [], createdAt: '2019-08-24T14:15:22Z', updatedAt: '2019-08-24T14:15:22Z' });
+      const { body } = await create({
+        id: UNKNOWN,
+        links: [],
+        createdAt: '2019-08-24T14:15:22Z',
+        updatedAt: '2019-08-24T14:15:22Z',
+      });
       expect(body.id).not.toBe(UNKNOWN);
       expect(body.createdAt).not.toBe('2019-08-24T14:15:22.000Z');
     });
@@ -165,7 +192,10 @@ describe('Conversations and messages (real Postgres)', () => {
       ['a first message that is not an object', { lastMessage: 'hello' }, 'lastMessage'],
       ['an unknown field', { priority: 'high' }, 'priority'],
     ])('refuses %s with a VALIDATION_ERROR naming the field', async (_case, change, field) => {
-      const res = await api().post('/v1/conversations').send({ ...base, ...change }).expect(400);
+      const res = await api()
+        .post('/v1/conversations')
+        .send({ ...base, ...change })
+        .expect(400);
       expect(res.body.name).toBe('VALIDATION_ERROR');
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body' })]));
     });
@@ -185,8 +215,12 @@ describe('Conversations and messages (real Postgres)', () => {
       await put(ids.c, { ...base, establishmentId, customerId: 'cust-a', status: 'CLOSED' }).expect(200);
     });
 
-    const list = (query: Record<string, string | number>) => api().get('/v1/conversations').query({ establishmentId, ...query });
-    const order = (body: { content: Conversation[] }) => body.content.map((c) => Object.entries(ids).find(([, id]) => id === c.id)?.[0]);
+    const list = (query: Record<string, string | number>) =>
+      api()
+        .get('/v1/conversations')
+        .query({ establishmentId, ...query });
+    const order = (body: { content: Conversation[] }) =>
+      body.content.map((c) => Object.entries(ids).find(([, id]) => id === c.id)?.[0]);
 
     it('lists the most recent activity first', async () => {
       const res = await list({}).expect(200);
@@ -212,7 +246,12 @@ describe('Conversations and messages (real Postgres)', () => {
     it('keeps the filters in the page links', async () => {
       const res = await list({ customerId: 'cust-a', sizePage: 3 }).expect(200);
       const self = new URL(res.body.links.find((l: Link) => l.rel === 'self').href);
-      expect(Object.fromEntries(self.searchParams)).toEqual({ establishmentId, customerId: 'cust-a', sizePage: '3', currentPage: '1' });
+      expect(Object.fromEntries(self.searchParams)).toEqual({
+        establishmentId,
+        customerId: 'cust-a',
+        sizePage: '3',
+        currentPage: '1',
+      });
     });
 
     it('cuts pages of sizePage with the rest on the last one, and answers past the end with no content', async () => {
@@ -249,7 +288,9 @@ describe('Conversations and messages (real Postgres)', () => {
   describe('PUT, ETag and If-Match', () => {
     it('replaces with a matching If-Match, and gives a new ETag', async () => {
       const { body, etag } = await create({ assignedAgentId: 'agent-1' });
-      const res = await put(body.id, { ...base, tripReference: 'VOY-NEW', assignedAgentId: 'agent-1' }).set('If-Match', etag).expect(200);
+      const res = await put(body.id, { ...base, tripReference: 'VOY-NEW', assignedAgentId: 'agent-1' })
+        .set('If-Match', etag)
+        .expect(200);
       expect(res.body).toMatchObject({ tripReference: 'VOY-NEW', status: 'OPEN' });
       expect(res.headers.etag).not.toBe(etag);
       expect(new Date(res.body.updatedAt).getTime()).toBeGreaterThan(new Date(body.updatedAt).getTime());
@@ -258,20 +299,30 @@ describe('Conversations and messages (real Postgres)', () => {
 
     it('refuses a stale If-Match with 412 PRECONDITION_FAILED and changes nothing', async () => {
       const { body, etag } = await create();
-      const changed = await put(body.id, { ...base, tripReference: 'first' }).set('If-Match', etag).expect(200);
-      const res = await put(body.id, { ...base, tripReference: 'second' }).set('If-Match', etag).expect(412);
+      const changed = await put(body.id, { ...base, tripReference: 'first' })
+        .set('If-Match', etag)
+        .expect(200);
+      const res = await put(body.id, { ...base, tripReference: 'second' })
+        .set('If-Match', etag)
+        .expect(412);
       expect(res.body.name).toBe('PRECONDITION_FAILED');
       const now = await get(body.id);
       expect(now.body.tripReference).toBe('first');
       expect(now.etag).toBe(changed.headers.etag);
-      await put(body.id, { ...base, tripReference: 'second' }).set('If-Match', '"not-a-version"').expect(412);
+      await put(body.id, { ...base, tripReference: 'second' })
+        .set('If-Match', '"not-a-version"')
+        .expect(412);
     });
 
     it('accepts a PUT without If-Match, with If-Match: *, and the tag without its W/ prefix', async () => {
       const { body, etag } = await create();
       const noHeader = await put(body.id, { ...base, tripReference: 'one' }).expect(200);
-      const star = await put(body.id, { ...base, tripReference: 'two' }).set('If-Match', '*').expect(200);
-      await put(body.id, { ...base, tripReference: 'three' }).set('If-Match', star.headers.etag.replace(/^W\//, '')).expect(200);
+      const star = await put(body.id, { ...base, tripReference: 'two' })
+        .set('If-Match', '*')
+        .expect(200);
+      await put(body.id, { ...base, tripReference: 'three' })
+        .set('If-Match', star.headers.etag.replace(/^W\//, ''))
+        .expect(200);
       expect(new Set([etag, noHeader.headers.etag, star.headers.etag]).size).toBe(3);
     });
 
@@ -279,13 +330,21 @@ describe('Conversations and messages (real Postgres)', () => {
       const { body } = await create({ assignedAgentId: 'agent-1', participants: ['agent-2'] });
       await put(body.id, { ...base, assignedAgentId: 'agent-1', status: 'CLOSED' }).expect(200);
       const res = await put(body.id, { ...base, customerId: 'customer-2', establishmentId: 'EST-35' }).expect(200);
-      expect(res.body).toMatchObject({ customerId: 'customer-2', establishmentId: 'EST-35', assignedAgentId: null, participants: ['customer-2'], status: 'CLOSED' });
+      expect(res.body).toMatchObject({
+        customerId: 'customer-2',
+        establishmentId: 'EST-35',
+        assignedAgentId: null,
+        participants: ['customer-2'],
+        status: 'CLOSED',
+      });
     });
 
     it('accepts the representation read by GET back as the body (read-only fields ignored), and a PUT that changes nothing keeps the ETag', async () => {
       const { body } = await create({ assignedAgentId: 'agent-1', lastMessage: { content: 'Hello' } });
       const before = await get(body.id);
-      const res = await put(body.id, { ...before.body, lastMessage: null, id: UNKNOWN }).set('If-Match', before.etag).expect(200);
+      const res = await put(body.id, { ...before.body, lastMessage: null, id: UNKNOWN })
+        .set('If-Match', before.etag)
+        .expect(200);
       expect(res.body).toEqual(before.body);
       expect(res.headers.etag).toBe(before.etag);
     });
@@ -293,7 +352,11 @@ describe('Conversations and messages (real Postgres)', () => {
     it('refuses a PUT without the required fields', async () => {
       const { body } = await create();
       const res = await put(body.id, { tripReference: 'x' }).expect(400);
-      expect([...new Set((res.body.details as Array<{ field: string }>).map((d) => d.field))].sort()).toEqual(['customerId', 'establishmentId', 'tripPublicationId']);
+      expect([...new Set((res.body.details as Array<{ field: string }>).map((d) => d.field))].sort()).toEqual([
+        'customerId',
+        'establishmentId',
+        'tripPublicationId',
+      ]);
     });
   });
 
@@ -319,9 +382,13 @@ describe('Conversations and messages (real Postgres)', () => {
         const res = await put(body.id, { ...base, assignedAgentId: 'agent-1', status }).expect(409);
         expect(res.body.name).toBe('CONFLICT');
       }
-      await put(body.id, { ...base, assignedAgentId: 'agent-1', status: 'ARCHIVED', tripReference: 'changed' }).expect(409);
+      await put(body.id, { ...base, assignedAgentId: 'agent-1', status: 'ARCHIVED', tripReference: 'changed' }).expect(
+        409,
+      );
       expect((await assign(body.id, 'agent-2').expect(409)).body.name).toBe('CONFLICT');
-      expect((await post(body.id, { transmitterId: 'customer-1', content: 'Hello?' }).expect(409)).body.name).toBe('CONFLICT');
+      expect((await post(body.id, { transmitterId: 'customer-1', content: 'Hello?' }).expect(409)).body.name).toBe(
+        'CONFLICT',
+      );
 
       const now = await get(body.id);
       expect(now.body).toEqual(archived.body);
@@ -345,7 +412,10 @@ describe('Conversations and messages (real Postgres)', () => {
       expect(first.body).toMatchObject({ assignedAgentId: 'agent-1', participants: ['customer-1', 'agent-1'] });
       expect(first.headers.etag).not.toBe(etag);
       const second = await assign(body.id, 'agent-2').expect(200);
-      expect(second.body).toMatchObject({ assignedAgentId: 'agent-2', participants: ['customer-1', 'agent-1', 'agent-2'] });
+      expect(second.body).toMatchObject({
+        assignedAgentId: 'agent-2',
+        participants: ['customer-1', 'agent-1', 'agent-2'],
+      });
       const message = await post(body.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(201);
       expect(message.body.receiverId).toBe('agent-2');
     });
@@ -358,7 +428,9 @@ describe('Conversations and messages (real Postgres)', () => {
     ])('refuses %s with a VALIDATION_ERROR', async (_case, payload) => {
       const { body } = await create();
       const res = await api().patch(`/v1/conversations/${body.id}/assigned-agent`).send(payload).expect(400);
-      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'assignedAgentId', location: 'body' })]));
+      expect(res.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'assignedAgentId', location: 'body' })]),
+      );
     });
   });
 
@@ -371,7 +443,9 @@ describe('Conversations and messages (real Postgres)', () => {
 
     it('posts a message: 201, Location, the other side as receiver, and the conversation follows', async () => {
       const before = await get(conversation.id);
-      const res = await post(conversation.id, { transmitterId: 'customer-1', content: 'Is breakfast included?' }).set('X-Correlation-ID', 'msg-1').expect(201);
+      const res = await post(conversation.id, { transmitterId: 'customer-1', content: 'Is breakfast included?' })
+        .set('X-Correlation-ID', 'msg-1')
+        .expect(201);
       const message = res.body as Message;
       expect(message).toMatchObject({
         conversationId: conversation.id,
@@ -391,7 +465,9 @@ describe('Conversations and messages (real Postgres)', () => {
         { rel: 'conversation', href: `${service.url}/v1/conversations/${conversation.id}`, method: 'GET' },
         { rel: 'update', href: self, method: 'PATCH' },
       ]);
-      expect((await api().get(`/v1/conversations/${conversation.id}/messages/${message.id}`).expect(200)).body).toEqual(message);
+      expect((await api().get(`/v1/conversations/${conversation.id}/messages/${message.id}`).expect(200)).body).toEqual(
+        message,
+      );
 
       const after = await get(conversation.id);
       expect(after.body.lastMessage).toEqual(message);
@@ -402,9 +478,17 @@ describe('Conversations and messages (real Postgres)', () => {
     it('sends an agent’s message to the customer, and takes an explicit receiver among the participants', async () => {
       const fromAgent = await post(conversation.id, { transmitterId: 'agent-2', content: 'Yes it is.' }).expect(201);
       expect(fromAgent.body).toMatchObject({ receiverId: 'customer-1', transmitterType: 'AGENT' });
-      const toColleague = await post(conversation.id, { transmitterId: 'agent-1', receiverId: 'agent-2', content: 'Thanks' }).expect(201);
+      const toColleague = await post(conversation.id, {
+        transmitterId: 'agent-1',
+        receiverId: 'agent-2',
+        content: 'Thanks',
+      }).expect(201);
       expect(toColleague.body.receiverId).toBe('agent-2');
-      const system = await post(conversation.id, { transmitterId: 'agent-1', transmitterType: 'SYSTEM', content: 'Booking confirmed' }).expect(201);
+      const system = await post(conversation.id, {
+        transmitterId: 'agent-1',
+        transmitterType: 'SYSTEM',
+        content: 'Booking confirmed',
+      }).expect(201);
       expect(system.body.transmitterType).toBe('SYSTEM');
     });
 
@@ -421,9 +505,19 @@ describe('Conversations and messages (real Postgres)', () => {
     });
 
     it('accepts a URL for IMAGE_URL and FILE_URL, and 10,000 characters of text', async () => {
-      await post(conversation.id, { transmitterId: 'customer-1', contentType: 'IMAGE_URL', content: 'https://cdn.voyages.test/p.jpg' }).expect(201);
-      await post(conversation.id, { transmitterId: 'customer-1', contentType: 'FILE_URL', content: 'https://cdn.voyages.test/ticket.pdf' }).expect(201);
-      await post(conversation.id, { transmitterId: 'customer-1', contentType: 'HTML', content: '<p>Hello</p>' }).expect(201);
+      await post(conversation.id, {
+        transmitterId: 'customer-1',
+        contentType: 'IMAGE_URL',
+        content: 'https://cdn.voyages.test/p.jpg',
+      }).expect(201);
+      await post(conversation.id, {
+        transmitterId: 'customer-1',
+        contentType: 'FILE_URL',
+        content: 'https://cdn.voyages.test/ticket.pdf',
+      }).expect(201);
+      await post(conversation.id, { transmitterId: 'customer-1', contentType: 'HTML', content: '<p>Hello</p>' }).expect(
+        201,
+      );
       await post(conversation.id, { transmitterId: 'customer-1', content: 'x'.repeat(10_000) }).expect(201);
     });
 
@@ -451,7 +545,11 @@ describe('Conversations and messages (real Postgres)', () => {
       expect(await messagesOf(conversation.id)).toEqual([]);
       const empty = await api().post('/v1/conversations').send({}).expect(400);
       expect(empty.body.details).toEqual(
-        ['tripPublicationId', 'tripReference', 'establishmentId', 'customerId'].map((field) => ({ field, location: 'body', issue: 'is required' })),
+        ['tripPublicationId', 'tripReference', 'establishmentId', 'customerId'].map((field) => ({
+          field,
+          location: 'body',
+          issue: 'is required',
+        })),
       );
     });
 
@@ -471,13 +569,17 @@ describe('Conversations and messages (real Postgres)', () => {
     });
 
     it('moves a status only forward, sets receivedDate once, and drops the update link when READ', async () => {
-      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(201);
+      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(
+        201,
+      );
       const path = `/v1/conversations/${conversation.id}/messages/${message.id}`;
       const before = await get(conversation.id);
 
       const delivered = await api().patch(path).send({ status: 'DELIVERED' }).expect(200);
       expect(delivered.body.status).toBe('DELIVERED');
-      expect(new Date(delivered.body.receivedDate).getTime()).toBeGreaterThanOrEqual(new Date(message.sendingDate).getTime());
+      expect(new Date(delivered.body.receivedDate).getTime()).toBeGreaterThanOrEqual(
+        new Date(message.sendingDate).getTime(),
+      );
       expect(rels(delivered.body.links)).toContain('update');
       // The conversation shows this message: its ETag follows.
       const after = await get(conversation.id);
@@ -498,7 +600,10 @@ describe('Conversations and messages (real Postgres)', () => {
 
     it('moves SENT straight to READ, with a receivedDate', async () => {
       const { body: message } = await post(conversation.id, { transmitterId: 'agent-1', content: 'Hello' }).expect(201);
-      const read = await api().patch(`/v1/conversations/${conversation.id}/messages/${message.id}`).send({ status: 'READ' }).expect(200);
+      const read = await api()
+        .patch(`/v1/conversations/${conversation.id}/messages/${message.id}`)
+        .send({ status: 'READ' })
+        .expect(200);
       expect(read.body.receivedDate).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/));
       expect(Date.parse(read.body.receivedDate)).toBeGreaterThanOrEqual(Date.parse(message.sendingDate));
     });
@@ -508,17 +613,26 @@ describe('Conversations and messages (real Postgres)', () => {
       ['no status', {}, 'status'],
       ['another field', { status: 'READ', content: 'changed' }, 'content'],
     ])('refuses %s on a status change with a VALIDATION_ERROR', async (_case, payload, field) => {
-      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(201);
-      const res = await api().patch(`/v1/conversations/${conversation.id}/messages/${message.id}`).send(payload).expect(400);
+      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(
+        201,
+      );
+      const res = await api()
+        .patch(`/v1/conversations/${conversation.id}/messages/${message.id}`)
+        .send(payload)
+        .expect(400);
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body' })]));
     });
 
     it('does not find a message through another conversation', async () => {
-      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(201);
+      const { body: message } = await post(conversation.id, { transmitterId: 'customer-1', content: 'Hello' }).expect(
+        201,
+      );
       const other = (await create()).body;
       await api().get(`/v1/conversations/${other.id}/messages/${message.id}`).expect(404);
       await api().patch(`/v1/conversations/${other.id}/messages/${message.id}`).send({ status: 'READ' }).expect(404);
-      expect((await api().get(`/v1/conversations/${conversation.id}/messages/${message.id}`).expect(200)).body.status).toBe('SENT');
+      expect(
+        (await api().get(`/v1/conversations/${conversation.id}/messages/${message.id}`).expect(200)).body.status,
+      ).toBe('SENT');
     });
   });
 
@@ -530,7 +644,9 @@ describe('Conversations and messages (real Postgres)', () => {
       id = (await create({ assignedAgentId: 'agent-1' })).body.id;
       sent = [];
       for (let i = 1; i <= 5; i++) {
-        const res = await post(id, { transmitterId: i % 2 ? 'customer-1' : 'agent-1', content: `message ${i}` }).expect(201);
+        const res = await post(id, { transmitterId: i % 2 ? 'customer-1' : 'agent-1', content: `message ${i}` }).expect(
+          201,
+        );
         sent.push(res.body.id);
       }
     });
@@ -595,7 +711,11 @@ describe('Conversations and messages (real Postgres)', () => {
 
     it('keeps every one of many concurrent messages, in a strict order whose last is lastMessage', async () => {
       const { body } = await create({ assignedAgentId: 'agent-1' });
-      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => post(body.id, { transmitterId: i % 2 ? 'agent-1' : 'customer-1', content: `burst ${i}` })));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          post(body.id, { transmitterId: i % 2 ? 'agent-1' : 'customer-1', content: `burst ${i}` }),
+        ),
+      );
       expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
       const messages = await messagesOf(body.id);
       expect(messages).toHaveLength(12);
@@ -621,7 +741,9 @@ describe('Conversations and messages (real Postgres)', () => {
 
     it('lets only one of two PUTs holding the same ETag succeed', async () => {
       const { body, etag } = await create();
-      const results = await Promise.all(['one', 'two'].map((tripReference) => put(body.id, { ...base, tripReference }).set('If-Match', etag)));
+      const results = await Promise.all(
+        ['one', 'two'].map((tripReference) => put(body.id, { ...base, tripReference }).set('If-Match', etag)),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
       const winner = results.find((r) => r.status === 200)!;
       expect((await get(body.id)).body.tripReference).toBe(winner.body.tripReference);
@@ -650,7 +772,11 @@ describe('Conversations and messages (real Postgres)', () => {
       };
       const call = api()[method.toLowerCase() as 'get' | 'put' | 'patch' | 'post'](path);
       const res = await (bodies[method] ? call.send(bodies[method]) : call).expect(404);
-      expect(res.body).toMatchObject({ name: 'RESOURCE_NOT_FOUND', debug_id: res.headers['x-correlation-id'], links: [] });
+      expect(res.body).toMatchObject({
+        name: 'RESOURCE_NOT_FOUND',
+        debug_id: res.headers['x-correlation-id'],
+        links: [],
+      });
     });
 
     it('answers 404 for an unknown or malformed message id of a known conversation', async () => {

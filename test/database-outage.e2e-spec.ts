@@ -41,7 +41,12 @@ describe('Database outage (a dedicated real Postgres, stopped and started)', () 
     expect(res.status).toBe(503);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(res.headers['x-correlation-id']).toBeDefined();
-    expect(res.body).toMatchObject({ name: 'SERVICE_UNAVAILABLE', debug_id: res.headers['x-correlation-id'], message: expect.any(String), links: [] });
+    expect(res.body).toMatchObject({
+      name: 'SERVICE_UNAVAILABLE',
+      debug_id: res.headers['x-correlation-id'],
+      message: expect.any(String),
+      links: [],
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
   }
 
@@ -62,7 +67,9 @@ describe('Database outage (a dedicated real Postgres, stopped and started)', () 
 
     expectUnavailable(await request(service.url).post('/v1/mails').send(mail).timeout(15_000));
     expectUnavailable(await request(service.url).get('/v1/mails').timeout(15_000));
-    expectUnavailable(await request(service.url).put('/v1/recipients/user-1').send({ email: 'user-1@voyages.test' }).timeout(15_000));
+    expectUnavailable(
+      await request(service.url).put('/v1/recipients/user-1').send({ email: 'user-1@voyages.test' }).timeout(15_000),
+    );
     // What needs no database still answers.
     await request(service.url).get('/health').expect(200);
 

@@ -30,10 +30,16 @@ describe('Delivery roles and the user directory (real Postgres, real SMTP)', () 
     const databaseUrl = await createTestDatabase();
     const api = await start({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'api' } });
     await putRecipients(api.url, [{ id: 'camille', email: 'camille@example.com' }]);
-    const res = await request(api.url).post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille'] }).expect(202);
+    const res = await request(api.url)
+      .post('/v1/mails')
+      .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille'] })
+      .expect(202);
     await sleep(2500);
     const waiting = await request(api.url).get(`/v1/mails/${res.body.id}`).expect(200);
-    expect(waiting.body).toMatchObject({ status: 'PENDING', deliveries: [expect.objectContaining({ status: 'PENDING', attempts: 0 })] });
+    expect(waiting.body).toMatchObject({
+      status: 'PENDING',
+      deliveries: [expect.objectContaining({ status: 'PENDING', attempts: 0 })],
+    });
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
 
     const worker = await start({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'worker' } });
@@ -51,15 +57,27 @@ describe('Delivery roles and the user directory (real Postgres, real SMTP)', () 
         res.writeHead(503).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ email: 'dora@example.com', firstName: 'Dora' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ email: 'dora@example.com', firstName: 'Dora' }));
     });
     await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(directory.address() as AddressInfo).port}/users`;
-      const app = await start({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { USER_DIRECTORY_URL: url } });
-      const res = await request(app.url).post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['dora'] }).expect(202);
+      const app = await start({
+        databaseUrl: await createTestDatabase(),
+        smtpUrl: inbox.smtpUrl,
+        env: { USER_DIRECTORY_URL: url },
+      });
+      const res = await request(app.url)
+        .post('/v1/mails')
+        .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['dora'] })
+        .expect(202);
       const retrying = await waitForMail(app.url, res.body.id, (m) => m.deliveries[0].error !== null);
-      expect(retrying.deliveries[0]).toMatchObject({ status: 'PENDING', error: { code: 'SMTP_TEMPORARY', message: expect.stringMatching(/directory/i), smtpResponse: null } });
+      expect(retrying.deliveries[0]).toMatchObject({
+        status: 'PENDING',
+        error: { code: 'SMTP_TEMPORARY', message: expect.stringMatching(/directory/i), smtpResponse: null },
+      });
       const mail = await waitForMail(app.url, res.body.id, settled, 30_000);
       expect(mail.deliveries[0]).toMatchObject({ status: 'SENT', attempts: 3, email: 'd***@example.com' });
       const [received] = await inbox.waitFor(byMailId(res.body.id));

@@ -41,12 +41,22 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
     const created = await api()
       .post('/v1/conversations')
       .set('X-Correlation-ID', 'outbox-test-1')
-      .send({ tripPublicationId: 'TRIP-1', tripReference: 'REF-1', establishmentId: 'EST-1', customerId: 'customer-9', lastMessage: { content: 'Bonjour' } })
+      .send({
+        tripPublicationId: 'TRIP-1',
+        tripReference: 'REF-1',
+        establishmentId: 'EST-1',
+        customerId: 'customer-9',
+        lastMessage: { content: 'Bonjour' },
+      })
       .expect(201);
     const conversation = created.body as { id: string; participants: string[]; lastMessage: { id: string } };
     const stored = await events().findAfter('0', 100, { conversationId: conversation.id });
     expect(stored.map((e) => e.type)).toEqual(['conversation.created', 'message.created']);
-    expect(stored[0]).toMatchObject({ correlationId: 'outbox-test-1', participantIds: ['customer-9'], data: { id: conversation.id, tripReference: 'REF-1' } });
+    expect(stored[0]).toMatchObject({
+      correlationId: 'outbox-test-1',
+      participantIds: ['customer-9'],
+      data: { id: conversation.id, tripReference: 'REF-1' },
+    });
     expect(stored[1].data).toMatchObject({ id: conversation.lastMessage.id, content: 'Bonjour' });
     await waitFor(() => stored.every((e) => notified.includes(e.id)));
     expect(notified).toEqual(expect.arrayContaining(stored.map((e) => e.id)));
@@ -66,7 +76,9 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
       .catch((error: { written: string[] }) => error.written);
     expect(ids).toHaveLength(1);
     // A later committed event is announced: the rolled-back one was not, before or with it.
-    const [committed] = await dataSource.transaction((manager) => events().append(manager, [{ type: 'contact.created', data: { id: 'kept' } }]));
+    const [committed] = await dataSource.transaction((manager) =>
+      events().append(manager, [{ type: 'contact.created', data: { id: 'kept' } }]),
+    );
     await waitFor(() => notified.includes(committed));
     expect(notified).toContain(committed);
     expect(notified).not.toContain(ids[0]);

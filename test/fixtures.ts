@@ -1,16 +1,28 @@
 import request from 'supertest';
 
 /** Puts receivers in the recipient directory of the app at `url`. */
-export async function putRecipients(url: string, recipients: Array<{ id: string; email: string; firstName?: string; locale?: 'fr' | 'en' }>): Promise<void> {
+export async function putRecipients(
+  url: string,
+  recipients: Array<{ id: string; email: string; firstName?: string; locale?: 'fr' | 'en' }>,
+): Promise<void> {
   for (const { id, ...body } of recipients) {
-    await request(url).put(`/v1/recipients/${id}`).send(body).expect((res) => {
-      if (res.status !== 200 && res.status !== 201) throw new Error(`PUT recipient ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-    });
+    await request(url)
+      .put(`/v1/recipients/${id}`)
+      .send(body)
+      .expect((res) => {
+        if (res.status !== 200 && res.status !== 201)
+          throw new Error(`PUT recipient ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+      });
   }
 }
 
 /** Polls GET /v1/mails/{id} until `done` holds for the mail. */
-export async function waitForMail(url: string, id: string, done: (mail: MailBody) => boolean, timeoutMs = 20_000): Promise<MailBody> {
+export async function waitForMail(
+  url: string,
+  id: string,
+  done: (mail: MailBody) => boolean,
+  timeoutMs = 20_000,
+): Promise<MailBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await request(url).get(`/v1/mails/${id}`);
@@ -22,7 +34,8 @@ export async function waitForMail(url: string, id: string, done: (mail: MailBody
 
 /** Every delivery has its outcome and the mail's status follows them (both read in one snapshot). */
 export const settled = (mail: MailBody): boolean =>
-  !['SCHEDULED', 'PENDING'].includes(mail.status) && mail.deliveries.every((d) => !['SCHEDULED', 'PENDING'].includes(d.status));
+  !['SCHEDULED', 'PENDING'].includes(mail.status) &&
+  mail.deliveries.every((d) => !['SCHEDULED', 'PENDING'].includes(d.status));
 
 export interface MailBody {
   id: string;

@@ -41,7 +41,8 @@ export async function startInbox(): Promise<SmtpInbox> {
 export class LogCapture extends Writable {
   readonly lines: Array<Record<string, unknown>> = [];
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line.trim()) this.lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   }
 }
@@ -50,7 +51,12 @@ export class LogCapture extends Writable {
  * The real service on a real port, against a real Postgres and a real SMTP server. Retries are
  * quick (1 s base) so the retry tests run in seconds.
  */
-export async function startApp(options: { databaseUrl: string; smtpUrl: string; env?: Env; logs?: LogCapture }): Promise<TestApp> {
+export async function startApp(options: {
+  databaseUrl: string;
+  smtpUrl: string;
+  env?: Env;
+  logs?: LogCapture;
+}): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: options.databaseUrl,
     SMTP_URL: options.smtpUrl,

@@ -50,16 +50,28 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     seq += 1;
     const res = await request(one.url)
       .post('/v1/conversations')
-      .send({ tripPublicationId: `TRIP-${seq}`, tripReference: `VOY-${seq}`, establishmentId: 'EST-1', customerId, assignedAgentId: agentId })
+      .send({
+        tripPublicationId: `TRIP-${seq}`,
+        tripReference: `VOY-${seq}`,
+        establishmentId: 'EST-1',
+        customerId,
+        assignedAgentId: agentId,
+      })
       .expect(201);
     return res.body.id as string;
   }
   async function post(url: string, id: string, transmitterId: string, content: string): Promise<Message> {
-    const res = await request(url).post(`/v1/conversations/${id}/messages`).send({ transmitterId, content }).expect(201);
+    const res = await request(url)
+      .post(`/v1/conversations/${id}/messages`)
+      .send({ transmitterId, content })
+      .expect(201);
     return res.body as Message;
   }
   async function read(url: string, id: string, participantId: string, lastReadMessageId: string): Promise<Marker> {
-    const res = await request(url).put(`/v1/conversations/${id}/read-marker`).send({ participantId, lastReadMessageId }).expect(200);
+    const res = await request(url)
+      .put(`/v1/conversations/${id}/read-marker`)
+      .send({ participantId, lastReadMessageId })
+      .expect(200);
     return res.body as Marker;
   }
 
@@ -101,16 +113,30 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     const id = await conversation('cust-b', 'agent-b');
     const other = await conversation('cust-b', 'agent-b');
     const m = await post(one.url, other, 'agent-b', 'Ailleurs');
-    await request(one.url).put(`/v1/conversations/${id}/read-marker`).send({ participantId: 'stranger', lastReadMessageId: m.id }).expect(400);
-    await request(one.url).put(`/v1/conversations/${id}/read-marker`).send({ participantId: 'cust-b', lastReadMessageId: m.id }).expect(404);
+    await request(one.url)
+      .put(`/v1/conversations/${id}/read-marker`)
+      .send({ participantId: 'stranger', lastReadMessageId: m.id })
+      .expect(400);
+    await request(one.url)
+      .put(`/v1/conversations/${id}/read-marker`)
+      .send({ participantId: 'cust-b', lastReadMessageId: m.id })
+      .expect(404);
   });
 
   it('counts stay exact while messages are posted and read concurrently on both instances', async () => {
     const id = await conversation('cust-c', 'agent-c');
-    const posted = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i % 2 ? one.url : two.url, id, 'agent-c', `message ${i}`)));
+    const posted = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => post(i % 2 ? one.url : two.url, id, 'agent-c', `message ${i}`)),
+    );
     // Markers race with more posts; each answer must agree with what is READ in the end.
-    const more = Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? two.url : one.url, id, 'agent-c', `later ${i}`)));
-    const byDate = [...posted].sort((a, b) => (a as unknown as { sendingDate: string }).sendingDate.localeCompare((b as unknown as { sendingDate: string }).sendingDate));
+    const more = Promise.all(
+      Array.from({ length: 10 }, (_, i) => post(i % 2 ? two.url : one.url, id, 'agent-c', `later ${i}`)),
+    );
+    const byDate = [...posted].sort((a, b) =>
+      (a as unknown as { sendingDate: string }).sendingDate.localeCompare(
+        (b as unknown as { sendingDate: string }).sendingDate,
+      ),
+    );
     await Promise.all(byDate.map((m, i) => read(i % 2 ? one.url : two.url, id, 'cust-c', m.id)));
     await more;
     const page = await request(one.url).get(`/v1/conversations/${id}/messages`).query({ sizePage: 100 }).expect(200);
@@ -126,13 +152,27 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
   it('the timeline records every change with its actor and correlation id, oldest first', async () => {
     const id = await conversation('cust-d', 'agent-d');
     const m = await post(one.url, id, 'cust-d', 'Question');
-    await request(two.url).patch(`/v1/conversations/${id}/assigned-agent`).send({ assignedAgentId: 'agent-e' }).expect(200);
+    await request(two.url)
+      .patch(`/v1/conversations/${id}/assigned-agent`)
+      .send({ assignedAgentId: 'agent-e' })
+      .expect(200);
     await request(one.url).patch(`/v1/conversations/${id}/messages/${m.id}`).send({ status: 'DELIVERED' }).expect(200);
     const answer = await post(two.url, id, 'agent-e', 'Réponse');
-    await request(one.url).put(`/v1/conversations/${id}/read-marker`).set('X-Correlation-ID', 'corr-read-1').send({ participantId: 'cust-d', lastReadMessageId: answer.id }).expect(200);
+    await request(one.url)
+      .put(`/v1/conversations/${id}/read-marker`)
+      .set('X-Correlation-ID', 'corr-read-1')
+      .send({ participantId: 'cust-d', lastReadMessageId: answer.id })
+      .expect(200);
     const res = await request(two.url).get(`/v1/conversations/${id}/timeline`).query({ sizePage: 50 }).expect(200);
     const entries = res.body.content as TimelineEntry[];
-    expect(entries.map((e) => e.type)).toEqual(['CREATED', 'MESSAGE_POSTED', 'ASSIGNED', 'MESSAGE_STATUS_CHANGED', 'MESSAGE_POSTED', 'READ']);
+    expect(entries.map((e) => e.type)).toEqual([
+      'CREATED',
+      'MESSAGE_POSTED',
+      'ASSIGNED',
+      'MESSAGE_STATUS_CHANGED',
+      'MESSAGE_POSTED',
+      'READ',
+    ]);
     expect(entries.map((e) => e.actorId)).toEqual([null, 'cust-d', null, null, 'agent-e', 'cust-d']);
     expect(entries[2].data).toMatchObject({ from: 'agent-d', to: 'agent-e' });
     expect(entries[5].correlationId).toBe('corr-read-1');
@@ -166,11 +206,17 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('late@voyages.test'))).toHaveLength(1);
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('quick@voyages.test'))).toHaveLength(0);
 
-    const listed = await request(two.url).get('/v1/mails').query({ category: 'CONVERSATION_UNREAD_MESSAGES', receiverId: 'cust-late' }).expect(200);
+    const listed = await request(two.url)
+      .get('/v1/mails')
+      .query({ category: 'CONVERSATION_UNREAD_MESSAGES', receiverId: 'cust-late' })
+      .expect(200);
     const sent = (listed.body.content as MailBody[]).filter((m) => m.status === 'SENT');
     expect(sent).toHaveLength(1);
     expect(sent[0].deliveries[0]).toMatchObject({ receiverId: 'cust-late', status: 'SENT' });
-    const quickMails = await request(one.url).get('/v1/mails').query({ category: 'CONVERSATION_UNREAD_MESSAGES', receiverId: 'cust-quick' }).expect(200);
+    const quickMails = await request(one.url)
+      .get('/v1/mails')
+      .query({ category: 'CONVERSATION_UNREAD_MESSAGES', receiverId: 'cust-quick' })
+      .expect(200);
     expect((quickMails.body.content as MailBody[]).every((m) => m.status === 'CANCELLED')).toBe(true);
   });
 

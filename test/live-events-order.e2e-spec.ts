@@ -52,7 +52,13 @@ describe('Live events in id order (transactions committing out of order, real Po
     seq += 1;
     const res = await request(api.url)
       .post('/v1/conversations')
-      .send({ tripPublicationId: `TRIP-O${seq}`, tripReference: `VOY-O${seq}`, establishmentId: 'EST-1', customerId, assignedAgentId: agentId })
+      .send({
+        tripPublicationId: `TRIP-O${seq}`,
+        tripReference: `VOY-O${seq}`,
+        establishmentId: 'EST-1',
+        customerId,
+        assignedAgentId: agentId,
+      })
       .expect(201);
     return res.body.id as string;
   }
@@ -61,7 +67,9 @@ describe('Live events in id order (transactions committing out of order, real Po
   }
 
   /** Begins a transaction that writes an event of the conversation (taking the next id, the trigger announcing it on commit) and leaves it open. */
-  async function openTransaction(conversationId: string): Promise<{ connection: Client; eventId: string; xid: string }> {
+  async function openTransaction(
+    conversationId: string,
+  ): Promise<{ connection: Client; eventId: string; xid: string }> {
     const connection = new Client({ connectionString: databaseUrl });
     connections.push(connection);
     await connection.connect();
@@ -160,7 +168,9 @@ describe('Live events in id order (transactions committing out of order, real Po
     await stuck.connection.query('COMMIT');
     await stream.waitFor((e) => e.id === stuck.eventId);
     expect(ids(stream.events).indexOf(stuck.eventId)).toBe(5);
-    const warnings = logs.lines.filter((line) => String(line.msg).includes('SSE_ORDER_WAIT_MS') && JSON.stringify(line).includes(`"${stuck.xid}"`));
+    const warnings = logs.lines.filter(
+      (line) => String(line.msg).includes('SSE_ORDER_WAIT_MS') && JSON.stringify(line).includes(`"${stuck.xid}"`),
+    );
     expect(warnings).toHaveLength(1);
   });
 });

@@ -23,7 +23,13 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
   const clients: SseClient[] = [];
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const token = (sub: string, roles: string[], establishments: string[] = []) =>
-    new SignJWT({ roles, establishments }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setExpirationTime('5m').sign(privateKey);
+    new SignJWT({ roles, establishments })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(sub)
+      .setExpirationTime('5m')
+      .sign(privateKey);
 
   beforeAll(async () => {
     inbox = await startInbox();
@@ -62,12 +68,22 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     const res = await request(one.url)
       .post('/v1/conversations')
       .set(service)
-      .send({ tripPublicationId: `TRIP-${seq}`, tripReference: `VOY-${seq}`, establishmentId: 'EST-1', customerId, assignedAgentId: agentId })
+      .send({
+        tripPublicationId: `TRIP-${seq}`,
+        tripReference: `VOY-${seq}`,
+        establishmentId: 'EST-1',
+        customerId,
+        assignedAgentId: agentId,
+      })
       .expect(201);
     return res.body.id as string;
   }
   async function post(url: string, id: string, transmitterId: string, content: string): Promise<{ id: string }> {
-    const res = await request(url).post(`/v1/conversations/${id}/messages`).set(service).send({ transmitterId, content }).expect(201);
+    const res = await request(url)
+      .post(`/v1/conversations/${id}/messages`)
+      .set(service)
+      .send({ transmitterId, content })
+      .expect(201);
     return res.body as { id: string };
   }
 
@@ -81,13 +97,27 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     const [created] = await stream.waitFor((e) => e.event === 'message.created');
     expect(created.id).toMatch(/^\d+$/);
     const data = JSON.parse(created.data!);
-    expect(data).toMatchObject({ id: message.id, conversationId: id, content: 'Bonjour, votre chambre est prête', status: 'SENT' });
+    expect(data).toMatchObject({
+      id: message.id,
+      conversationId: id,
+      content: 'Bonjour, votre chambre est prête',
+      status: 'SENT',
+    });
     expect(data.links.map((l: { rel: string }) => l.rel)).toContain('self');
     await stream.waitFor((e) => e.event === 'conversation.updated');
 
-    const read = await request(one.url).put(`/v1/conversations/${id}/read-marker`).set(service).send({ participantId: 'cust-1', lastReadMessageId: message.id }).expect(200);
+    const read = await request(one.url)
+      .put(`/v1/conversations/${id}/read-marker`)
+      .set(service)
+      .send({ participantId: 'cust-1', lastReadMessageId: message.id })
+      .expect(200);
     const [marker] = await stream.waitFor((e) => e.event === 'read-marker.updated');
-    expect(JSON.parse(marker.data!)).toMatchObject({ conversationId: id, participantId: 'cust-1', lastReadMessageId: message.id, unreadCount: read.body.unreadCount });
+    expect(JSON.parse(marker.data!)).toMatchObject({
+      conversationId: id,
+      participantId: 'cust-1',
+      lastReadMessageId: message.id,
+      unreadCount: read.body.unreadCount,
+    });
   });
 
   it('a participant stream gets the events of all their conversations, and heartbeats keep it open past the request timeout', async () => {
@@ -121,7 +151,8 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     const last = first.lastEventId!;
     first.close();
     const missed = [];
-    for (const content of ['pendant 1', 'pendant 2', 'pendant 3']) missed.push(await post(one.url, id, 'agent-4', content));
+    for (const content of ['pendant 1', 'pendant 2', 'pendant 3'])
+      missed.push(await post(one.url, id, 'agent-4', content));
     const again = await open(`${two.url}/v1/conversations/${id}/events`, { ...service, 'last-event-id': last });
     const replayed = await again.waitFor((e) => e.event === 'message.created', 3);
     expect(replayed.map((e) => JSON.parse(e.data!).id)).toEqual(missed.map((m) => m.id));
@@ -150,7 +181,9 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     expect(bad.status).toBe(400);
     // The refused streams were logged, with their token redacted.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const logged = logs.lines.map((line) => (line.req as { url?: string } | undefined)?.url ?? '').filter((url) => url.startsWith(`/v1/conversations/${id}/events`));
+    const logged = logs.lines
+      .map((line) => (line.req as { url?: string } | undefined)?.url ?? '')
+      .filter((url) => url.startsWith(`/v1/conversations/${id}/events`));
     expect(logged).toContain(`/v1/conversations/${id}/events?access_token=REDACTED`);
     expect(JSON.stringify(logs.lines)).not.toContain(stranger);
   });

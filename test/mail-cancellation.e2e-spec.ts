@@ -30,7 +30,11 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     databaseUrl = await createTestDatabase();
     relay = new FaultRelay();
     await relay.start();
-    service = await startApp({ databaseUrl, smtpUrl: relay.url, env: { DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) } });
+    service = await startApp({
+      databaseUrl,
+      smtpUrl: relay.url,
+      env: { DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) },
+    });
     await putRecipients(service.url, [
       { id: 'camille', email: 'camille@example.com' },
       { id: 'john', email: 'john@example.com' },
@@ -48,7 +52,10 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
 
   const post = async (receiversId = ['camille']): Promise<{ id: string; reservationId: string }> => {
     const reservationId = `RES-A1-${++reservation}`;
-    const res = await api().post('/v1/mails').send({ category: 'CLIENT_PAYMENT_NOTIFICATION', receiversId, reservationId }).expect(202);
+    const res = await api()
+      .post('/v1/mails')
+      .send({ category: 'CLIENT_PAYMENT_NOTIFICATION', receiversId, reservationId })
+      .expect(202);
     return { id: res.body.id as string, reservationId };
   };
 
@@ -61,7 +68,8 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     for (;;) {
       const list = await attempts(mailId, receiverId);
       if (list.length && list.at(-1)!.finishedAt === null) return;
-      if (Date.now() > deadline) throw new Error(`Mail ${mailId} was never seen in an attempt: ${JSON.stringify(list)}`);
+      if (Date.now() > deadline)
+        throw new Error(`Mail ${mailId} was never seen in an attempt: ${JSON.stringify(list)}`);
       await sleep(20);
     }
   };
@@ -75,19 +83,34 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
 
     await inAttempt(deleted.id);
     const answer = await api().delete(`/v1/mails/${deleted.id}`).expect(202);
-    expect(answer.body).toMatchObject({ id: deleted.id, status: 'PENDING', cancelRequested: true, deliveries: [expect.objectContaining({ cancelRequested: true })] });
+    expect(answer.body).toMatchObject({
+      id: deleted.id,
+      status: 'PENDING',
+      cancelRequested: true,
+      deliveries: [expect.objectContaining({ cancelRequested: true })],
+    });
     expect(answer.body.links.map((link: { rel: string }) => link.rel)).not.toContain('cancel');
     const deletedAt = Date.now();
 
     await inAttempt(byBooking.id);
-    const cancellation = await api().post('/v1/mails/cancellations').send({ reservationId: byBooking.reservationId }).expect(200);
+    const cancellation = await api()
+      .post('/v1/mails/cancellations')
+      .send({ reservationId: byBooking.reservationId })
+      .expect(200);
     expect(cancellation.body).toEqual({ count: 0, mailIds: [], requestedMailIds: [byBooking.id] });
     const cancelledAt = Date.now();
 
     // Their attempts end (refused): CANCELLED, with no attempt after the answer.
-    for (const [mail, answeredAt] of [[deleted, deletedAt], [byBooking, cancelledAt]] as const) {
+    for (const [mail, answeredAt] of [
+      [deleted, deletedAt],
+      [byBooking, cancelledAt],
+    ] as const) {
       const final = await waitForMail(service.url, mail.id, settled);
-      expect(final).toMatchObject({ status: 'CANCELLED', cancelRequested: true, deliveries: [expect.objectContaining({ status: 'CANCELLED', error: null })] });
+      expect(final).toMatchObject({
+        status: 'CANCELLED',
+        cancelRequested: true,
+        deliveries: [expect.objectContaining({ status: 'CANCELLED', error: null })],
+      });
       // No attempt started after the cancellation was answered.
       const list = await attempts(mail.id);
       expect(list.every((a) => a.finishedAt !== null && Date.parse(a.startedAt) < answeredAt)).toBe(true);
@@ -115,7 +138,10 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     expect(relay.inFlight).toBeGreaterThanOrEqual(2);
 
     expect((await api().delete(`/v1/mails/${deleted.id}`).expect(202)).body.cancelRequested).toBe(true);
-    expect((await api().post('/v1/mails/cancellations').send({ reservationId: byBooking.reservationId }).expect(200)).body.requestedMailIds).toEqual([byBooking.id]);
+    expect(
+      (await api().post('/v1/mails/cancellations').send({ reservationId: byBooking.reservationId }).expect(200)).body
+        .requestedMailIds,
+    ).toEqual([byBooking.id]);
 
     // The relay recovers while the two copies still wait for its answer: the client has given up on them.
     relay.mode = { kind: 'accept' };
@@ -140,7 +166,11 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     expect((await api().delete(`/v1/mails/${mail.id}`).expect(202)).body.cancelRequested).toBe(true);
 
     const final = await waitForMail(service.url, mail.id, settled);
-    expect(final).toMatchObject({ status: 'SENT', cancelRequested: true, deliveries: [expect.objectContaining({ status: 'SENT', cancelRequested: true })] });
+    expect(final).toMatchObject({
+      status: 'SENT',
+      cancelRequested: true,
+      deliveries: [expect.objectContaining({ status: 'SENT', cancelRequested: true })],
+    });
     expect(receivedOf(mail.id)).toBe(1);
     expect((await api().delete(`/v1/mails/${mail.id}`).expect(409)).body.name).toBe('CONFLICT');
   });
@@ -152,22 +182,33 @@ describe('A cancelled mail is never retried (real Postgres)', () => {
     const relay = new FaultRelay();
     await relay.start();
     relay.mode = { kind: 'refuse', holdMs: 1500 };
-    const service = await startApp({ databaseUrl, smtpUrl: relay.url, env: { DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) } });
+    const service = await startApp({
+      databaseUrl,
+      smtpUrl: relay.url,
+      env: { DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS) },
+    });
     try {
       await putRecipients(service.url, [
         { id: 'camille', email: 'camille@example.com' },
         { id: 'gone', email: 'gone@example.com' },
       ]);
       await request(service.url).put('/v1/suppressions/gone@example.com').expect(201);
-      const posted = await request(service.url).post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'gone'] }).expect(202);
+      const posted = await request(service.url)
+        .post('/v1/mails')
+        .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'gone'] })
+        .expect(202);
       // 'gone' fails at once (SUPPRESSED); camille's attempt waits on the refusing relay.
       await waitForMail(service.url, posted.body.id, (mail) => mail.deliveries[1].status === 'FAILED');
-      expect((await request(service.url).delete(`/v1/mails/${posted.body.id}`).expect(202)).body.cancelRequested).toBe(true);
+      expect((await request(service.url).delete(`/v1/mails/${posted.body.id}`).expect(202)).body.cancelRequested).toBe(
+        true,
+      );
       const final = await waitForMail(service.url, posted.body.id, settled);
       expect(final.deliveries.map((d) => d.status)).toEqual(['CANCELLED', 'FAILED']);
       expect(final.links.map((link) => link.rel)).toEqual(['self']);
       // A retry would send the booking's mail to the failed receiver after its cancellation.
-      expect((await request(service.url).post(`/v1/mails/${posted.body.id}/retry`).expect(409)).body.name).toBe('CONFLICT');
+      expect((await request(service.url).post(`/v1/mails/${posted.body.id}/retry`).expect(409)).body.name).toBe(
+        'CONFLICT',
+      );
     } finally {
       await service.close();
       await relay.dispose();
@@ -190,7 +231,10 @@ describe('A cancellation reaching the attempt of a worker that then died (real P
         { id: 'camille', email: 'camille@example.com' },
         { id: 'john', email: 'john@example.com' },
       ]);
-      const posted = await request(api.url).post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'john'] }).expect(202);
+      const posted = await request(api.url)
+        .post('/v1/mails')
+        .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'john'] })
+        .expect(202);
       const [claimed] = await api.app.get(MailRepository).claimDue(1, 5);
       const waiting = claimed.receiverId === 'camille' ? 'john' : 'camille';
 
@@ -204,9 +248,16 @@ describe('A cancellation reaching the attempt of a worker that then died (real P
       apps.push(await startApp({ databaseUrl, smtpUrl: relay.url, env: { ...env, RUN_MODE: 'worker' } }));
       const final: MailBody = await waitForMail(api.url, posted.body.id, settled, 30_000);
       expect(final).toMatchObject({ status: 'CANCELLED', cancelRequested: true });
-      expect(final.deliveries.map((d) => [d.status, d.attempts])).toEqual([['CANCELLED', claimed.receiverId === 'camille' ? 1 : 0], ['CANCELLED', claimed.receiverId === 'john' ? 1 : 0]]);
-      const list = (await request(api.url).get(`/v1/mails/${posted.body.id}/deliveries/${claimed.receiverId}/attempts`).expect(200)).body as Attempt[];
-      expect(list).toEqual([expect.objectContaining({ attempt: 1, outcome: 'TEMPORARY_FAILURE', finishedAt: expect.any(String) })]);
+      expect(final.deliveries.map((d) => [d.status, d.attempts])).toEqual([
+        ['CANCELLED', claimed.receiverId === 'camille' ? 1 : 0],
+        ['CANCELLED', claimed.receiverId === 'john' ? 1 : 0],
+      ]);
+      const list = (
+        await request(api.url).get(`/v1/mails/${posted.body.id}/deliveries/${claimed.receiverId}/attempts`).expect(200)
+      ).body as Attempt[];
+      expect(list).toEqual([
+        expect.objectContaining({ attempt: 1, outcome: 'TEMPORARY_FAILURE', finishedAt: expect.any(String) }),
+      ]);
       expect(relay.received).toHaveLength(0);
     } finally {
       for (const app of apps.reverse()) await app.close();

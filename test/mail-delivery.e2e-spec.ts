@@ -24,7 +24,12 @@ const CATEGORIES: Array<[string, string[], string]> = [
   ['CLIENT_PAYMENT_NOTIFICATION', ['reservationId'], '/reservations/RES-1'],
   ['TRIP_REMINDER_NOTIFICATION', ['reservationId', 'publicationId'], '/reservations/RES-1'],
 ];
-const IDS: Record<string, string> = { organizationId: 'ORG-1', establishmentId: 'EST-1', publicationId: 'PUB-1', reservationId: 'RES-1' };
+const IDS: Record<string, string> = {
+  organizationId: 'ORG-1',
+  establishmentId: 'EST-1',
+  publicationId: 'PUB-1',
+  reservationId: 'RES-1',
+};
 
 function event(category: string, receiversId: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   const required = CATEGORIES.find(([name]) => name === category)![1];
@@ -62,7 +67,11 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
   it('delivers every category with its own subject, its button link and a text part', async () => {
     const posted = [];
     for (const [category] of CATEGORIES) {
-      const res = await request(service.url).post('/v1/mails').set('X-Correlation-ID', `cat-${category}`).send(event(category, ['camille'])).expect(202);
+      const res = await request(service.url)
+        .post('/v1/mails')
+        .set('X-Correlation-ID', `cat-${category}`)
+        .send(event(category, ['camille']))
+        .expect(202);
       posted.push({ category, id: res.body.id as string });
     }
     const subjects = new Set<string>();
@@ -84,14 +93,23 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
       expect(settledMail.status).toBe('SENT');
       expect(settledMail.sendingDate).toEqual(settledMail.deliveries[0].sentAt);
       expect(settledMail.sendingDate).toEqual(expect.any(String));
-      expect(settledMail.deliveries[0]).toMatchObject({ receiverId: 'camille', status: 'SENT', attempts: 1, email: 'c***@example.com', error: null });
+      expect(settledMail.deliveries[0]).toMatchObject({
+        receiverId: 'camille',
+        status: 'SENT',
+        attempts: 1,
+        email: 'c***@example.com',
+        error: null,
+      });
       expect(mail.parsed.messageId).toBe(settledMail.deliveries[0].messageId);
     }
     expect(subjects.size).toBe(CATEGORIES.length);
   });
 
   it('writes to each receiver in their own language unless the event forces one', async () => {
-    const own = await request(service.url).post('/v1/mails').send(event('CLIENT_PAYMENT_NOTIFICATION', ['camille', 'john'])).expect(202);
+    const own = await request(service.url)
+      .post('/v1/mails')
+      .send(event('CLIENT_PAYMENT_NOTIFICATION', ['camille', 'john']))
+      .expect(202);
     const mails = await inbox.waitFor(byMailId(own.body.id), 2);
     const french = mails.find((m) => m.envelopeTo[0] === 'camille.martin@example.com')!;
     const english = mails.find((m) => m.envelopeTo[0] === 'john.smith@example.com')!;
@@ -99,7 +117,10 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
     expect(english.parsed.text).toContain('John');
     expect(english.parsed.subject).not.toBe(french.parsed.subject);
 
-    const forced = await request(service.url).post('/v1/mails').send(event('CLIENT_PAYMENT_NOTIFICATION', ['john'], { locale: 'fr' })).expect(202);
+    const forced = await request(service.url)
+      .post('/v1/mails')
+      .send(event('CLIENT_PAYMENT_NOTIFICATION', ['john'], { locale: 'fr' }))
+      .expect(202);
     const [forcedMail] = await inbox.waitFor(byMailId(forced.body.id));
     expect(forcedMail.parsed.subject).toBe(french.parsed.subject);
   });
@@ -107,7 +128,11 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
   it('merges the event variables into the mail, escaped in the HTML part', async () => {
     const res = await request(service.url)
       .post('/v1/mails')
-      .send(event('CLIENT_TRIP_BOOKING_NOTIFICATION', ['camille'], { variables: { tripTitle: 'Calanques <b>by boat</b>', travellers: 3 } }))
+      .send(
+        event('CLIENT_TRIP_BOOKING_NOTIFICATION', ['camille'], {
+          variables: { tripTitle: 'Calanques <b>by boat</b>', travellers: 3 },
+        }),
+      )
       .expect(202);
     const [mail] = await inbox.waitFor(byMailId(res.body.id));
     const text = `${mail.parsed.subject} ${mail.parsed.text}`;
@@ -117,8 +142,15 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
   });
 
   it('writes dates and amounts for the receiver, carries Content-Language and Auto-Submitted, and a footer with the help page', async () => {
-    const variables = { departureDate: '2027-03-12', amount: { amount: 1250, currency: 'EUR' }, tripTitle: 'Aix-en-Provence' };
-    const res = await request(service.url).post('/v1/mails').send(event('CLIENT_TRIP_BOOKING_NOTIFICATION', ['camille', 'john'], { variables })).expect(202);
+    const variables = {
+      departureDate: '2027-03-12',
+      amount: { amount: 1250, currency: 'EUR' },
+      tripTitle: 'Aix-en-Provence',
+    };
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('CLIENT_TRIP_BOOKING_NOTIFICATION', ['camille', 'john'], { variables }))
+      .expect(202);
     const mails = await inbox.waitFor(byMailId(res.body.id), 2);
     const french = mails.find((m) => m.envelopeTo[0] === 'camille.martin@example.com')!;
     const english = mails.find((m) => m.envelopeTo[0] === 'john.smith@example.com')!;
@@ -141,30 +173,50 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
   });
 
   it('fails the delivery of an unknown receiver and still sends to the others', async () => {
-    const res = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['nobody-knows-me', 'camille'])).expect(202);
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('PROFILE_COMPLETION_REQUEST', ['nobody-knows-me', 'camille']))
+      .expect(202);
     const mail = await waitForMail(service.url, res.body.id, settled);
     expect(mail.status).toBe('PARTIALLY_SENT');
     expect(mail.deliveries).toEqual([
-      expect.objectContaining({ receiverId: 'nobody-knows-me', status: 'FAILED', error: expect.objectContaining({ code: 'RECIPIENT_NOT_FOUND' }), email: null }),
+      expect.objectContaining({
+        receiverId: 'nobody-knows-me',
+        status: 'FAILED',
+        error: expect.objectContaining({ code: 'RECIPIENT_NOT_FOUND' }),
+        email: null,
+      }),
       expect.objectContaining({ receiverId: 'camille', status: 'SENT' }),
     ]);
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(1);
   });
 
   it('ends FAILED at once with the server reply when the SMTP server answers 550', async () => {
-    inbox.recipientPolicy = (address) => (address === 'bounce@example.com' ? { code: 550, message: 'Mailbox does not exist' } : undefined);
-    const res = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['bounce'])).expect(202);
+    inbox.recipientPolicy = (address) =>
+      address === 'bounce@example.com' ? { code: 550, message: 'Mailbox does not exist' } : undefined;
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('PROFILE_COMPLETION_REQUEST', ['bounce']))
+      .expect(202);
     const mail = await waitForMail(service.url, res.body.id, settled);
     expect(mail.status).toBe('FAILED');
     expect(mail.sendingDate).toBeNull();
     expect(mail.deliveries[0]).toMatchObject({ status: 'FAILED', attempts: 1 });
-    expect(mail.deliveries[0].error).toEqual({ code: 'SMTP_REJECTED', message: expect.any(String), smtpResponse: expect.stringMatching(/^550.*Mailbox does not exist/) });
+    expect(mail.deliveries[0].error).toEqual({
+      code: 'SMTP_REJECTED',
+      message: expect.any(String),
+      smtpResponse: expect.stringMatching(/^550.*Mailbox does not exist/),
+    });
   });
 
   it('retries a 4xx answer with backoff and sends once when the server accepts', async () => {
     let refusals = 0;
-    inbox.recipientPolicy = (address) => (address === 'flaky@example.com' && refusals++ < 2 ? { code: 451, message: 'Try again later' } : undefined);
-    const res = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['flaky'])).expect(202);
+    inbox.recipientPolicy = (address) =>
+      address === 'flaky@example.com' && refusals++ < 2 ? { code: 451, message: 'Try again later' } : undefined;
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('PROFILE_COMPLETION_REQUEST', ['flaky']))
+      .expect(202);
     const mail = await waitForMail(service.url, res.body.id, settled, 30_000);
     expect(mail.status).toBe('SENT');
     expect(mail.deliveries[0]).toMatchObject({ status: 'SENT', attempts: 3, error: null });
@@ -173,10 +225,16 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
 
   it('delivers exactly once a mail accepted while the SMTP server refused connections, once it is back', async () => {
     await inbox.pause();
-    const res = await request(service.url).post('/v1/mails').send(event('USER_ACCOUNT_ACTIVATION_CONFIRMATION', ['camille'])).expect(202);
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('USER_ACCOUNT_ACTIVATION_CONFIRMATION', ['camille']))
+      .expect(202);
     const waiting = await waitForMail(service.url, res.body.id, (m) => m.deliveries[0].error !== null);
     expect(waiting.status).toBe('PENDING');
-    expect(waiting.deliveries[0].error).toMatchObject({ code: 'SMTP_TEMPORARY', smtpResponse: expect.stringMatching(/ECONNREFUSED|ECONNECTION|connect/i) });
+    expect(waiting.deliveries[0].error).toMatchObject({
+      code: 'SMTP_TEMPORARY',
+      smtpResponse: expect.stringMatching(/ECONNREFUSED|ECONNECTION|connect/i),
+    });
     expect(waiting.deliveries[0].nextAttemptAt).toEqual(expect.any(String));
     await inbox.resume();
 
@@ -189,19 +247,28 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
   });
 
   it('records a test-mode mail as rendered without sending anything', async () => {
-    const res = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['camille'], { testMode: true })).expect(202);
+    const res = await request(service.url)
+      .post('/v1/mails')
+      .send(event('PROFILE_COMPLETION_REQUEST', ['camille'], { testMode: true }))
+      .expect(202);
     expect(res.body.testMode).toBe(true);
     const mail = await waitForMail(service.url, res.body.id, settled);
     expect(mail.deliveries[0]).toMatchObject({ status: 'SENT', email: 'c***@example.com' });
     // A later real mail to the same receiver arrives, the test-mode one never does.
-    const after = await request(service.url).post('/v1/mails').send(event('PROFILE_COMPLETION_REQUEST', ['camille'])).expect(202);
+    const after = await request(service.url)
+      .post('/v1/mails')
+      .send(event('PROFILE_COMPLETION_REQUEST', ['camille']))
+      .expect(202);
     await inbox.waitFor(byMailId(after.body.id));
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
   });
 
   it('delivers with a new instance a mail accepted by an instance that was then closed', async () => {
     const apiOnly = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'api' } });
-    const res = await request(apiOnly.url).post('/v1/mails').send(event('ORGANIZATION_ACTIVATION_CONFIRMATION', ['john'])).expect(202);
+    const res = await request(apiOnly.url)
+      .post('/v1/mails')
+      .send(event('ORGANIZATION_ACTIVATION_CONFIRMATION', ['john']))
+      .expect(202);
     await apiOnly.close();
 
     // The shared service of this file is a worker too: stop it so only the new instance can deliver.

@@ -5,7 +5,13 @@ import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { MailBody, putRecipients, settled, sleep, waitForMail } from './fixtures';
 
 const byMailId = (id: string) => (mail: ReceivedMail) => mail.parsed.headers.get('x-mail-id') === id;
-const reminder = (extra: Record<string, unknown> = {}) => ({ category: 'TRIP_REMINDER_NOTIFICATION', receiversId: ['camille'], reservationId: 'RES-1', publicationId: 'PUB-1', ...extra });
+const reminder = (extra: Record<string, unknown> = {}) => ({
+  category: 'TRIP_REMINDER_NOTIFICATION',
+  receiversId: ['camille'],
+  reservationId: 'RES-1',
+  publicationId: 'PUB-1',
+  ...extra,
+});
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const rels = (mail: MailBody) => mail.links.map((link) => link.rel).sort();
 
@@ -41,8 +47,15 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('holds a scheduled mail until its time, then sends it', async () => {
-    const res = await api().post('/v1/mails').send(reminder({ scheduledAt: inSeconds(3) })).expect(202);
-    expect(res.body).toMatchObject({ status: 'SCHEDULED', scheduledAt: expect.any(String), deliveries: [expect.objectContaining({ status: 'SCHEDULED', nextAttemptAt: res.body.scheduledAt })] });
+    const res = await api()
+      .post('/v1/mails')
+      .send(reminder({ scheduledAt: inSeconds(3) }))
+      .expect(202);
+    expect(res.body).toMatchObject({
+      status: 'SCHEDULED',
+      scheduledAt: expect.any(String),
+      deliveries: [expect.objectContaining({ status: 'SCHEDULED', nextAttemptAt: res.body.scheduledAt })],
+    });
     expect(rels(res.body)).toEqual(['cancel', 'reschedule', 'self']);
     await sleep(1500);
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
@@ -57,15 +70,25 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   it('refuses a scheduledAt in the past or not a date', async () => {
     for (const scheduledAt of [new Date(Date.now() - 60_000).toISOString(), 'tomorrow']) {
       const res = await api().post('/v1/mails').send(reminder({ scheduledAt })).expect(400);
-      expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'scheduledAt', location: 'body' })] });
+      expect(res.body).toMatchObject({
+        name: 'VALIDATION_ERROR',
+        details: [expect.objectContaining({ field: 'scheduledAt', location: 'body' })],
+      });
     }
   });
 
   it('reschedules a scheduled mail, and refuses once it is no longer scheduled', async () => {
-    const res = await api().post('/v1/mails').send(reminder({ scheduledAt: inSeconds(3600) })).expect(202);
+    const res = await api()
+      .post('/v1/mails')
+      .send(reminder({ scheduledAt: inSeconds(3600) }))
+      .expect(202);
     const later = inSeconds(7200);
     const moved = await api().patch(`/v1/mails/${res.body.id}`).send({ scheduledAt: later }).expect(200);
-    expect(moved.body).toMatchObject({ status: 'SCHEDULED', scheduledAt: later, deliveries: [expect.objectContaining({ nextAttemptAt: later })] });
+    expect(moved.body).toMatchObject({
+      status: 'SCHEDULED',
+      scheduledAt: later,
+      deliveries: [expect.objectContaining({ nextAttemptAt: later })],
+    });
     await api().patch(`/v1/mails/${res.body.id}`).send({ scheduledAt: '2001-01-01T00:00:00.000Z' }).expect(400);
     await api().patch(`/v1/mails/${res.body.id}`).send({ scheduledAt: later, extra: 1 }).expect(400);
 
@@ -77,9 +100,15 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('cancels a mail that has sent nothing, never sends it, and refuses to cancel a sent one', async () => {
-    const res = await api().post('/v1/mails').send(reminder({ scheduledAt: inSeconds(2) })).expect(202);
+    const res = await api()
+      .post('/v1/mails')
+      .send(reminder({ scheduledAt: inSeconds(2) }))
+      .expect(202);
     const cancelled = await api().delete(`/v1/mails/${res.body.id}`).expect(200);
-    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', deliveries: [expect.objectContaining({ status: 'CANCELLED', nextAttemptAt: null })] });
+    expect(cancelled.body).toMatchObject({
+      status: 'CANCELLED',
+      deliveries: [expect.objectContaining({ status: 'CANCELLED', nextAttemptAt: null })],
+    });
     expect(rels(cancelled.body)).toEqual(['self']);
     await api().delete(`/v1/mails/${res.body.id}`).expect(409);
 
@@ -94,27 +123,73 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     const reservationId = 'RES-CANCELLED';
     const reminders = [];
     for (const hours of [24, 48]) {
-      reminders.push((await api().post('/v1/mails').send(reminder({ reservationId, scheduledAt: inSeconds(hours * 3600) })).expect(202)).body.id);
+      reminders.push(
+        (
+          await api()
+            .post('/v1/mails')
+            .send(reminder({ reservationId, scheduledAt: inSeconds(hours * 3600) }))
+            .expect(202)
+        ).body.id,
+      );
     }
-    const payment = (await api().post('/v1/mails').send({ category: 'CLIENT_PAYMENT_NOTIFICATION', receiversId: ['john'], reservationId, scheduledAt: inSeconds(3600) }).expect(202)).body.id;
-    const other = (await api().post('/v1/mails').send(reminder({ reservationId: 'RES-KEPT', scheduledAt: inSeconds(3600) })).expect(202)).body.id;
+    const payment = (
+      await api()
+        .post('/v1/mails')
+        .send({
+          category: 'CLIENT_PAYMENT_NOTIFICATION',
+          receiversId: ['john'],
+          reservationId,
+          scheduledAt: inSeconds(3600),
+        })
+        .expect(202)
+    ).body.id;
+    const other = (
+      await api()
+        .post('/v1/mails')
+        .send(reminder({ reservationId: 'RES-KEPT', scheduledAt: inSeconds(3600) }))
+        .expect(202)
+    ).body.id;
 
-    const onlyReminders = await api().post('/v1/mails/cancellations').send({ reservationId, categories: ['TRIP_REMINDER_NOTIFICATION'] }).expect(200);
+    const onlyReminders = await api()
+      .post('/v1/mails/cancellations')
+      .send({ reservationId, categories: ['TRIP_REMINDER_NOTIFICATION'] })
+      .expect(200);
     expect(onlyReminders.body.count).toBe(2);
     expect([...onlyReminders.body.mailIds].sort()).toEqual([...reminders].sort());
     const rest = await api().post('/v1/mails/cancellations').send({ reservationId }).expect(200);
     expect(rest.body).toEqual({ count: 1, mailIds: [payment], requestedMailIds: [] });
     expect((await api().get(`/v1/mails/${other}`).expect(200)).body.status).toBe('SCHEDULED');
-    expect((await api().post('/v1/mails/cancellations').send({ reservationId }).expect(200)).body).toEqual({ count: 0, mailIds: [], requestedMailIds: [] });
+    expect((await api().post('/v1/mails/cancellations').send({ reservationId }).expect(200)).body).toEqual({
+      count: 0,
+      mailIds: [],
+      requestedMailIds: [],
+    });
 
-    const none = await api().post('/v1/mails/cancellations').send({ categories: ['TRIP_REMINDER_NOTIFICATION'] }).expect(400);
+    const none = await api()
+      .post('/v1/mails/cancellations')
+      .send({ categories: ['TRIP_REMINDER_NOTIFICATION'] })
+      .expect(400);
     expect(none.body.name).toBe('VALIDATION_ERROR');
   });
 
   it('never both sends and cancels: racing cancellations against the worker', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 40; i++) ids.push((await api().post('/v1/mails').send(reminder({ reservationId: `RACE-${i}` })).expect(202)).body.id);
-    const answers = await Promise.all(ids.map((_, i) => api().post('/v1/mails/cancellations').send({ reservationId: `RACE-${i}` })));
+    for (let i = 0; i < 40; i++)
+      ids.push(
+        (
+          await api()
+            .post('/v1/mails')
+            .send(reminder({ reservationId: `RACE-${i}` }))
+            .expect(202)
+        ).body.id,
+      );
+    const answers = await Promise.all(
+      ids.map((_, i) =>
+        api()
+          .post('/v1/mails/cancellations')
+          .send({ reservationId: `RACE-${i}` }),
+      ),
+    );
     const cancelled = new Set(answers.flatMap((a) => a.body.mailIds as string[]));
     const requested = new Set(answers.flatMap((a) => a.body.requestedMailIds as string[]));
     const mails = [];
@@ -129,17 +204,36 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('accepts a batch in one request: one answer per index, valid events stored even when others are not', async () => {
-    const items = [reminder(), { category: 'NOPE', receiversId: ['camille'] }, reminder({ receiversId: ['john'] }), { category: 'TRIP_REMINDER_NOTIFICATION', receiversId: ['john'] }];
+    const items = [
+      reminder(),
+      { category: 'NOPE', receiversId: ['camille'] },
+      reminder({ receiversId: ['john'] }),
+      { category: 'TRIP_REMINDER_NOTIFICATION', receiversId: ['john'] },
+    ];
     const res = await api().post('/v1/mails/batch').send(items).expect(200);
-    expect(res.body.results.map((r: { index: number; status: number }) => [r.index, r.status])).toEqual([[0, 202], [1, 400], [2, 202], [3, 400]]);
-    expect(res.body.results[1].error).toMatchObject({ name: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'category' })] });
-    expect(res.body.results[3].error.details.map((d: { field: string }) => d.field).sort()).toEqual(['publicationId', 'reservationId']);
+    expect(res.body.results.map((r: { index: number; status: number }) => [r.index, r.status])).toEqual([
+      [0, 202],
+      [1, 400],
+      [2, 202],
+      [3, 400],
+    ]);
+    expect(res.body.results[1].error).toMatchObject({
+      name: 'VALIDATION_ERROR',
+      details: [expect.objectContaining({ field: 'category' })],
+    });
+    expect(res.body.results[3].error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'publicationId',
+      'reservationId',
+    ]);
     for (const index of [0, 2]) {
       const mail = await waitForMail(service.url, res.body.results[index].mail.id, settled);
       expect(mail.status).toBe('SENT');
     }
     await api().post('/v1/mails/batch').send([]).expect(400);
-    await api().post('/v1/mails/batch').send(Array.from({ length: 501 }, () => reminder())).expect(400);
+    await api()
+      .post('/v1/mails/batch')
+      .send(Array.from({ length: 501 }, () => reminder()))
+      .expect(400);
     await api().post('/v1/mails/batch').send(reminder()).expect(400);
   });
 
@@ -152,15 +246,35 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('fails a delivery whose retries are spent (RETRIES_EXHAUSTED), lists its attempts, and retries it on request', async () => {
-    inbox.recipientPolicy = (address) => (address === 'busy@example.com' ? { code: 452, message: 'Mailbox busy' } : undefined);
-    const res = await api().post('/v1/mails').send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['busy'] }).expect(202);
+    inbox.recipientPolicy = (address) =>
+      address === 'busy@example.com' ? { code: 452, message: 'Mailbox busy' } : undefined;
+    const res = await api()
+      .post('/v1/mails')
+      .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['busy'] })
+      .expect(202);
     const failed = await waitForMail(service.url, res.body.id, settled, 30_000);
     expect(failed.status).toBe('FAILED');
-    expect(failed.deliveries[0]).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'RETRIES_EXHAUSTED', message: expect.stringContaining('3 attempts'), smtpResponse: expect.stringMatching(/^452/) } });
+    expect(failed.deliveries[0]).toMatchObject({
+      status: 'FAILED',
+      attempts: 3,
+      error: {
+        code: 'RETRIES_EXHAUSTED',
+        message: expect.stringContaining('3 attempts'),
+        smtpResponse: expect.stringMatching(/^452/),
+      },
+    });
     expect(rels(failed)).toEqual(['retry', 'self']);
 
     const attempts = await api().get(`/v1/mails/${res.body.id}/deliveries/busy/attempts`).expect(200);
-    expect(attempts.body).toEqual([1, 2, 3].map((attempt) => ({ attempt, startedAt: expect.any(String), finishedAt: expect.any(String), outcome: 'TEMPORARY_FAILURE', smtpResponse: expect.stringMatching(/^452/) })));
+    expect(attempts.body).toEqual(
+      [1, 2, 3].map((attempt) => ({
+        attempt,
+        startedAt: expect.any(String),
+        finishedAt: expect.any(String),
+        outcome: 'TEMPORARY_FAILURE',
+        smtpResponse: expect.stringMatching(/^452/),
+      })),
+    );
     await api().get(`/v1/mails/${res.body.id}/deliveries/nobody/attempts`).expect(404);
 
     inbox.recipientPolicy = () => undefined;
@@ -175,7 +289,11 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
 
   it('creates one mail for 20 concurrent POSTs with one Idempotency-Key', async () => {
     const body = reminder({ reservationId: 'RES-IDEMPOTENT' });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => api().post('/v1/mails').set('Idempotency-Key', 'booking-77-reminder').send(body)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api().post('/v1/mails').set('Idempotency-Key', 'booking-77-reminder').send(body),
+      ),
+    );
     expect(answers.map((a) => a.status).every((s) => s === 202 || s === 409)).toBe(true);
     const accepted = answers.filter((a) => a.status === 202);
     expect(accepted.length).toBeGreaterThan(0);
@@ -189,14 +307,32 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
   });
 
   it('keeps an Idempotency-Key with the mail it created: a key is never stored without its mail, nor the reverse', async () => {
-    const res = await api().post('/v1/mails').set('Idempotency-Key', 'tx-key').send(reminder({ reservationId: 'RES-TX' })).expect(202);
-    const keys = await db.query(`SELECT status_code, response_body->>'id' AS id FROM idempotency_key WHERE key = 'tx-key'`);
+    const res = await api()
+      .post('/v1/mails')
+      .set('Idempotency-Key', 'tx-key')
+      .send(reminder({ reservationId: 'RES-TX' }))
+      .expect(202);
+    const keys = await db.query(
+      `SELECT status_code, response_body->>'id' AS id FROM idempotency_key WHERE key = 'tx-key'`,
+    );
     expect(keys.rows).toEqual([{ status_code: 202, id: res.body.id }]);
-    const replay = await api().post('/v1/mails').set('Idempotency-Key', 'tx-key').send(reminder({ reservationId: 'RES-TX' })).expect(202);
+    const replay = await api()
+      .post('/v1/mails')
+      .set('Idempotency-Key', 'tx-key')
+      .send(reminder({ reservationId: 'RES-TX' }))
+      .expect(202);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.headers.location).toBe(res.headers.location);
     expect(replay.body.id).toBe(res.body.id);
-    expect((await api().post('/v1/mails').set('Idempotency-Key', 'tx-key').send(reminder({ reservationId: 'RES-OTHER' })).expect(422)).body.name).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(
+      (
+        await api()
+          .post('/v1/mails')
+          .set('Idempotency-Key', 'tx-key')
+          .send(reminder({ reservationId: 'RES-OTHER' }))
+          .expect(422)
+      ).body.name,
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('keeps totals exact for every filter as mails are created, sent, cancelled and retried', async () => {
@@ -207,10 +343,17 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     }
     const statuses = ['SCHEDULED', 'PENDING', 'SENT', 'PARTIALLY_SENT', 'FAILED', 'CANCELLED'];
     const categories = ['TRIP_REMINDER_NOTIFICATION', 'CLIENT_PAYMENT_NOTIFICATION', 'PROFILE_COMPLETION_REQUEST'];
-    const filters: Array<Record<string, string>> = [{}, ...statuses.map((status) => ({ status })), ...categories.map((category) => ({ category })), { category: 'TRIP_REMINDER_NOTIFICATION', status: 'SENT' }];
+    const filters: Array<Record<string, string>> = [
+      {},
+      ...statuses.map((status) => ({ status })),
+      ...categories.map((category) => ({ category })),
+      { category: 'TRIP_REMINDER_NOTIFICATION', status: 'SENT' },
+    ];
     for (const filter of filters) {
       const res = await api().get('/v1/mails').query(filter).expect(200);
-      const where = Object.entries(filter).map(([column, value]) => `${column} = '${value}'`).join(' AND ');
+      const where = Object.entries(filter)
+        .map(([column, value]) => `${column} = '${value}'`)
+        .join(' AND ');
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM mail ${where ? `WHERE ${where}` : ''}`);
       expect([filter, res.body.totalElements]).toEqual([filter, rows[0].n]);
     }
@@ -231,4 +374,3 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     await api().get('/v1/mails').query({ cursor: 'not-a-cursor' }).expect(400);
   });
 });
-

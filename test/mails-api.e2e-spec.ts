@@ -32,7 +32,10 @@ describe('Mails API: contract conventions', () => {
 
   describe('POST /v1/mails', () => {
     it('answers 202 with the stored mail, its links and a Location header', async () => {
-      const res = await api().post('/v1/mails').send({ ...valid, productType: 'TRIP', variables: { amount: { amount: 480, currency: 'EUR' } } }).expect(202);
+      const res = await api()
+        .post('/v1/mails')
+        .send({ ...valid, productType: 'TRIP', variables: { amount: { amount: 480, currency: 'EUR' } } })
+        .expect(202);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body).toMatchObject({
         receiversId: ['camille'],
@@ -51,15 +54,33 @@ describe('Mails API: contract conventions', () => {
       const self = `${service.url}/v1/mails/${res.body.id}`;
       expect(res.headers.location).toBe(self);
       expect(res.body.links).toEqual([
-        { href: self, rel: 'self', title: expect.any(String), mediaType: 'application/json', method: 'GET', encType: 'application/json' },
-        { href: self, rel: 'cancel', title: expect.any(String), mediaType: 'application/json', method: 'DELETE', encType: 'application/json' },
+        {
+          href: self,
+          rel: 'self',
+          title: expect.any(String),
+          mediaType: 'application/json',
+          method: 'GET',
+          encType: 'application/json',
+        },
+        {
+          href: self,
+          rel: 'cancel',
+          title: expect.any(String),
+          mediaType: 'application/json',
+          method: 'DELETE',
+          encType: 'application/json',
+        },
       ]);
       const read = await api().get(`/v1/mails/${res.body.id}`).expect(200);
       expect(read.body.id).toBe(res.body.id);
     });
 
     it('builds links from PUBLIC_BASE_URL when it is configured', async () => {
-      const other = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { PUBLIC_BASE_URL: 'https://communication.voyages.test', RUN_MODE: 'api' } });
+      const other = await startApp({
+        databaseUrl: await createTestDatabase(),
+        smtpUrl: inbox.smtpUrl,
+        env: { PUBLIC_BASE_URL: 'https://communication.voyages.test', RUN_MODE: 'api' },
+      });
       try {
         const res = await request(other.url).post('/v1/mails').send(valid).expect(202);
         expect(res.body.links[0].href).toBe(`https://communication.voyages.test/v1/mails/${res.body.id}`);
@@ -69,7 +90,10 @@ describe('Mails API: contract conventions', () => {
     });
 
     it('ignores the read-only fields the seed shows in the request', async () => {
-      const res = await api().post('/v1/mails').send({ ...valid, id: 'mine', sendingDate: '2019-08-24T14:15:22Z', links: [] }).expect(202);
+      const res = await api()
+        .post('/v1/mails')
+        .send({ ...valid, id: 'mine', sendingDate: '2019-08-24T14:15:22Z', links: [] })
+        .expect(202);
       expect(res.body.id).toMatch(UUID);
       expect(res.body.sendingDate).toBeNull();
     });
@@ -81,27 +105,51 @@ describe('Mails API: contract conventions', () => {
       ['twice the same receiver', { ...valid, receiversId: ['a', 'a'] }, 'receiversId'],
       ['an empty receiver id', { ...valid, receiversId: [''] }, 'receiversId'],
       ['a receiversId that is not an array', { ...valid, receiversId: 'camille' }, 'receiversId'],
-      ['the id the category requires', { receiversId: ['a'], category: 'CLIENT_PAYMENT_NOTIFICATION' }, 'reservationId'],
+      [
+        'the id the category requires',
+        { receiversId: ['a'], category: 'CLIENT_PAYMENT_NOTIFICATION' },
+        'reservationId',
+      ],
       ['an unknown productType', { ...valid, productType: 'CAR' }, 'productType'],
       ['an unknown locale', { ...valid, locale: 'de' }, 'locale'],
       ['an unknown field', { ...valid, priority: 'high' }, 'priority'],
       ['a nested variable', { ...valid, variables: { trip: { title: 'x' } } }, 'variables'],
-      ['too many variables', { ...valid, variables: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`v${i}`, i])) }, 'variables'],
+      [
+        'too many variables',
+        { ...valid, variables: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`v${i}`, i])) },
+        'variables',
+      ],
       ['a variable over 2,000 characters', { ...valid, variables: { note: 'x'.repeat(2001) } }, 'variables'],
       ['a variable the category does not declare', { ...valid, variables: { tripTitel: 'x' } }, 'variables.tripTitel'],
       ['a money variable that is not an amount', { ...valid, variables: { amount: '480 €' } }, 'variables.amount'],
     ])('refuses %s with a VALIDATION_ERROR naming the field, and creates nothing', async (_case, body, field) => {
       const before = await countMails({});
       const res = await api().post('/v1/mails').set('X-Correlation-ID', 'bad-input-1').send(body).expect(400);
-      expect(res.body).toMatchObject({ name: 'VALIDATION_ERROR', debug_id: 'bad-input-1', message: expect.any(String), links: [] });
+      expect(res.body).toMatchObject({
+        name: 'VALIDATION_ERROR',
+        debug_id: 'bad-input-1',
+        message: expect.any(String),
+        links: [],
+      });
       expect(res.body.information_link).toBe(`${service.url}/docs/errors#VALIDATION_ERROR`);
-      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]));
+      expect(res.body.details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field, location: 'body', issue: expect.any(String) })]),
+      );
       expect(await countMails({})).toBe(before);
     });
 
     it('names the variables a category allows when a name is not one of them', async () => {
-      const res = await api().post('/v1/mails').send({ ...valid, variables: { tripTitel: 'Calanques', amount: 480 } }).expect(400);
-      expect(res.body.details).toEqual([{ field: 'variables.tripTitel', location: 'body', issue: 'is not a variable of CLIENT_PAYMENT_NOTIFICATION (allowed: amount, tripTitle)' }]);
+      const res = await api()
+        .post('/v1/mails')
+        .send({ ...valid, variables: { tripTitel: 'Calanques', amount: 480 } })
+        .expect(400);
+      expect(res.body.details).toEqual([
+        {
+          field: 'variables.tripTitel',
+          location: 'body',
+          issue: 'is not a variable of CLIENT_PAYMENT_NOTIFICATION (allowed: amount, tripTitle)',
+        },
+      ]);
       const declared = await api().get('/v1/templates/CLIENT_PAYMENT_NOTIFICATION').expect(200);
       expect(declared.body.variables.map((v: { name: string }) => v.name)).toEqual(['amount', 'tripTitle']);
     });
@@ -117,12 +165,27 @@ describe('Mails API: contract conventions', () => {
 
     it('refuses a category the service sends itself (400 naming category, nothing stored), alone and in a batch; such mails can still be listed', async () => {
       const before = await countMails({ category: 'CONVERSATION_UNREAD_MESSAGES' });
-      const res = await api().post('/v1/mails').send({ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' }).expect(400);
-      expect(res.body.details).toEqual([expect.objectContaining({ field: 'category', value: 'CONVERSATION_UNREAD_MESSAGES', location: 'body', issue: expect.stringMatching(/sent by the service itself/) })]);
+      const res = await api()
+        .post('/v1/mails')
+        .send({ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' })
+        .expect(400);
+      expect(res.body.details).toEqual([
+        expect.objectContaining({
+          field: 'category',
+          value: 'CONVERSATION_UNREAD_MESSAGES',
+          location: 'body',
+          issue: expect.stringMatching(/sent by the service itself/),
+        }),
+      ]);
       expect(res.body.details[0].issue).toContain('PROFILE_COMPLETION_REQUEST');
-      const batch = await api().post('/v1/mails/batch').send([{ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' }, valid]).expect(200);
+      const batch = await api()
+        .post('/v1/mails/batch')
+        .send([{ receiversId: ['camille'], category: 'CONVERSATION_UNREAD_MESSAGES' }, valid])
+        .expect(200);
       expect(batch.body.results.map((r: { status: number }) => r.status)).toEqual([400, 202]);
-      expect(batch.body.results[0].error.details).toEqual([expect.objectContaining({ field: 'category', location: 'body' })]);
+      expect(batch.body.results[0].error.details).toEqual([
+        expect.objectContaining({ field: 'category', location: 'body' }),
+      ]);
       expect(await countMails({ category: 'CONVERSATION_UNREAD_MESSAGES' })).toBe(before);
       const templates = await api().get('/v1/templates/CONVERSATION_UNREAD_MESSAGES').expect(200);
       expect(templates.body.category).toBe('CONVERSATION_UNREAD_MESSAGES');
@@ -148,7 +211,10 @@ describe('Mails API: contract conventions', () => {
     });
 
     it('refuses a body over 1 MB with 413 PAYLOAD_TOO_LARGE', async () => {
-      const res = await api().post('/v1/mails').send({ ...valid, variables: { big: 'x'.repeat(1024 * 1024) } }).expect(413);
+      const res = await api()
+        .post('/v1/mails')
+        .send({ ...valid, variables: { big: 'x'.repeat(1024 * 1024) } })
+        .expect(413);
       expect(res.body.name).toBe('PAYLOAD_TOO_LARGE');
     });
   });
@@ -157,7 +223,11 @@ describe('Mails API: contract conventions', () => {
     it('replays the first answer for the same key and body, and creates one mail', async () => {
       const body = { ...valid, reservationId: 'RES-IDEM-1' };
       const first = await api().post('/v1/mails').set('Idempotency-Key', 'key-1').send(body).expect(202);
-      const second = await api().post('/v1/mails').set('Idempotency-Key', 'key-1').send({ reservationId: 'RES-IDEM-1', category: body.category, receiversId: body.receiversId }).expect(202);
+      const second = await api()
+        .post('/v1/mails')
+        .set('Idempotency-Key', 'key-1')
+        .send({ reservationId: 'RES-IDEM-1', category: body.category, receiversId: body.receiversId })
+        .expect(202);
       expect(second.headers['idempotent-replayed']).toBe('true');
       expect(first.headers['idempotent-replayed']).toBeUndefined();
       expect(second.body).toEqual(first.body);
@@ -166,14 +236,26 @@ describe('Mails API: contract conventions', () => {
     });
 
     it('answers 422 IDEMPOTENCY_KEY_REUSED for the same key with another body', async () => {
-      await api().post('/v1/mails').set('Idempotency-Key', 'key-2').send({ ...valid, reservationId: 'RES-IDEM-2' }).expect(202);
-      const res = await api().post('/v1/mails').set('Idempotency-Key', 'key-2').send({ ...valid, reservationId: 'RES-IDEM-3' }).expect(422);
+      await api()
+        .post('/v1/mails')
+        .set('Idempotency-Key', 'key-2')
+        .send({ ...valid, reservationId: 'RES-IDEM-2' })
+        .expect(202);
+      const res = await api()
+        .post('/v1/mails')
+        .set('Idempotency-Key', 'key-2')
+        .send({ ...valid, reservationId: 'RES-IDEM-3' })
+        .expect(422);
       expect(res.body.name).toBe('IDEMPOTENCY_KEY_REUSED');
       expect(await countMails({ reservationId: 'RES-IDEM-3' })).toBe(0);
     });
 
     it('does not keep a refused request: the key can be used again once the body is fixed', async () => {
-      await api().post('/v1/mails').set('Idempotency-Key', 'key-3').send({ ...valid, category: 'FOO' }).expect(400);
+      await api()
+        .post('/v1/mails')
+        .set('Idempotency-Key', 'key-3')
+        .send({ ...valid, category: 'FOO' })
+        .expect(400);
       await api().post('/v1/mails').set('Idempotency-Key', 'key-3').send(valid).expect(202);
     });
 
@@ -192,8 +274,9 @@ describe('Mails API: contract conventions', () => {
       expect(mail.parsed.headers.get('x-correlation-id')).toBe('order-4711:attempt.1');
       await waitForMail(service.url, res.body.id, settled);
       // The worker logs the outcome once its write committed, a moment after the API shows it.
-      const recorded = (line: Record<string, unknown>) => line.msg === 'Delivery attempt recorded' && line.mailId === res.body.id;
-      for (const deadline = Date.now() + 5_000; !logs.lines.some(recorded) && Date.now() < deadline; ) await sleep(50);
+      const recorded = (line: Record<string, unknown>) =>
+        line.msg === 'Delivery attempt recorded' && line.mailId === res.body.id;
+      for (const deadline = Date.now() + 5_000; !logs.lines.some(recorded) && Date.now() < deadline;) await sleep(50);
       const mine = logs.lines.filter((line) => line.correlationId === 'order-4711:attempt.1');
       expect(mine.some((line) => line.msg === 'request completed')).toBe(true);
       expect(mine.some((line) => line.msg === 'Delivery attempt recorded')).toBe(true);
@@ -215,7 +298,11 @@ describe('Mails API: contract conventions', () => {
 
   describe('GET /v1/mails/{id} and unknown routes', () => {
     it('answers 404 RESOURCE_NOT_FOUND for an unknown id, a malformed id and an unknown route', async () => {
-      for (const path of ['/v1/mails/5b0c3a5e-1d1e-4f7a-9c2b-2f0e0a0b0c0d', '/v1/mails/not-a-uuid', '/v1/nothing-here']) {
+      for (const path of [
+        '/v1/mails/5b0c3a5e-1d1e-4f7a-9c2b-2f0e0a0b0c0d',
+        '/v1/mails/not-a-uuid',
+        '/v1/nothing-here',
+      ]) {
         const res = await api().get(path).set('X-Correlation-ID', 'nf-1').expect(404);
         expect(res.body).toMatchObject({ name: 'RESOURCE_NOT_FOUND', debug_id: 'nf-1', details: [], links: [] });
       }
@@ -225,9 +312,19 @@ describe('Mails API: contract conventions', () => {
   describe('GET /v1/mails', () => {
     beforeAll(async () => {
       for (let i = 0; i < 5; i++) {
-        await api().post('/v1/mails').send({ receiversId: ['list-a', `list-${i}`], category: 'TRIP_PUBLICATION_NOTIFICATION', publicationId: 'PUB-LIST' }).expect(202);
+        await api()
+          .post('/v1/mails')
+          .send({
+            receiversId: ['list-a', `list-${i}`],
+            category: 'TRIP_PUBLICATION_NOTIFICATION',
+            publicationId: 'PUB-LIST',
+          })
+          .expect(202);
       }
-      await api().post('/v1/mails').send({ receiversId: ['list-b'], category: 'ORGANIZATION_CREATION_REQUEST', organizationId: 'ORG-LIST' }).expect(202);
+      await api()
+        .post('/v1/mails')
+        .send({ receiversId: ['list-b'], category: 'ORGANIZATION_CREATION_REQUEST', organizationId: 'ORG-LIST' })
+        .expect(202);
     });
 
     it('pages newest first with page links', async () => {
@@ -242,10 +339,15 @@ describe('Mails API: contract conventions', () => {
       expect(new URL(rels.next).searchParams.get('publicationId')).toBe('PUB-LIST');
       expect(new URL(rels.last).searchParams.get('currentPage')).toBe('3');
 
-      const page3 = await api().get(new URL(rels.last).pathname + new URL(rels.last).search).expect(200);
+      const page3 = await api()
+        .get(new URL(rels.last).pathname + new URL(rels.last).search)
+        .expect(200);
       expect(page3.body.content).toHaveLength(1);
       expect(page3.body.links.map((l: { rel: string }) => l.rel).sort()).toEqual(['first', 'last', 'prev', 'self']);
-      const past = await api().get('/v1/mails').query({ publicationId: 'PUB-LIST', sizePage: 2, currentPage: 9 }).expect(200);
+      const past = await api()
+        .get('/v1/mails')
+        .query({ publicationId: 'PUB-LIST', sizePage: 2, currentPage: 9 })
+        .expect(200);
       expect(past.body).toMatchObject({ totalElements: 5, totalPages: 3, currentPage: 9, content: [] });
     });
 

@@ -14,7 +14,11 @@ describe('MaintenanceJob (real Postgres)', () => {
   beforeAll(async () => {
     inbox = await startInbox();
     // API only: no worker claims the rows written below.
-    service = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'api' } });
+    service = await startApp({
+      databaseUrl: await createTestDatabase(),
+      smtpUrl: inbox.smtpUrl,
+      env: { RUN_MODE: 'api' },
+    });
     db = service.app.get<DataSource>(getDataSourceToken());
   });
 
@@ -23,15 +27,25 @@ describe('MaintenanceJob (real Postgres)', () => {
     await inbox?.stop();
   });
 
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => Number((await db.query(`SELECT count(*)::int AS n FROM ${sql}`, params))[0].n);
+  const count = async (sql: string, params: unknown[] = []): Promise<number> =>
+    Number((await db.query(`SELECT count(*)::int AS n FROM ${sql}`, params))[0].n);
 
   it('deletes events, webhook calls, rate-limit counters and idempotency keys past their retention, in batches, and keeps the rest', async () => {
     // Events: a backlog larger than one batch past 24 hours, one just inside.
-    await db.query(`INSERT INTO event (type, data, created_at) SELECT 'contact.created', '{}', now() - interval '25 hours' FROM generate_series(1, 2500)`);
-    await db.query(`INSERT INTO event (type, data, created_at) VALUES ('contact.created', '{"keep": true}', now() - interval '23 hours')`);
+    await db.query(
+      `INSERT INTO event (type, data, created_at) SELECT 'contact.created', '{}', now() - interval '25 hours' FROM generate_series(1, 2500)`,
+    );
+    await db.query(
+      `INSERT INTO event (type, data, created_at) VALUES ('contact.created', '{"keep": true}', now() - interval '23 hours')`,
+    );
 
     // Webhook calls: finished past 30 days go with their log; pending ones and recent ones stay.
-    const endpoint = (await request(service.url).post('/v1/webhooks').send({ url: 'http://127.0.0.1:9/old', events: ['mail.sent'] }).expect(201)).body as { id: string };
+    const endpoint = (
+      await request(service.url)
+        .post('/v1/webhooks')
+        .send({ url: 'http://127.0.0.1:9/old', events: ['mail.sent'] })
+        .expect(201)
+    ).body as { id: string };
     const call = async (status: string, age: string): Promise<string> =>
       (
         await db.query(
@@ -63,16 +77,31 @@ describe('MaintenanceJob (real Postgres)', () => {
          ('svc', 'POST /v1/mails', 'old', 'h', now() - interval '25 hours'), ('svc', 'POST /v1/mails', 'recent', 'h', now() - interval '23 hours')`,
     );
 
-    expect(await service.app.get(MaintenanceJob).run()).toEqual({ events: 2500, webhookCalls: 2, rateLimits: 1, idempotencyKeys: 1 });
+    expect(await service.app.get(MaintenanceJob).run()).toEqual({
+      events: 2500,
+      webhookCalls: 2,
+      rateLimits: 1,
+      idempotencyKeys: 1,
+    });
 
     expect(await db.query(`SELECT data FROM event`)).toEqual([{ data: { keep: true } }]);
-    expect((await db.query(`SELECT id FROM webhook_delivery ORDER BY id`)).map((r: { id: string }) => r.id).sort()).toEqual([oldPending, recent].sort());
+    expect(
+      (await db.query(`SELECT id FROM webhook_delivery ORDER BY id`)).map((r: { id: string }) => r.id).sort(),
+    ).toEqual([oldPending, recent].sort());
     expect(await db.query(`SELECT delivery_id FROM webhook_attempt`)).toEqual([{ delivery_id: recent }]);
-    expect((await db.query(`SELECT key FROM rate_limit ORDER BY key`)).map((r: { key: string }) => r.key)).toEqual(['counting', 'just-ended']);
+    expect((await db.query(`SELECT key FROM rate_limit ORDER BY key`)).map((r: { key: string }) => r.key)).toEqual([
+      'counting',
+      'just-ended',
+    ]);
     expect((await db.query(`SELECT key FROM idempotency_key`)).map((r: { key: string }) => r.key)).toEqual(['recent']);
 
     // Nothing left past its time: a second run deletes nothing.
-    expect(await service.app.get(MaintenanceJob).run()).toEqual({ events: 0, webhookCalls: 0, rateLimits: 0, idempotencyKeys: 0 });
+    expect(await service.app.get(MaintenanceJob).run()).toEqual({
+      events: 0,
+      webhookCalls: 0,
+      rateLimits: 0,
+      idempotencyKeys: 0,
+    });
     expect(await count('event')).toBe(1);
   });
 });

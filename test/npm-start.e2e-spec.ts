@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -27,7 +36,11 @@ describe('npm start: builds when the sources changed, otherwise starts what is b
 
   /** `npm start` there: what it printed and how many builds it ran. */
   function start(): { output: string; builds: number } {
-    const output = execFileSync(process.execPath, [join(project, 'scripts', 'start.js')], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = execFileSync(process.execPath, [join(project, 'scripts', 'start.js')], {
+      cwd: project,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { output, builds: readFileSync(builds, 'utf8').split('\n').filter(Boolean).length };
   }
 
@@ -39,7 +52,8 @@ describe('npm start: builds when the sources changed, otherwise starts what is b
     write('src/main.ts', 'export {};\n');
     write('src/delivery/templates/layout.mjml', '<mjml></mjml>\n');
     write('migrations/1-init.ts', 'export {};\n');
-    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json']) write(file, '{}\n');
+    for (const file of ['package.json', 'package-lock.json', 'nest-cli.json', 'tsconfig.json', 'tsconfig.build.json'])
+      write(file, '{}\n');
     writeFileSync(builds, '');
     // `nest build`: empties dist/ (deleteOutDir) and writes the service, which says it started.
     write(
@@ -55,7 +69,10 @@ describe('npm start: builds when the sources changed, otherwise starts what is b
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it('builds when nothing is built yet (a fresh clone), then starts', () => {
-    expect(start()).toEqual({ output: expect.stringMatching(/Building \(nothing built yet\)[\s\S]*service started\n$/), builds: 1 });
+    expect(start()).toEqual({
+      output: expect.stringMatching(/Building \(nothing built yet\)[\s\S]*service started\n$/),
+      builds: 1,
+    });
   });
 
   it('starts what is built when nothing changed since', () => {
@@ -71,7 +88,10 @@ describe('npm start: builds when the sources changed, otherwise starts what is b
       ['package.json', 6],
     ] as const) {
       write(path, path.endsWith('.json') ? `{ "changed": ${builds} }\n` : `// changed ${builds}\n`);
-      expect(start()).toEqual({ output: expect.stringMatching(new RegExp(`^Building \\(${path.replace(/\./g, '\\.')} changed\\)`)), builds });
+      expect(start()).toEqual({
+        output: expect.stringMatching(new RegExp(`^Building \\(${path.replace(/\./g, '\\.')} changed\\)`)),
+        builds,
+      });
       expect(start()).toEqual({ output: 'service started\n', builds });
     }
   });
@@ -86,8 +106,13 @@ describe('npm start: builds when the sources changed, otherwise starts what is b
   });
 
   it('builds again when the last build was made by another command (no stamp of ours)', () => {
-    execFileSync(process.execPath, [join(project, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], { cwd: project });
+    execFileSync(process.execPath, [join(project, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], {
+      cwd: project,
+    });
     const before = readFileSync(builds, 'utf8').split('\n').filter(Boolean).length;
-    expect(start()).toEqual({ output: expect.stringMatching(/^Building \(no build stamp in dist\/\)/), builds: before + 1 });
+    expect(start()).toEqual({
+      output: expect.stringMatching(/^Building \(no build stamp in dist\/\)/),
+      builds: before + 1,
+    });
   });
 });

@@ -17,7 +17,12 @@ const ROOT = join(__dirname, '..');
 const COMMITTED = join(ROOT, 'openapi', 'communication.yaml');
 
 type Json = Record<string, unknown>;
-type Operation = Json & { requestBody?: Json; parameters?: Json[]; security?: Array<Record<string, string[]>>; operationId: string };
+type Operation = Json & {
+  requestBody?: Json;
+  parameters?: Json[];
+  security?: Array<Record<string, string[]>>;
+  operationId: string;
+};
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
 function operations(document: Json): Array<{ path: string; method: string; operation: Operation }> {
@@ -35,7 +40,10 @@ function resolved(document: Json, node: unknown, seen: string[] = []): unknown {
   const { $ref, ...rest } = node as Json;
   const own = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, resolved(document, value, seen)]));
   if (typeof $ref !== 'string' || seen.includes($ref)) return own;
-  const target = $ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Json)[key], document);
+  const target = $ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((at, key) => (at as Json)[key], document);
   return { ...(resolved(document, target, [...seen, $ref]) as Json), ...own };
 }
 
@@ -45,26 +53,41 @@ function resolved(document: Json, node: unknown, seen: string[] = []): unknown {
  * and the DTO properties typed as a union of literals that declare no `enum` of their own.
  */
 async function documentCompiled(reverse: boolean): Promise<{ text: string; undeclared: string[] }> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  })!;
+  )!;
   const out = mkdtempSync(join(tmpdir(), 'openapi-order-'));
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
     const files = reverse ? [...config.fileNames].reverse() : config.fileNames;
     const program = ts.createProgram(files, { ...config.options, outDir: out, sourceMap: false, incremental: false });
-     
-    const plugin = require('@nestjs/swagger/plugin') as { before(options: unknown, program: ts.Program): ts.TransformerFactory<ts.SourceFile> };
-    const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as { compilerOptions: { plugins: Array<{ name: string; options: { dtoFileNameSuffix: string[] } }> } };
+
+    const plugin = require('@nestjs/swagger/plugin') as {
+      before(options: unknown, program: ts.Program): ts.TransformerFactory<ts.SourceFile>;
+    };
+    const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
+      compilerOptions: { plugins: Array<{ name: string; options: { dtoFileNameSuffix: string[] } }> };
+    };
     const options = nestCli.compilerOptions.plugins.find((entry) => entry.name === '@nestjs/swagger')!.options;
-    const sources = program.getSourceFiles().filter((file) => !file.isDeclarationFile && !file.fileName.includes('node_modules'));
+    const sources = program
+      .getSourceFiles()
+      .filter((file) => !file.isDeclarationFile && !file.fileName.includes('node_modules'));
     for (const source of reverse ? [...sources].reverse() : sources) {
-      if (program.emit(source, undefined, undefined, false, { before: [plugin.before(options, program)] }).emitSkipped) throw new Error(`${source.fileName} was not emitted`);
+      if (program.emit(source, undefined, undefined, false, { before: [plugin.before(options, program)] }).emitSkipped)
+        throw new Error(`${source.fileName} was not emitted`);
     }
-    const { stdout } = await promisify(execFile)(process.execPath, [join(out, 'src', 'scripts', 'generate-openapi.js'), '-'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(out, 'src', 'scripts', 'generate-openapi.js'), '-'],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
     const dtos = sources.filter((file) => options.dtoFileNameSuffix.some((suffix) => file.fileName.endsWith(suffix)));
     return { text: stdout, undeclared: unionsWithoutEnum(program, dtos) };
   } finally {
@@ -79,15 +102,28 @@ function unionsWithoutEnum(program: ts.Program, files: ts.SourceFile[]): string[
   const visit = (node: ts.Node): void => {
     if (ts.isPropertyDeclaration(node) && ts.isClassLike(node.parent)) {
       let type = checker.getNonNullableType(checker.getTypeAtLocation(node));
-      if (checker.isArrayType(type)) type = checker.getNonNullableType(checker.getTypeArguments(type as ts.TypeReference)[0]);
-      const literals = type.isUnion() && type.types.every((member) => (member.isStringLiteral() || member.isNumberLiteral()) && !(member.flags & ts.TypeFlags.EnumLiteral));
+      if (checker.isArrayType(type))
+        type = checker.getNonNullableType(checker.getTypeArguments(type as ts.TypeReference)[0]);
+      const literals =
+        type.isUnion() &&
+        type.types.every(
+          (member) =>
+            (member.isStringLiteral() || member.isNumberLiteral()) && !(member.flags & ts.TypeFlags.EnumLiteral),
+        );
       const declared = (ts.getDecorators(node) ?? []).some(
         (decorator) =>
           ts.isCallExpression(decorator.expression) &&
           /^ApiProperty(Optional)?$/.test(decorator.expression.expression.getText()) &&
-          decorator.expression.arguments.some((argument) => ts.isObjectLiteralExpression(argument) && argument.properties.some((property) => property.name?.getText() === 'enum')),
+          decorator.expression.arguments.some(
+            (argument) =>
+              ts.isObjectLiteralExpression(argument) &&
+              argument.properties.some((property) => property.name?.getText() === 'enum'),
+          ),
       );
-      if (literals && !declared) found.push(`${relative(ROOT, node.getSourceFile().fileName)}: ${node.parent.name?.getText()}.${node.name.getText()}`);
+      if (literals && !declared)
+        found.push(
+          `${relative(ROOT, node.getSourceFile().fileName)}: ${node.parent.name?.getText()}.${node.name.getText()}`,
+        );
     }
     ts.forEachChild(node, visit);
   };
@@ -112,11 +148,16 @@ describe('The OpenAPI document', () => {
     let service: TestApp;
     let document: Json;
     const KEY = 'document-key-0123456789abcdef';
-    const auth = <T extends { set(name: string, value: string): T }>(test: T): T => test.set('Authorization', `Bearer ${KEY}`);
+    const auth = <T extends { set(name: string, value: string): T }>(test: T): T =>
+      test.set('Authorization', `Bearer ${KEY}`);
 
     beforeAll(async () => {
       inbox = await startInbox();
-      service = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { AUTH_MODE: 'on', API_KEYS: `document:${KEY}` } });
+      service = await startApp({
+        databaseUrl: await createTestDatabase(),
+        smtpUrl: inbox.smtpUrl,
+        env: { AUTH_MODE: 'on', API_KEYS: `document:${KEY}` },
+      });
       document = (await request(service.url).get('/docs-json').expect(200)).body as Json;
     });
 
@@ -137,22 +178,41 @@ describe('The OpenAPI document', () => {
         if (!node || typeof node !== 'object') return;
         const schema = node as Json;
         for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
-          if (instant.test(name) && (property.type === 'string' || (Array.isArray(property.type) && property.type.includes('string'))) && property.format !== 'date-time') untyped.push(`${where}.${name}`);
+          if (
+            instant.test(name) &&
+            (property.type === 'string' || (Array.isArray(property.type) && property.type.includes('string'))) &&
+            property.format !== 'date-time'
+          )
+            untyped.push(`${where}.${name}`);
         }
-        if (typeof schema.in === 'string' && typeof schema.name === 'string' && instant.test(schema.name) && (schema.schema as Json | undefined)?.format !== 'date-time') untyped.push(`${where} (${schema.name})`);
+        if (
+          typeof schema.in === 'string' &&
+          typeof schema.name === 'string' &&
+          instant.test(schema.name) &&
+          (schema.schema as Json | undefined)?.format !== 'date-time'
+        )
+          untyped.push(`${where} (${schema.name})`);
         for (const [key, value] of Object.entries(schema)) visit(value, `${where}.${key}`);
       };
       visit(document, '');
       expect(untyped).toEqual([]);
       const mails = operations(document).find((entry) => entry.operation.operationId === 'Mails_list')!.operation;
-      for (const name of ['from', 'until']) expect(mails.parameters!.find((p) => p.name === name)).toMatchObject({ in: 'query', schema: { type: 'string', format: 'date-time' } });
-      expect(resolved(document, { $ref: '#/components/schemas/TimelineEntryDto' })).toMatchObject({ properties: { at: { type: 'string', format: 'date-time' } } });
+      for (const name of ['from', 'until'])
+        expect(mails.parameters!.find((p) => p.name === name)).toMatchObject({
+          in: 'query',
+          schema: { type: 'string', format: 'date-time' },
+        });
+      expect(resolved(document, { $ref: '#/components/schemas/TimelineEntryDto' })).toMatchObject({
+        properties: { at: { type: 'string', format: 'date-time' } },
+      });
     });
 
     it('says which operations take no token, as the auth guard decides: probes `security: []`, public ones an optional token, the others the key or token', async () => {
       const id = '9b2f7c52-51c4-4d83-9d35-8d7f0c6f3a10';
       const call = (method: string, path: string, authorization?: string) => {
-        const test = request(service.url)[method as 'get'](path.replace(/\{[^}]+\}/g, id)).timeout(5000);
+        const test = request(service.url)
+          [method as 'get'](path.replace(/\{[^}]+\}/g, id))
+          .timeout(5000);
         return (authorization ? test.set('Authorization', authorization) : test).then(
           (res) => res.status,
           (error: { timeout?: number }) => (error.timeout ? 200 : Promise.reject(error)), // an event stream that opened
@@ -171,17 +231,26 @@ describe('The OpenAPI document', () => {
         else expected.push([`${method} ${path}`, []]);
       }
       expect(seen).toEqual(expected);
-      expect(seen.filter(([, security]) => Array.isArray(security) && security.length === 0).map(([operation]) => operation)).toEqual(expect.arrayContaining(['get /health', 'get /health/ready']));
+      expect(
+        seen.filter(([, security]) => Array.isArray(security) && security.length === 0).map(([operation]) => operation),
+      ).toEqual(expect.arrayContaining(['get /health', 'get /health/ready']));
     });
 
     it('accepts every request example of the document as Swagger UI pre-fills it (2xx)', async () => {
       // The sampler of the Swagger UI that /docs serves: the media type's example, else one built
       // from the schema (every property, its example, else its default, else its first enum value…).
-       
-      const swaggerUi = require('swagger-ui-dist/swagger-ui-es-bundle.js') as { plugins: Record<string, (system: unknown) => { fn: Record<string, Record<string, (...args: unknown[]) => unknown>> }> };
+
+      const swaggerUi = require('swagger-ui-dist/swagger-ui-es-bundle.js') as {
+        plugins: Record<
+          string,
+          (system: unknown) => { fn: Record<string, Record<string, (...args: unknown[]) => unknown>> }
+        >;
+      };
       const sampler = swaggerUi.plugins.JSONSchema202012Samples({ getSystem: () => ({}) }).fn.jsonSchema202012;
       const exampleOf = (operation: Operation): unknown => {
-        const media = (resolved(document, operation.requestBody) as { content: Record<string, Json> }).content['application/json'];
+        const media = (resolved(document, operation.requestBody) as { content: Record<string, Json> }).content[
+          'application/json'
+        ];
         if (media.example !== undefined) return media.example;
         if (media.examples) return (Object.values(media.examples as Record<string, Json>)[0] as Json).value;
         return sampler.sampleFromSchema(media.schema, { includeReadOnly: false });
@@ -190,16 +259,27 @@ describe('The OpenAPI document', () => {
       service.app.get(WebhookHttpClient).useResolver(async () => ['127.0.0.1']);
 
       const withBodies = operations(document).filter(({ operation }) => operation.requestBody);
-      const find = (operationId: string) => withBodies.find((entry) => entry.operation.operationId === operationId)!.operation;
+      const find = (operationId: string) =>
+        withBodies.find((entry) => entry.operation.operationId === operationId)!.operation;
       // The resources the path fields of Swagger UI would be filled with: made from the examples themselves.
-      const made = async (operationId: string, path: string, body: unknown = exampleOf(find(operationId))): Promise<Json> => {
+      const made = async (
+        operationId: string,
+        path: string,
+        body: unknown = exampleOf(find(operationId)),
+      ): Promise<Json> => {
         const res = await auth(request(service.url).post(path)).send(body as object);
-        if (res.status >= 300) throw new Error(`the example of ${operationId} was refused (${res.status}): ${JSON.stringify(body)} → ${JSON.stringify(res.body)}`);
+        if (res.status >= 300)
+          throw new Error(
+            `the example of ${operationId} was refused (${res.status}): ${JSON.stringify(body)} → ${JSON.stringify(res.body)}`,
+          );
         return res.body as Json;
       };
       // Only a SCHEDULED mail can be rescheduled: the mail of the example, sent tomorrow.
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
-      const scheduled = await made('Mails_create', '/v1/mails', { ...(exampleOf(find('Mails_create')) as Json), scheduledAt: tomorrow });
+      const scheduled = await made('Mails_create', '/v1/mails', {
+        ...(exampleOf(find('Mails_create')) as Json),
+        scheduledAt: tomorrow,
+      });
       const conversation = await made('Conversations_create', '/v1/conversations');
       const message = await made('Conversations_postMessage', `/v1/conversations/${conversation.id}/messages`);
       const webhook = await made('Webhooks_create', '/v1/webhooks');
@@ -212,7 +292,10 @@ describe('The OpenAPI document', () => {
         email: 'camille.martin@example.com',
       };
       // A body field naming a resource of the service (the message read up to) is filled like a path field.
-      const fill = (body: unknown): unknown => (body && typeof body === 'object' && 'lastReadMessageId' in body ? { ...body, lastReadMessageId: message.id } : body);
+      const fill = (body: unknown): unknown =>
+        body && typeof body === 'object' && 'lastReadMessageId' in body
+          ? { ...body, lastReadMessageId: message.id }
+          : body;
 
       const refused: Array<[string, number, unknown, unknown]> = [];
       // The cancellation of the example's booking goes last: it cancels the mail the reschedule needs.
@@ -224,8 +307,12 @@ describe('The OpenAPI document', () => {
         });
         const body = fill(exampleOf(operation));
         const res = await auth(request(service.url)[method as 'post'](url)).send(body as object);
-        const items = operation.operationId === 'Mails_createBatch' ? ((res.body as { results?: Array<{ status: number }> }).results ?? []) : [];
-        if (res.status >= 300 || items.some((item) => item.status !== 202)) refused.push([`${method} ${path}`, res.status, body, res.body]);
+        const items =
+          operation.operationId === 'Mails_createBatch'
+            ? ((res.body as { results?: Array<{ status: number }> }).results ?? [])
+            : [];
+        if (res.status >= 300 || items.some((item) => item.status !== 202))
+          refused.push([`${method} ${path}`, res.status, body, res.body]);
       }
       expect(refused).toEqual([]);
       expect(withBodies.length).toBeGreaterThanOrEqual(15);
@@ -233,10 +320,18 @@ describe('The OpenAPI document', () => {
 
     it('describes each event of the streams with a schema of its own, which the events sent match field for field', async () => {
       const schemas = (document.components as { schemas: Record<string, Json> }).schemas;
-      const union = schemas.LiveEventDto as { oneOf?: Array<{ $ref: string }>; discriminator?: { propertyName: string; mapping: Record<string, string> } };
+      const union = schemas.LiveEventDto as {
+        oneOf?: Array<{ $ref: string }>;
+        discriminator?: { propertyName: string; mapping: Record<string, string> };
+      };
       expect(union.discriminator?.propertyName).toBe('event');
       const mapping = union.discriminator!.mapping;
-      expect(Object.keys(mapping).sort()).toEqual(['conversation.updated', 'message.created', 'message.updated', 'read-marker.updated']);
+      expect(Object.keys(mapping).sort()).toEqual([
+        'conversation.updated',
+        'message.created',
+        'message.updated',
+        'read-marker.updated',
+      ]);
 
       const ajv = new Ajv2020({ strict: false, allErrors: true });
       addFormats(ajv);
@@ -244,8 +339,17 @@ describe('The OpenAPI document', () => {
       const closed = (node: unknown): unknown => {
         if (Array.isArray(node)) return node.map(closed);
         if (!node || typeof node !== 'object') return node;
-        const schema = Object.fromEntries(Object.entries(node as Json).map(([key, value]) => [key, key === 'properties' ? Object.fromEntries(Object.entries(value as Json).map(([name, property]) => [name, closed(property)])) : closed(value)]));
-        return schema.properties && schema.additionalProperties === undefined ? { ...schema, additionalProperties: false } : schema;
+        const schema = Object.fromEntries(
+          Object.entries(node as Json).map(([key, value]) => [
+            key,
+            key === 'properties'
+              ? Object.fromEntries(Object.entries(value as Json).map(([name, property]) => [name, closed(property)]))
+              : closed(value),
+          ]),
+        );
+        return schema.properties && schema.additionalProperties === undefined
+          ? { ...schema, additionalProperties: false }
+          : schema;
       };
       ajv.addSchema(closed({ $id: 'doc', components: document.components }) as Json);
 
@@ -253,10 +357,25 @@ describe('The OpenAPI document', () => {
       const stream = await SseClient.open(`${service.url}/v1/participants/agent-7/events`, headers);
       try {
         const api = (method: 'post' | 'patch' | 'put', path: string) => auth(request(service.url)[method](path));
-        const created = await api('post', '/v1/conversations').send({ tripPublicationId: 'T', tripReference: 'R', establishmentId: 'E', customerId: 'customer-9', assignedAgentId: 'agent-7', lastMessage: { content: 'Bonjour' } }).expect(201);
-        const posted = await api('post', `/v1/conversations/${created.body.id}/messages`).send({ transmitterId: 'customer-9', content: 'Encore moi' }).expect(201);
-        await api('patch', `/v1/conversations/${created.body.id}/messages/${posted.body.id}`).send({ status: 'DELIVERED' }).expect(200);
-        await api('put', `/v1/conversations/${created.body.id}/read-marker`).send({ participantId: 'agent-7', lastReadMessageId: posted.body.id }).expect(200);
+        const created = await api('post', '/v1/conversations')
+          .send({
+            tripPublicationId: 'T',
+            tripReference: 'R',
+            establishmentId: 'E',
+            customerId: 'customer-9',
+            assignedAgentId: 'agent-7',
+            lastMessage: { content: 'Bonjour' },
+          })
+          .expect(201);
+        const posted = await api('post', `/v1/conversations/${created.body.id}/messages`)
+          .send({ transmitterId: 'customer-9', content: 'Encore moi' })
+          .expect(201);
+        await api('patch', `/v1/conversations/${created.body.id}/messages/${posted.body.id}`)
+          .send({ status: 'DELIVERED' })
+          .expect(200);
+        await api('put', `/v1/conversations/${created.body.id}/read-marker`)
+          .send({ participantId: 'agent-7', lastReadMessageId: posted.body.id })
+          .expect(200);
         const names = ['message.created', 'conversation.updated', 'message.updated', 'read-marker.updated'];
         await Promise.all(names.map((name) => stream.waitFor((event) => event.event === name)));
         const problems: unknown[] = [];

@@ -41,7 +41,11 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
           ready = await request(service.url).get('/health/ready');
         }
         expect(ready.status).toBe(200);
-        expect(ready.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } }, details: { smtp: { status: 'down' } } });
+        expect(ready.body).toMatchObject({
+          status: 'ok',
+          info: { database: { status: 'up' } },
+          details: { smtp: { status: 'down' } },
+        });
         const metrics = await request(service.url).get('/metrics').expect(200);
         expect(metrics.text).toMatch(/^smtp_up 0$/m);
       } finally {
@@ -50,11 +54,16 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
     });
 
     it('exposes Prometheus metrics, mails accepted included', async () => {
-      await request(service.url).post('/v1/mails').send({ receiversId: ['x'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+      await request(service.url)
+        .post('/v1/mails')
+        .send({ receiversId: ['x'], category: 'PROFILE_COMPLETION_REQUEST' })
+        .expect(202);
       const res = await request(service.url).get('/metrics').expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toMatch(/mails_accepted_total\{category="PROFILE_COMPLETION_REQUEST"\} [1-9]/);
-      expect(res.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/mails",status="202"\} [1-9]/);
+      expect(res.text).toMatch(
+        /http_request_duration_seconds_count\{method="POST",route="\/v1\/mails",status="202"\} [1-9]/,
+      );
     });
   });
 
@@ -78,7 +87,15 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
       const res = await request(service.url).get(page).expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.text).toContain(`id="${anchor}"`);
-      for (const name of ['VALIDATION_ERROR', 'CONFLICT', 'PRECONDITION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']) expect(res.text).toContain(`id="${name}"`);
+      for (const name of [
+        'VALIDATION_ERROR',
+        'CONFLICT',
+        'PRECONDITION_FAILED',
+        'IDEMPOTENCY_KEY_REUSED',
+        'TOO_MANY_REQUESTS',
+        'SERVICE_UNAVAILABLE',
+      ])
+        expect(res.text).toContain(`id="${name}"`);
     });
   });
 
@@ -87,11 +104,21 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
       const res = await request(service.url).get('/v1/templates').expect(200);
       expect(res.body.content).toHaveLength(22);
       const categories = res.body.content.map((t: { category: string }) => t.category);
-      for (const own of ['CONVERSATION_UNREAD_MESSAGES', 'CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY']) expect(categories).toContain(own);
+      for (const own of ['CONVERSATION_UNREAD_MESSAGES', 'CONTACT_FORWARD', 'CONTACT_ACKNOWLEDGEMENT', 'CONTACT_REPLY'])
+        expect(categories).toContain(own);
       // A contact mail has no button: the frontend has no page for contact threads.
-      expect(res.body.content.find((t: { category: string }) => t.category === 'CONTACT_FORWARD')).toMatchObject({ requiredIds: [], variables: [], buttonPath: null });
-      const booking = res.body.content.find((t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION');
-      expect(booking).toMatchObject({ requiredIds: ['reservationId', 'publicationId'], buttonPath: '/reservations/{reservationId}' });
+      expect(res.body.content.find((t: { category: string }) => t.category === 'CONTACT_FORWARD')).toMatchObject({
+        requiredIds: [],
+        variables: [],
+        buttonPath: null,
+      });
+      const booking = res.body.content.find(
+        (t: { category: string }) => t.category === 'CLIENT_TRIP_BOOKING_NOTIFICATION',
+      );
+      expect(booking).toMatchObject({
+        requiredIds: ['reservationId', 'publicationId'],
+        buttonPath: '/reservations/{reservationId}',
+      });
       expect(booking.subject.fr).not.toBe(booking.subject.en);
       expect(booking.links.map((l: { rel: string }) => l.rel)).toEqual(['self', 'preview-fr', 'preview-en']);
     });
@@ -99,40 +126,73 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
     it('describes one category: required ids and declared variables with their type and example', async () => {
       const res = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION').expect(200);
       expect(res.body.requiredIds).toEqual(['reservationId', 'publicationId']);
-      expect(res.body.variables).toContainEqual({ name: 'departureDate', type: 'date', required: false, description: expect.any(String), example: '2027-05-14' });
-      expect(res.body.variables).toContainEqual(expect.objectContaining({ name: 'amount', type: 'money', example: { amount: 480, currency: 'EUR' } }));
+      expect(res.body.variables).toContainEqual({
+        name: 'departureDate',
+        type: 'date',
+        required: false,
+        description: expect.any(String),
+        example: '2027-05-14',
+      });
+      expect(res.body.variables).toContainEqual(
+        expect.objectContaining({ name: 'amount', type: 'money', example: { amount: 480, currency: 'EUR' } }),
+      );
       expect(res.body.subject.en).toContain('RES-7731');
       await request(service.url).get('/v1/templates/NOPE').expect(404);
     });
 
     it('previews with the declared examples, written for the locale, as HTML or as text', async () => {
-      const html = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=en').expect(200);
+      const html = await request(service.url)
+        .get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=en')
+        .expect(200);
       expect(html.text).toContain('May 14, 2027');
       expect(html.text).toContain('€480.00');
-      const text = await request(service.url).get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=fr&format=text').expect(200);
+      const text = await request(service.url)
+        .get('/v1/templates/CLIENT_TRIP_BOOKING_NOTIFICATION/preview?locale=fr&format=text')
+        .expect(200);
       expect(text.headers['content-type']).toMatch(/^text\/plain/);
       expect(text.text).toContain('14 mai 2027');
       expect(text.text).not.toContain('<');
     });
 
     it('previews a category as HTML in the asked locale, and 404s an unknown category', async () => {
-      const res = await request(service.url).get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=en').expect(200);
+      const res = await request(service.url)
+        .get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=en')
+        .expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.text).toContain('lang="en"');
       expect(res.text).toContain('https://app.voyages.test/reservations/');
       await request(service.url).get('/v1/templates/NOPE/preview').expect(404);
-      const bad = await request(service.url).get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=de').expect(400);
+      const bad = await request(service.url)
+        .get('/v1/templates/TRIP_REMINDER_NOTIFICATION/preview?locale=de')
+        .expect(400);
       expect(bad.body.details[0]).toMatchObject({ field: 'locale', location: 'query' });
     });
   });
 
   describe('recipient directory', () => {
     it('creates (201), replaces (200), reads and deletes a recipient', async () => {
-      const created = await request(service.url).put('/v1/recipients/user-7').send({ email: 'lea@example.com', firstName: 'Léa' }).expect(201);
-      expect(created.body).toMatchObject({ id: 'user-7', email: 'lea@example.com', firstName: 'Léa', lastName: null, locale: null });
+      const created = await request(service.url)
+        .put('/v1/recipients/user-7')
+        .send({ email: 'lea@example.com', firstName: 'Léa' })
+        .expect(201);
+      expect(created.body).toMatchObject({
+        id: 'user-7',
+        email: 'lea@example.com',
+        firstName: 'Léa',
+        lastName: null,
+        locale: null,
+      });
       expect(created.headers.location).toBe(`${service.url}/v1/recipients/user-7`);
-      const replaced = await request(service.url).put('/v1/recipients/user-7').send({ email: 'lea.dubois@example.com', locale: 'en' }).expect(200);
-      expect(replaced.body).toMatchObject({ email: 'lea.dubois@example.com', firstName: null, locale: 'en', createdAt: created.body.createdAt });
+      const replaced = await request(service.url)
+        .put('/v1/recipients/user-7')
+        .send({ email: 'lea.dubois@example.com', locale: 'en' })
+        .expect(200);
+      expect(replaced.body).toMatchObject({
+        email: 'lea.dubois@example.com',
+        firstName: null,
+        locale: 'en',
+        createdAt: created.body.createdAt,
+      });
       await request(service.url).get('/v1/recipients/user-7').expect(200);
       await request(service.url).delete('/v1/recipients/user-7').expect(204);
       await request(service.url).get('/v1/recipients/user-7').expect(404);
@@ -153,7 +213,10 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
     beforeAll(async () => {
       directory = createServer((req, res) => {
         calls.push({ url: req.url ?? '', headers: req.headers });
-        if (req.url === '/users/remote-1') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ email: 'remote@example.com', firstName: 'Rémi', locale: 'en' }));
+        if (req.url === '/users/remote-1')
+          return void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ email: 'remote@example.com', firstName: 'Rémi', locale: 'en' }));
         res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
@@ -163,13 +226,25 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
 
     it('resolves receivers the table does not know, sends the correlation id and caches the answer', async () => {
       const port = (directory.address() as AddressInfo).port;
-      const withDirectory = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env: { USER_DIRECTORY_URL: `http://127.0.0.1:${port}/users` } });
+      const withDirectory = await startApp({
+        databaseUrl: await createTestDatabase(),
+        smtpUrl: inbox.smtpUrl,
+        env: { USER_DIRECTORY_URL: `http://127.0.0.1:${port}/users` },
+      });
       try {
-        const first = await request(withDirectory.url).post('/v1/mails').set('X-Correlation-ID', 'dir-1').send({ receiversId: ['remote-1', 'ghost'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+        const first = await request(withDirectory.url)
+          .post('/v1/mails')
+          .set('X-Correlation-ID', 'dir-1')
+          .send({ receiversId: ['remote-1', 'ghost'], category: 'PROFILE_COMPLETION_REQUEST' })
+          .expect(202);
         const mail = await waitForMail(withDirectory.url, first.body.id, settled);
         expect(mail.deliveries).toEqual([
           expect.objectContaining({ receiverId: 'remote-1', status: 'SENT', email: 'r***@example.com' }),
-          expect.objectContaining({ receiverId: 'ghost', status: 'FAILED', error: expect.objectContaining({ code: 'RECIPIENT_NOT_FOUND' }) }),
+          expect.objectContaining({
+            receiverId: 'ghost',
+            status: 'FAILED',
+            error: expect.objectContaining({ code: 'RECIPIENT_NOT_FOUND' }),
+          }),
         ]);
         const [received] = await inbox.waitFor((m) => m.parsed.headers.get('x-mail-id') === first.body.id);
         expect(received.envelopeTo).toEqual(['remote@example.com']);
@@ -179,7 +254,10 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
         expect(remoteCalls).toHaveLength(1);
         expect(remoteCalls[0].headers['x-correlation-id']).toBe('dir-1');
 
-        const second = await request(withDirectory.url).post('/v1/mails').send({ receiversId: ['remote-1'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+        const second = await request(withDirectory.url)
+          .post('/v1/mails')
+          .send({ receiversId: ['remote-1'], category: 'PROFILE_COMPLETION_REQUEST' })
+          .expect(202);
         await waitForMail(withDirectory.url, second.body.id, settled);
         expect(calls.filter((c) => c.url === '/users/remote-1')).toHaveLength(1);
       } finally {

@@ -28,10 +28,14 @@ startEmbeddedPostgres(dir, { port: Number(port), database: 'communication' }).th
  * same data), e.g. to show what the service does while its database is down.
  */
 export function startPostgresProcess(dataDir: string, port = 0): Promise<PostgresProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', SCRIPT, dataDir, String(port)], {
-    cwd: join(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-e', SCRIPT, dataDir, String(port)],
+    {
+      cwd: join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`Postgres process exited (${code}) before it was ready`)));

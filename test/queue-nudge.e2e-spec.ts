@@ -28,7 +28,11 @@ describe('Queue nudges across instances (real Postgres, real SMTP, real HTTP rec
     await receiver.start();
     const databaseUrl = await createTestDatabase();
     api = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'api' } });
-    worker = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'worker', DELIVERY_POLLING_INTERVAL_SECONDS: POLL_SECONDS } });
+    worker = await startApp({
+      databaseUrl,
+      smtpUrl: inbox.smtpUrl,
+      env: { RUN_MODE: 'worker', DELIVERY_POLLING_INTERVAL_SECONDS: POLL_SECONDS },
+    });
     await putRecipients(api.url, [{ id: 'nudged-user', email: 'nudged.user@example.com' }]);
   });
 
@@ -41,15 +45,24 @@ describe('Queue nudges across instances (real Postgres, real SMTP, real HTTP rec
 
   it('an API-only instance wakes the workers of another instance at once', async () => {
     expect(api.app.get(Queues).runner(MAIL_DELIVERIES)?.started).toBe(false);
-    await request(api.url).post('/v1/webhooks').send({ url: receiver.url('/nudged'), events: ['mail.sent'] }).expect(201);
+    await request(api.url)
+      .post('/v1/webhooks')
+      .send({ url: receiver.url('/nudged'), events: ['mail.sent'] })
+      .expect(201);
     // Both runners of the worker have claimed once, found nothing and wait for their next poll.
     const queues = worker.app.get(Queues);
-    for (const deadline = Date.now() + WAIT_MS; !(queues.runner(MAIL_DELIVERIES)?.waiting && queues.runner(WEBHOOK_CALLS)?.waiting); ) {
+    for (
+      const deadline = Date.now() + WAIT_MS;
+      !(queues.runner(MAIL_DELIVERIES)?.waiting && queues.runner(WEBHOOK_CALLS)?.waiting);
+    ) {
       if (Date.now() > deadline) throw new Error('The worker never waited for work');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    const res = await request(api.url).post('/v1/mails').send({ receiversId: ['nudged-user'], category: 'PROFILE_COMPLETION_REQUEST' }).expect(202);
+    const res = await request(api.url)
+      .post('/v1/mails')
+      .send({ receiversId: ['nudged-user'], category: 'PROFILE_COMPLETION_REQUEST' })
+      .expect(202);
     const id = (res.body as { id: string }).id;
     await inbox.waitFor((mail) => mail.parsed.headers.get('x-mail-id') === id, 1, WAIT_MS);
     const [call] = await receiver.waitFor(1, (c) => c.path === '/nudged', WAIT_MS);

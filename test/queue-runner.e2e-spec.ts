@@ -77,7 +77,7 @@ class TableHandler implements QueueHandler<Job, Outcome, boolean> {
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -99,8 +99,11 @@ describe('QueueRunner (real Postgres)', () => {
     await pool.query(`INSERT INTO test_job (id) VALUES ($1)`, [id]);
     return id;
   };
-  const row = async (id: number): Promise<{ status: string; attempts: number; done_by: string | null; leased: boolean }> =>
-    (await pool.query(`SELECT status, attempts, done_by, due_at > now() AS leased FROM test_job WHERE id = $1`, [id])).rows[0];
+  const row = async (
+    id: number,
+  ): Promise<{ status: string; attempts: number; done_by: string | null; leased: boolean }> =>
+    (await pool.query(`SELECT status, attempts, done_by, due_at > now() AS leased FROM test_job WHERE id = $1`, [id]))
+      .rows[0];
 
   beforeAll(async () => {
     pool = new Pool({ connectionString: await createTestDatabase(), max: 4 });
@@ -156,7 +159,10 @@ describe('QueueRunner (real Postgres)', () => {
     const stuck = await addJob();
     handler.hold(stuck);
     const leaving = runner(handler, 3);
-    await waitUntil(async () => (await row(stuck)).attempts === 1 && (await row(quick)).status === 'DONE', 'both jobs claimed, the quick one settled');
+    await waitUntil(
+      async () => (await row(stuck)).attempts === 1 && (await row(quick)).status === 'DONE',
+      'both jobs claimed, the quick one settled',
+    );
 
     await leaving.drain(Date.now() + 300);
     expect(await row(quick)).toMatchObject({ status: 'DONE', done_by: 'leaving' });
@@ -172,7 +178,10 @@ describe('QueueRunner (real Postgres)', () => {
 
     // When the lease ends, another worker takes it up.
     runner(new TableHandler(pool, 'next'), 30);
-    await waitUntil(async () => (await row(stuck)).status === 'DONE', 'the next worker settled the job left to its lease');
+    await waitUntil(
+      async () => (await row(stuck)).status === 'DONE',
+      'the next worker settled the job left to its lease',
+    );
     expect(await row(stuck)).toMatchObject({ attempts: 2, done_by: 'next' });
   });
 

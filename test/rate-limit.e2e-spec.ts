@@ -26,7 +26,11 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
     inbox = await startInbox();
     databaseUrl = await createTestDatabase();
     first = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, logs, env: { ...auth, RATE_LIMIT_PER_MINUTE: '5' } });
-    second = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { ...auth, RATE_LIMIT_PER_MINUTE: '5', RUN_MODE: 'api' } });
+    second = await startApp({
+      databaseUrl,
+      smtpUrl: inbox.smtpUrl,
+      env: { ...auth, RATE_LIMIT_PER_MINUTE: '5', RUN_MODE: 'api' },
+    });
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
   });
@@ -52,7 +56,10 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
 
       for (const instance of [second, first]) {
         const refused = await request(instance.url).get('/v1/templates').set(bearer(BOOKING_KEY)).expect(429);
-        expect(refused.body).toMatchObject({ name: 'TOO_MANY_REQUESTS', debug_id: refused.headers['x-correlation-id'] });
+        expect(refused.body).toMatchObject({
+          name: 'TOO_MANY_REQUESTS',
+          debug_id: refused.headers['x-correlation-id'],
+        });
         const retryAfter = Number(refused.headers['retry-after']);
         expect(retryAfter).toBeGreaterThanOrEqual(1);
         expect(retryAfter).toBeLessThanOrEqual(60);
@@ -72,7 +79,13 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
     it('counts callers without a key by client address', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
-        statuses.push((await request(i % 2 ? second.url : first.url).post('/v1/contacts').send({ name: 'V', mail: `v${i}@example.com`, object: 'Hi', message: 'Hi' })).status);
+        statuses.push(
+          (
+            await request(i % 2 ? second.url : first.url)
+              .post('/v1/contacts')
+              .send({ name: 'V', mail: `v${i}@example.com`, object: 'Hi', message: 'Hi' })
+          ).status,
+        );
       }
       expect(statuses).toEqual([201, 201, 201, 201, 201, 429]);
     });
@@ -85,16 +98,23 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
       } finally {
         await db.query('ALTER TABLE rate_limit_away RENAME TO rate_limit');
       }
-      expect(logs.lines.some((line) => line.msg === 'The rate limit store failed; the request goes through unlimited')).toBe(true);
+      expect(
+        logs.lines.some((line) => line.msg === 'The rate limit store failed; the request goes through unlimited'),
+      ).toBe(true);
     });
   });
 
   describe('CONTACT_RATE_LIMIT_PER_HOUR', () => {
     let contacts: TestApp;
-    const thread = (mail: string) => request(contacts.url).post('/v1/contacts').send({ name: 'Visitor', mail, object: 'Question', message: 'Hello' });
+    const thread = (mail: string) =>
+      request(contacts.url).post('/v1/contacts').send({ name: 'Visitor', mail, object: 'Question', message: 'Hello' });
 
     beforeAll(async () => {
-      contacts = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { CONTACT_RATE_LIMIT_PER_HOUR: '5', RATE_LIMIT_PER_MINUTE: '1000', RUN_MODE: 'api' } });
+      contacts = await startApp({
+        databaseUrl,
+        smtpUrl: inbox.smtpUrl,
+        env: { CONTACT_RATE_LIMIT_PER_HOUR: '5', RATE_LIMIT_PER_MINUTE: '1000', RUN_MODE: 'api' },
+      });
     });
 
     afterAll(async () => {
@@ -103,7 +123,13 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
 
     it('takes at most 5 messages an hour for one visitor address (any case), then 429, a reply in their thread as a new thread', async () => {
       const statuses: number[] = [];
-      for (const mail of ['camille@example.com', 'Camille@Example.com', 'CAMILLE@example.com', 'camille@EXAMPLE.com', 'camille@example.com']) {
+      for (const mail of [
+        'camille@example.com',
+        'Camille@Example.com',
+        'CAMILLE@example.com',
+        'camille@EXAMPLE.com',
+        'camille@example.com',
+      ]) {
         statuses.push((await thread(mail)).status);
       }
       expect(statuses).toEqual([201, 201, 201, 201, 201]);
@@ -112,11 +138,26 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3500);
       expect(refused.headers['ratelimit-limit']).toBe('5');
 
-      const first = (await db.query<{ id: string }>(`SELECT id FROM contact_message WHERE lower(mail) = 'camille@example.com' ORDER BY sending_date LIMIT 1`)).rows[0];
+      const first = (
+        await db.query<{ id: string }>(
+          `SELECT id FROM contact_message WHERE lower(mail) = 'camille@example.com' ORDER BY sending_date LIMIT 1`,
+        )
+      ).rows[0];
       // AUTH_MODE=off trusts every caller to reply, but counts it: nobody was identified.
-      const reply = await request(contacts.url).post('/v1/contacts').send({ name: 'Visitor', mail: 'other@example.com', object: 'Re', message: 'And a reply', conversationId: first.id }).expect(429);
+      const reply = await request(contacts.url)
+        .post('/v1/contacts')
+        .send({
+          name: 'Visitor',
+          mail: 'other@example.com',
+          object: 'Re',
+          message: 'And a reply',
+          conversationId: first.id,
+        })
+        .expect(429);
       expect(reply.body.name).toBe('TOO_MANY_REQUESTS');
-      expect(Number((await db.query(`SELECT count(*) FROM contact_message WHERE message = 'And a reply'`)).rows[0].count)).toBe(0);
+      expect(
+        Number((await db.query(`SELECT count(*) FROM contact_message WHERE message = 'And a reply'`)).rows[0].count),
+      ).toBe(0);
     });
 
     it('also limits the client address, whatever visitor address it writes', async () => {
@@ -132,7 +173,9 @@ describe('Rate limits kept in Postgres (two API instances, one database)', () =>
     });
 
     it('keeps no visitor address in clear in the counters', async () => {
-      const keys = (await db.query<{ key: string }>(`SELECT key FROM rate_limit WHERE key LIKE 'contact-%'`)).rows.map((r) => r.key);
+      const keys = (await db.query<{ key: string }>(`SELECT key FROM rate_limit WHERE key LIKE 'contact-%'`)).rows.map(
+        (r) => r.key,
+      );
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.join(' ')).not.toMatch(/example\.com/i);
     });
@@ -146,7 +189,10 @@ describe('CONTACT_RATE_LIMIT_PER_HOUR with access control on: every message that
   let service: TestApp;
   let as: Record<'service' | 'admin' | 'customer', Record<string, string>>;
   const post = (who: Record<string, string>, body: Record<string, unknown>) =>
-    request(service.url).post('/v1/contacts').set(who).send({ name: 'Alice', mail: 'alice@example.com', object: 'Booking', message: 'Hello', ...body });
+    request(service.url)
+      .post('/v1/contacts')
+      .set(who)
+      .send({ name: 'Alice', mail: 'alice@example.com', object: 'Booking', message: 'Hello', ...body });
 
   beforeAll(async () => {
     inbox = await startInbox();
@@ -156,7 +202,14 @@ describe('CONTACT_RATE_LIMIT_PER_HOUR with access control on: every message that
     service = await startApp({
       databaseUrl,
       smtpUrl: inbox.smtpUrl,
-      env: { ...auth, CONTACT_RATE_LIMIT_PER_HOUR: '3', RATE_LIMIT_PER_MINUTE: '1000', JWT_JWKS_URL: await jwks.start(), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+      env: {
+        ...auth,
+        CONTACT_RATE_LIMIT_PER_HOUR: '3',
+        RATE_LIMIT_PER_MINUTE: '1000',
+        JWT_JWKS_URL: await jwks.start(),
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+      },
     });
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
@@ -177,18 +230,35 @@ describe('CONTACT_RATE_LIMIT_PER_HOUR with access control on: every message that
   it('counts a customer’s replies in their own thread with their new threads, then answers 429 and stores nothing', async () => {
     const thread = await post(as.customer, {}).expect(201);
     await post(as.customer, { message: 'First reply', conversationId: thread.body.id }).expect(201);
-    await post(as.customer, { mail: 'alias@example.com', message: 'Second reply', conversationId: thread.body.id }).expect(201);
+    await post(as.customer, {
+      mail: 'alias@example.com',
+      message: 'Second reply',
+      conversationId: thread.body.id,
+    }).expect(201);
     const refused = await post(as.customer, { message: 'Third reply', conversationId: thread.body.id }).expect(429);
     expect(refused.body).toMatchObject({ name: 'TOO_MANY_REQUESTS', debug_id: refused.headers['x-correlation-id'] });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3500);
-    expect(Number((await db.query(`SELECT count(*) FROM contact_message WHERE message = 'Third reply'`)).rows[0].count)).toBe(0);
+    expect(
+      Number((await db.query(`SELECT count(*) FROM contact_message WHERE message = 'Third reply'`)).rows[0].count),
+    ).toBe(0);
   });
 
   it('does not count services and admins (support’s tools): they answer and open threads past the limit', async () => {
-    const thread = (await db.query<{ id: string }>(`SELECT id FROM contact_message WHERE id = conversation_id AND transmitter_id = 'customer-A'`)).rows[0];
-    for (let i = 0; i < 4; i++) await post(as.service, { name: 'Support', mail: 'support@voyages.test', message: `Answer ${i}`, conversationId: thread.id }).expect(201);
+    const thread = (
+      await db.query<{ id: string }>(
+        `SELECT id FROM contact_message WHERE id = conversation_id AND transmitter_id = 'customer-A'`,
+      )
+    ).rows[0];
+    for (let i = 0; i < 4; i++)
+      await post(as.service, {
+        name: 'Support',
+        mail: 'support@voyages.test',
+        message: `Answer ${i}`,
+        conversationId: thread.id,
+      }).expect(201);
     await post(as.admin, { name: 'Admin', message: 'Answer from an admin', conversationId: thread.id }).expect(201);
-    for (let i = 0; i < 4; i++) await post(as.service, { mail: 'alice@example.com', message: `On behalf of Alice ${i}` }).expect(201);
+    for (let i = 0; i < 4; i++)
+      await post(as.service, { mail: 'alice@example.com', message: `On behalf of Alice ${i}` }).expect(201);
     // The customer's own budget is still spent.
     await post(as.customer, { message: 'Still too many', conversationId: thread.id }).expect(429);
   });
@@ -205,7 +275,12 @@ describe('Failed authentication, limited per client address (two API instances, 
     inbox = await startInbox();
     const databaseUrl = await createTestDatabase();
     // TRUST_PROXY: each test comes from its own client address through X-Forwarded-For.
-    const env = { ...auth, TRUST_PROXY: 'loopback', RATE_LIMIT_PER_MINUTE: '1000', AUTH_FAILURE_LIMIT_PER_MINUTE: String(LIMIT) };
+    const env = {
+      ...auth,
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_PER_MINUTE: '1000',
+      AUTH_FAILURE_LIMIT_PER_MINUTE: String(LIMIT),
+    };
     first = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env });
     second = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { ...env, RUN_MODE: 'api' } });
   });
@@ -222,13 +297,23 @@ describe('Failed authentication, limited per client address (two API instances, 
     for (let i = 0; i < LIMIT; i++) {
       const instance = i % 2 ? second : first;
       // Wrong keys, and no credential at all on a closed route, count alike.
-      const res = i % 3 ? await request(instance.url).get('/v1/templates').set(attacker).set(bearer(`svc_guess_${i}_0123456789abcdef`)) : await request(instance.url).get('/v1/templates').set(attacker);
+      const res =
+        i % 3
+          ? await request(instance.url)
+              .get('/v1/templates')
+              .set(attacker)
+              .set(bearer(`svc_guess_${i}_0123456789abcdef`))
+          : await request(instance.url).get('/v1/templates').set(attacker);
       statuses.push(res.status);
     }
     expect(statuses).toEqual(Array(LIMIT).fill(401));
 
     for (const instance of [first, second]) {
-      const refused = await request(instance.url).get('/v1/templates').set(attacker).set(bearer('svc_guess_x_0123456789abcdef')).expect(429);
+      const refused = await request(instance.url)
+        .get('/v1/templates')
+        .set(attacker)
+        .set(bearer('svc_guess_x_0123456789abcdef'))
+        .expect(429);
       expect(refused.body).toMatchObject({ name: 'TOO_MANY_REQUESTS', debug_id: refused.headers['x-correlation-id'] });
       const retryAfter = Number(refused.headers['retry-after']);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -241,7 +326,11 @@ describe('Failed authentication, limited per client address (two API instances, 
 
   it('leaves other client addresses and the health probes alone', async () => {
     await request(first.url).get('/v1/templates').set(from('198.51.100.20')).set(bearer(BOOKING_KEY)).expect(200);
-    await request(second.url).get('/v1/templates').set(from('198.51.100.20')).set(bearer('svc_wrong_key_0123456789abcdef')).expect(401);
+    await request(second.url)
+      .get('/v1/templates')
+      .set(from('198.51.100.20'))
+      .set(bearer('svc_wrong_key_0123456789abcdef'))
+      .expect(401);
     await request(first.url).get('/health').set(from('203.0.113.7')).expect(200);
   });
 });

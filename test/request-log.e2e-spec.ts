@@ -28,7 +28,13 @@ describe('Request log: tokens in the query are redacted in every spelling', () =
       JWT_ALGORITHMS: 'ES256',
     };
     app = await startApp({ databaseUrl: await createTestDatabase(), smtpUrl: inbox.smtpUrl, env, logs });
-    token = await new SignJWT({ roles: ['customer'] }).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('cust-1').setExpirationTime('5m').sign(privateKey);
+    token = await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('cust-1')
+      .setExpirationTime('5m')
+      .sign(privateKey);
   });
 
   afterAll(async () => {
@@ -50,7 +56,10 @@ describe('Request log: tokens in the query are redacted in every spelling', () =
   }
 
   async function loggedUrls(count: number): Promise<string[]> {
-    const urls = () => logs.lines.map((line) => (line.req as { url?: string } | undefined)?.url).filter((url): url is string => url?.startsWith('/v1/participants/') ?? false);
+    const urls = () =>
+      logs.lines
+        .map((line) => (line.req as { url?: string } | undefined)?.url)
+        .filter((url): url is string => url?.startsWith('/v1/participants/') ?? false);
     const deadline = Date.now() + 5000;
     while (urls().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     return urls();

@@ -64,7 +64,10 @@ export class SseClient {
   async until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`SSE: timed out; events so far: ${JSON.stringify(this.events.map((e) => `${e.id} ${e.event}`))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `SSE: timed out; events so far: ${JSON.stringify(this.events.map((e) => `${e.id} ${e.event}`))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
         this.waiters.push(() => {

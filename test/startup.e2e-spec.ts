@@ -14,7 +14,6 @@ const ROOT = join(__dirname, '..');
 function serviceCommand(): string[] {
   const buildScript = join(ROOT, 'scripts', 'build.js');
   if (existsSync(buildScript)) {
-     
     const { staleReason } = require(buildScript) as { staleReason(root: string): string | undefined };
     if (staleReason(ROOT) === undefined) return [join(ROOT, 'scripts', 'start.js')];
   }
@@ -61,7 +60,13 @@ class Service {
     const child = spawn(process.execPath, serviceCommand(), {
       cwd,
       // Nothing of the test run's environment (NODE_ENV=test, DATABASE_URL…): what a person's shell has.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), PORT: String(port), ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? cwd,
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        PORT: String(port),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -84,7 +89,10 @@ class Service {
     for (;;) {
       const found = this.lines.find(test);
       if (found !== undefined) return found;
-      if (this.exit) throw new Error(`exited (${this.exit.code ?? this.exit.signal}) without such a line:\n${this.lines.join('\n')}`);
+      if (this.exit)
+        throw new Error(
+          `exited (${this.exit.code ?? this.exit.signal}) without such a line:\n${this.lines.join('\n')}`,
+        );
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no such line within ${timeoutMs} ms:\n${this.lines.join('\n')}`);
       await new Promise<void>((resolve) => {
@@ -119,7 +127,11 @@ class Service {
     const deadline = Date.now() + 100_000;
     while (Date.now() < deadline && !this.exit) {
       try {
-        if ((await fetch(`http://127.0.0.1:${this.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).status === 200) return;
+        if (
+          (await fetch(`http://127.0.0.1:${this.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).status ===
+          200
+        )
+          return;
       } catch {
         // Not listening yet.
       }
@@ -183,7 +195,9 @@ describe('The service as a process: what it writes at start, a second start, Ctr
         'communication is running (RUN_MODE=all)',
         `  API          http://localhost:${service.port}/v1`,
         '  Postgres     embedded, data in .data/postgres (set DATABASE_URL to use your own)',
-        expect.stringMatching(/^ {2}Inbox {8}http:\/\/localhost:\d+ {2}\(embedded SMTP on port \d+; set SMTP_URL to use a real relay\)$/),
+        expect.stringMatching(
+          /^ {2}Inbox {8}http:\/\/localhost:\d+ {2}\(embedded SMTP on port \d+; set SMTP_URL to use a real relay\)$/,
+        ),
       ]),
     );
 
@@ -192,13 +206,20 @@ describe('The service as a process: what it writes at start, a second start, Ctr
     expect(await second.exited).toEqual({ code: 1, signal: null });
     const postgresPid = Number(readFileSync(join(dir, '.data', 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(second.lines).toEqual([
-      expect.stringMatching(new RegExp(`^communication did not start: port ${service.port} is already in use, and so is the embedded Postgres's data directory \\.data/postgres \\(held by process ${postgresPid}.*\\)`)),
+      expect.stringMatching(
+        new RegExp(
+          `^communication did not start: port ${service.port} is already in use, and so is the embedded Postgres's data directory \\.data/postgres \\(held by process ${postgresPid}.*\\)`,
+        ),
+      ),
     ]);
 
     const before = service.lines.length;
     const exit = await service.interrupt();
     const stopLines = service.lines.slice(before);
-    expect({ exit, stopLines }).toEqual({ exit: { code: 0, signal: null }, stopLines: [expect.stringMatching(/INFO: communication is stopping \(SIGINT\)/)] });
+    expect({ exit, stopLines }).toEqual({
+      exit: { code: 0, signal: null },
+      stopLines: [expect.stringMatching(/INFO: communication is stopping \(SIGINT\)/)],
+    });
     expect(service.lines.filter((line) => /ERROR|FATAL|Error|^\s+at /.test(line))).toEqual([]);
   }, 150_000);
 });

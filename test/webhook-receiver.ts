@@ -27,7 +27,12 @@ export class WebhookReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const call = { path: req.url ?? '', headers: req.headers, body, json: JSON.parse(body) as ReceivedCall['json'] };
+        const call = {
+          path: req.url ?? '',
+          headers: req.headers,
+          body,
+          json: JSON.parse(body) as ReceivedCall['json'],
+        };
         this.calls.push(call);
         const status = this.answer(call);
         if (status !== null) res.writeHead(status, { 'content-type': 'text/plain' }).end(`received ${call.json.type}`);
@@ -47,12 +52,19 @@ export class WebhookReceiver {
   }
 
   /** Calls received on `path` so far, waiting up to `timeoutMs` for `count` of them. */
-  async waitFor(count: number, predicate: (call: ReceivedCall) => boolean = () => true, timeoutMs = 20_000): Promise<ReceivedCall[]> {
+  async waitFor(
+    count: number,
+    predicate: (call: ReceivedCall) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<ReceivedCall[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.calls.filter(predicate);
       if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${count} webhook call(s); ${found.length} received: ${found.map((c) => c.json.type).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `Timed out waiting for ${count} webhook call(s); ${found.length} received: ${found.map((c) => c.json.type).join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -66,5 +78,9 @@ export const verifySignature: (secret: string, headers: IncomingHttpHeaders, bod
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
   const code = /Verify a call[^]*?```js\n([^]*?)```/.exec(readme)?.[1];
   if (!code) throw new Error('README.md has no "Verify a call" snippet');
-  return new Function('require', `${code}\nreturn verify;`)(require) as (secret: string, headers: IncomingHttpHeaders, body: string) => boolean;
+  return new Function('require', `${code}\nreturn verify;`)(require) as (
+    secret: string,
+    headers: IncomingHttpHeaders,
+    body: string,
+  ) => boolean;
 })();

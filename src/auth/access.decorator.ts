@@ -23,7 +23,10 @@ export const BEARER_SCHEME = 'bearer';
  * metrics (and later webhooks, suppressions) rely on it, so a new route is closed until it says
  * otherwise.
  */
-export const SERVICES_AND_ADMINS: RouteAccess = Object.freeze({ callers: Object.freeze(['service', 'admin'] as const), probe: false });
+export const SERVICES_AND_ADMINS: RouteAccess = Object.freeze({
+  callers: Object.freeze(['service', 'admin'] as const),
+  probe: false,
+});
 
 /** The route admits these callers (the resource's policy may narrow what each one sees). */
 export const Access = (...callers: Audience[]): MethodDecorator & ClassDecorator =>
@@ -31,7 +34,11 @@ export const Access = (...callers: Audience[]): MethodDecorator & ClassDecorator
 
 /** Anyone, even without a token; a token that is sent is still verified (401 when it is not valid). */
 export const Public = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata<string, RouteAccess>(ACCESS_KEY, { callers: 'anyone', probe: false }), ApiSecurity({}), ApiSecurity(BEARER_SCHEME));
+  applyDecorators(
+    SetMetadata<string, RouteAccess>(ACCESS_KEY, { callers: 'anyone', probe: false }),
+    ApiSecurity({}),
+    ApiSecurity(BEARER_SCHEME),
+  );
 
 /** A health probe: open, never rate limited, whatever the caller sends. */
 export const Probe = (): MethodDecorator & ClassDecorator =>
@@ -51,5 +58,8 @@ export function acceptsQueryToken(reflector: Reflector, context: ExecutionContex
 
 /** The access the handler declares, else its controller, else services and admins. */
 export function routeAccess(reflector: Reflector, context: ExecutionContext): RouteAccess {
-  return reflector.getAllAndOverride<RouteAccess | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]) ?? SERVICES_AND_ADMINS;
+  return (
+    reflector.getAllAndOverride<RouteAccess | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]) ??
+    SERVICES_AND_ADMINS
+  );
 }

@@ -33,7 +33,9 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 
   onModuleInit(): void {
     if (!this.enabled && this.config.runMode !== 'worker') {
-      this.logger.warn('AUTH_MODE=off: access control is disabled and every request is trusted like a service. Never run so in production.');
+      this.logger.warn(
+        'AUTH_MODE=off: access control is disabled and every request is trusted like a service. Never run so in production.',
+      );
     }
   }
 
@@ -43,11 +45,16 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (this.enabled && !access.probe) this.limits.assertAuthNotBlocked(request.ip);
     try {
-      const caller = await this.identify(request, access, acceptsQueryToken(this.reflector, context) ? queryToken(request) : undefined);
+      const caller = await this.identify(
+        request,
+        access,
+        acceptsQueryToken(this.reflector, context) ? queryToken(request) : undefined,
+      );
       this.cls.set(CALLER_KEY, caller);
       authorize(caller, access);
     } catch (error) {
-      if (error instanceof ApiError && error.errorName === 'UNAUTHORIZED') throw (await this.limits.countAuthFailure(request.ip)) ?? error;
+      if (error instanceof ApiError && error.errorName === 'UNAUTHORIZED')
+        throw (await this.limits.countAuthFailure(request.ip)) ?? error;
       throw error;
     }
     return true;
@@ -55,7 +62,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 
   private async identify(request: FastifyRequest, access: RouteAccess, tokenInQuery?: string): Promise<Caller> {
     if (!this.enabled) return UNCHECKED_SERVICE;
-    const authorization = request.headers.authorization ?? (tokenInQuery === undefined ? undefined : `Bearer ${tokenInQuery}`);
+    const authorization =
+      request.headers.authorization ?? (tokenInQuery === undefined ? undefined : `Bearer ${tokenInQuery}`);
     if (access.probe || authorization === undefined) return ANONYMOUS;
     return this.authenticator.authenticate(authorization);
   }
@@ -72,9 +80,17 @@ function authorize(caller: Caller, access: RouteAccess): void {
   if (caller.kind === 'anonymous') {
     throw unauthorized('Authentication is required: send "Authorization: Bearer <API key or token>".', false);
   }
-  const allowed = caller.kind === 'service' ? access.callers.includes('service') : caller.roles.some((role) => access.callers.includes(role));
+  const allowed =
+    caller.kind === 'service'
+      ? access.callers.includes('service')
+      : caller.roles.some((role) => access.callers.includes(role));
   if (!allowed) {
-    const who = caller.kind === 'service' ? 'a service' : caller.roles.length ? `the roles ${caller.roles.join(', ')}` : 'no role';
+    const who =
+      caller.kind === 'service'
+        ? 'a service'
+        : caller.roles.length
+          ? `the roles ${caller.roles.join(', ')}`
+          : 'no role';
     throw ApiError.forbidden(`This operation is for ${access.callers.join(', ')}; the caller has ${who}.`);
   }
 }

@@ -33,7 +33,10 @@ export class Authenticator {
     const jwt = config.auth.jwt;
     if (jwt) {
       const key = jwt.jwksUrl
-        ? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: jwt.jwksCooldownSeconds * 1000, timeoutDuration: 5000 })
+        ? createRemoteJWKSet(new URL(jwt.jwksUrl), {
+            cooldownDuration: jwt.jwksCooldownSeconds * 1000,
+            timeoutDuration: 5000,
+          })
         : createPublicKey(jwt.publicKey!);
       this.jwt = { config: jwt, key };
     }
@@ -42,7 +45,12 @@ export class Authenticator {
   /** The caller behind `Authorization: Bearer <token>`; 401 when it is no valid key or token. */
   async authenticate(authorization: string): Promise<Caller> {
     const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
-    if (!token) throw unauthorized('The Authorization header must be "Bearer <API key or token>".', true, 'must be Bearer followed by an API key or a token');
+    if (!token)
+      throw unauthorized(
+        'The Authorization header must be "Bearer <API key or token>".',
+        true,
+        'must be Bearer followed by an API key or a token',
+      );
     const service = this.serviceOf(token);
     if (service) return service;
     if (!this.jwt) throw unauthorized('The bearer token is not a valid API key.', true, 'not a valid API key');
@@ -62,8 +70,15 @@ export class Authenticator {
   private async personOf(token: string, config: JwtConfig, key: KeyObject | JWTVerifyGetKey): Promise<Caller> {
     let payload: JWTPayload;
     try {
-      const options = { issuer: config.issuer, audience: config.audience, algorithms: config.algorithms, requiredClaims: ['sub', 'exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS };
-      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      const options = {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: config.algorithms,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      };
+      ({ payload } =
+        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
     } catch (error) {
       throw this.rejection(error);
     }
@@ -83,12 +98,18 @@ export class Authenticator {
   private rejection(error: unknown): ApiError {
     if (error instanceof errors.JWTExpired) return unauthorized('The bearer token has expired.', true, 'expired');
     // A JWKS endpoint that times out, answers other than 200 (a generic JOSEError) or unreadable keys.
-    const keysUnavailable = error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || (error as errors.JOSEError)?.code === errors.JOSEError.code;
+    const keysUnavailable =
+      error instanceof errors.JWKSTimeout ||
+      error instanceof errors.JWKSInvalid ||
+      (error as errors.JOSEError)?.code === errors.JOSEError.code;
     if (keysUnavailable || !(error instanceof errors.JOSEError)) {
       this.logger.warn({ err: error }, 'The JWT signing keys could not be fetched');
-      return new ApiError('SERVICE_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly.', [], { 'retry-after': '5' });
+      return new ApiError('SERVICE_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly.', [], {
+        'retry-after': '5',
+      });
     }
-    const issue = error instanceof errors.JWTClaimValidationFailed ? `claim ${error.claim} ${error.reason}` : error.code;
+    const issue =
+      error instanceof errors.JWTClaimValidationFailed ? `claim ${error.claim} ${error.reason}` : error.code;
     return unauthorized('The bearer token is not valid.', true, issue);
   }
 }
@@ -99,5 +120,9 @@ function digest(value: string): Buffer {
 
 /** The string items of a claim that should be an array of ids; anything else counts for nothing. */
 function strings(claim: unknown): string[] {
-  return Array.isArray(claim) ? claim.filter((item): item is string => typeof item === 'string' && item.length > 0 && item.length <= MAX_ID_LENGTH) : [];
+  return Array.isArray(claim)
+    ? claim.filter(
+        (item): item is string => typeof item === 'string' && item.length > 0 && item.length <= MAX_ID_LENGTH,
+      )
+    : [];
 }

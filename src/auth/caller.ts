@@ -19,10 +19,20 @@ export interface Caller {
 /** Where the guard keeps the caller in the request's CLS context. */
 export const CALLER_KEY = 'caller';
 
-export const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous', id: null, roles: [], establishments: [] }) as Caller;
+export const ANONYMOUS: Caller = Object.freeze({
+  kind: 'anonymous',
+  id: null,
+  roles: [],
+  establishments: [],
+}) as Caller;
 
 /** Every caller when AUTH_MODE=off: trusted like a service, with no name. */
-export const UNCHECKED_SERVICE: Caller = Object.freeze({ kind: 'service', id: null, roles: [], establishments: [] }) as Caller;
+export const UNCHECKED_SERVICE: Caller = Object.freeze({
+  kind: 'service',
+  id: null,
+  roles: [],
+  establishments: [],
+}) as Caller;
 
 /** A service, or a person holding the admin role: they may see and do everything. */
 export function seesEverything(caller: Caller): boolean {
@@ -41,6 +51,7 @@ export function currentCaller(): Caller {
  */
 export function actingId(caller: Caller, field: string, given: string | undefined): string | undefined {
   if (caller.kind !== 'person') return given;
-  if (given !== undefined && given !== caller.id) throw ApiError.forbidden(`${field} must be your own id (the sub of your token).`);
+  if (given !== undefined && given !== caller.id)
+    throw ApiError.forbidden(`${field} must be your own id (the sub of your token).`);
   return caller.id!;
 }

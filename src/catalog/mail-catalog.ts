@@ -32,22 +32,54 @@ export interface CategoryDefinition {
 // Every variable the copy knows, declared once; a category picks the ones its copy reads.
 // None is required: the seed's callers send no variables and each mail reads well without them.
 const VARIABLES = {
-  tripTitle: { type: 'string', description: 'Title of the trip, shown instead of its publication id.', example: 'Randonnée dans les Calanques' },
-  departureDate: { type: 'date', description: 'Departure date (ISO 8601), written for the receiver’s locale.', example: '2027-05-14' },
-  amount: { type: 'money', description: 'Amount paid or due: `{amount, currency}` or a number in euros, written for the receiver’s locale.', example: { amount: 480, currency: 'EUR' } },
+  tripTitle: {
+    type: 'string',
+    description: 'Title of the trip, shown instead of its publication id.',
+    example: 'Randonnée dans les Calanques',
+  },
+  departureDate: {
+    type: 'date',
+    description: 'Departure date (ISO 8601), written for the receiver’s locale.',
+    example: '2027-05-14',
+  },
+  amount: {
+    type: 'money',
+    description: 'Amount paid or due: `{amount, currency}` or a number in euros, written for the receiver’s locale.',
+    example: { amount: 480, currency: 'EUR' },
+  },
   travellers: { type: 'number', description: 'Number of travellers on the booking.', example: 2 },
-  customerName: { type: 'string', description: 'Name of the customer who booked (mails to partners).', example: 'Léa Dubois' },
+  customerName: {
+    type: 'string',
+    description: 'Name of the customer who booked (mails to partners).',
+    example: 'Léa Dubois',
+  },
   organizationName: { type: 'string', description: 'Name of the organization.', example: 'Évasion Provence' },
   establishmentName: { type: 'string', description: 'Name of the establishment.', example: 'Gîte du Vieux Port' },
-  conversationId: { type: 'string', description: 'Conversation the button opens (the most recently active one with unread messages).', example: '0b9f1c3e-5d7a-4c1e-9f4b-2a6d8e0c1f3a' },
+  conversationId: {
+    type: 'string',
+    description: 'Conversation the button opens (the most recently active one with unread messages).',
+    example: '0b9f1c3e-5d7a-4c1e-9f4b-2a6d8e0c1f3a',
+  },
   conversationCount: { type: 'number', description: 'Number of conversations with unread messages.', example: 2 },
-  conversationList: { type: 'string', description: 'Trip references of the conversations with unread messages, comma-separated.', example: 'CAL-2027-05, VER-2027-07' },
+  conversationList: {
+    type: 'string',
+    description: 'Trip references of the conversations with unread messages, comma-separated.',
+    example: 'CAL-2027-05, VER-2027-07',
+  },
 } satisfies Record<string, Omit<VariableDefinition, 'name' | 'required'>>;
 
 type VariableName = keyof typeof VARIABLES;
 
-function category(requiredIds: MailReferenceField[], buttonPath: string | null, variables: VariableName[]): CategoryDefinition {
-  return { requiredIds, buttonPath, variables: variables.map((name) => ({ name, required: false, ...VARIABLES[name] })) };
+function category(
+  requiredIds: MailReferenceField[],
+  buttonPath: string | null,
+  variables: VariableName[],
+): CategoryDefinition {
+  return {
+    requiredIds,
+    buttonPath,
+    variables: variables.map((name) => ({ name, required: false, ...VARIABLES[name] })),
+  };
 }
 
 const ORGANIZATION = '/organizations/{organizationId}';
@@ -62,7 +94,10 @@ const RESERVATION = '/reservations/{reservationId}';
 export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
   PROFILE_COMPLETION_REQUEST: category([], '/profile', []),
   ORGANIZATION_CREATION_REQUEST: category(['organizationId'], ORGANIZATION, ['organizationName']),
-  ESTABLISHMENT_CREATION_REQUEST: category(['establishmentId'], ESTABLISHMENT, ['establishmentName', 'organizationName']),
+  ESTABLISHMENT_CREATION_REQUEST: category(['establishmentId'], ESTABLISHMENT, [
+    'establishmentName',
+    'organizationName',
+  ]),
   ORGANIZATION_INFO_COMPLETION_REQUEST: category(['organizationId'], ORGANIZATION, ['organizationName']),
   ESTABLISHMENT_INFO_COMPLETION_REQUEST: category(['establishmentId'], ESTABLISHMENT, ['establishmentName']),
   USER_ACCOUNT_ACTIVATION_CONFIRMATION: category([], '/login', []),
@@ -70,15 +105,37 @@ export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
   ESTABLISHMENT_ACTIVATION_CONFIRMATION: category(['establishmentId'], ESTABLISHMENT, ['establishmentName']),
   TRIP_DRAFT_PUBLICATION_REQUEST: category(['publicationId'], TRIP, ['tripTitle']),
   TRIP_PUBLICATION_NOTIFICATION: category(['publicationId'], TRIP, ['tripTitle', 'departureDate']),
-  TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION: category(['publicationId'], TRIP, ['tripTitle', 'organizationName', 'departureDate']),
-  PARTNER_TRIP_BOOKING_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'customerName', 'departureDate', 'travellers', 'amount']),
-  CLIENT_TRIP_BOOKING_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'departureDate', 'travellers', 'amount']),
-  PARTNER_BOOKING_CANCELLATION_NOTIFICATION: category(['reservationId'], RESERVATION, ['tripTitle', 'customerName', 'departureDate']),
+  TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION: category(['publicationId'], TRIP, [
+    'tripTitle',
+    'organizationName',
+    'departureDate',
+  ]),
+  PARTNER_TRIP_BOOKING_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, [
+    'tripTitle',
+    'customerName',
+    'departureDate',
+    'travellers',
+    'amount',
+  ]),
+  CLIENT_TRIP_BOOKING_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, [
+    'tripTitle',
+    'departureDate',
+    'travellers',
+    'amount',
+  ]),
+  PARTNER_BOOKING_CANCELLATION_NOTIFICATION: category(['reservationId'], RESERVATION, [
+    'tripTitle',
+    'customerName',
+    'departureDate',
+  ]),
   CLIENT_BOOKING_CANCELLATION_NOTIFICATION: category(['reservationId'], RESERVATION, ['tripTitle', 'departureDate']),
   PARTNER_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'customerName', 'tripTitle']),
   CLIENT_PAYMENT_NOTIFICATION: category(['reservationId'], RESERVATION, ['amount', 'tripTitle']),
   TRIP_REMINDER_NOTIFICATION: category(['reservationId', 'publicationId'], RESERVATION, ['tripTitle', 'departureDate']),
-  CONVERSATION_UNREAD_MESSAGES: { ...category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']), sentByService: true },
+  CONVERSATION_UNREAD_MESSAGES: {
+    ...category([], '/conversations/{conversationId}', ['conversationId', 'conversationCount', 'conversationList']),
+    sentByService: true,
+  },
   // Contact mails quote their contact message (read when they are sent): no variables, no button.
   CONTACT_FORWARD: { ...category([], null, []), sentByService: true },
   CONTACT_ACKNOWLEDGEMENT: { ...category([], null, []), sentByService: true },
@@ -86,4 +143,6 @@ export const MAIL_CATALOG: Record<MailCategory, CategoryDefinition> = {
 };
 
 /** The categories callers may post (POST /v1/mails and batches); the others are the service's own. */
-export const CALLER_CATEGORIES: MailCategory[] = MAIL_CATEGORIES.filter((category) => !MAIL_CATALOG[category].sentByService);
+export const CALLER_CATEGORIES: MailCategory[] = MAIL_CATEGORIES.filter(
+  (category) => !MAIL_CATALOG[category].sentByService,
+);

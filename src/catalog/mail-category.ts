@@ -29,7 +29,11 @@ export enum MailCategory {
 }
 
 /** The mails of contact threads: each quotes its contact message and goes to an address, not a user id. */
-export const CONTACT_CATEGORIES = [MailCategory.CONTACT_FORWARD, MailCategory.CONTACT_ACKNOWLEDGEMENT, MailCategory.CONTACT_REPLY] as const;
+export const CONTACT_CATEGORIES = [
+  MailCategory.CONTACT_FORWARD,
+  MailCategory.CONTACT_ACKNOWLEDGEMENT,
+  MailCategory.CONTACT_REPLY,
+] as const;
 export type ContactCategory = (typeof CONTACT_CATEGORIES)[number];
 
 export const MAIL_CATEGORIES = Object.values(MailCategory);

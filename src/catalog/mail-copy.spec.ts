@@ -3,7 +3,12 @@ import { MAIL_CATALOG } from './mail-catalog';
 import { CONTACT_CATEGORIES, LOCALES, MAIL_CATEGORIES, MailCategory } from './mail-category';
 import { loadLocaleCopy, LOCALE_STRINGS, MAIL_COPY, MailCopy } from './mail-copy';
 
-const IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
+const IDS = {
+  publicationId: 'TRIP-2048',
+  reservationId: 'RES-7731',
+  organizationId: 'ORG-12',
+  establishmentId: 'EST-34',
+};
 const FULL_VARS = {
   tripTitle: 'Randonnée dans les Calanques',
   departureDate: '14 mai 2027',
@@ -14,16 +19,40 @@ const FULL_VARS = {
   travellers: 2,
 };
 
-const render = (source: string, context: object): string => Handlebars.compile(source, { strict: false, noEscape: true })(context);
-const strings = (copy: MailCopy): string[] => [copy.subject, copy.preheader, copy.heading, ...copy.paragraphs, copy.buttonLabel];
+const render = (source: string, context: object): string =>
+  Handlebars.compile(source, { strict: false, noEscape: true })(context);
+const strings = (copy: MailCopy): string[] => [
+  copy.subject,
+  copy.preheader,
+  copy.heading,
+  ...copy.paragraphs,
+  copy.buttonLabel,
+];
 
 /** Only the ids the category requires, and no optional value at all. */
 function minimalContext(category: MailCategory): object {
   const ids = Object.fromEntries(MAIL_CATALOG[category].requiredIds.map((field) => [field, IDS[field]]));
   return { ...ids, category, firstName: '', vars: {} };
 }
-const fullContext = (category: MailCategory): object => ({ ...IDS, category, firstName: 'Camille', lastName: 'Martin', productType: 'TRIP', buttonUrl: 'https://voyages.example/x', vars: FULL_VARS });
-const CONTACT_FULL = { name: 'Jean Dupont', mail: 'jean@example.com', object: 'Remboursement', message: 'Bonjour,\nMerci', contactId: 'c-1', conversationId: 'c-1', firstName: 'Jean', buttonUrl: 'https://voyages.example/c' };
+const fullContext = (category: MailCategory): object => ({
+  ...IDS,
+  category,
+  firstName: 'Camille',
+  lastName: 'Martin',
+  productType: 'TRIP',
+  buttonUrl: 'https://voyages.example/x',
+  vars: FULL_VARS,
+});
+const CONTACT_FULL = {
+  name: 'Jean Dupont',
+  mail: 'jean@example.com',
+  object: 'Remboursement',
+  message: 'Bonjour,\nMerci',
+  contactId: 'c-1',
+  conversationId: 'c-1',
+  firstName: 'Jean',
+  buttonUrl: 'https://voyages.example/c',
+};
 
 /** What a rendered piece must never show: a missing value printed, or the trace of an empty placeholder. */
 function expectClean(output: string): void {
@@ -64,7 +93,8 @@ describe('mail copy', () => {
         expect(render(copy.subject, context).trim()).not.toBe('');
         for (const s of strings(copy)) expect(render(s, context)).not.toMatch(/undefined|\[object/);
       }
-      for (const context of [minimalContext(category), fullContext(category)]) for (const s of strings(copy)) expectClean(render(s, context));
+      for (const context of [minimalContext(category), fullContext(category)])
+        for (const s of strings(copy)) expectClean(render(s, context));
     });
 
     it.each(CONTACT_CATEGORIES)('%s with and without the optional values', (kind) => {
@@ -90,15 +120,22 @@ describe('mail catalog', () => {
     for (const category of MAIL_CATEGORIES) {
       const used = new Set([...JSON.stringify(MAIL_COPY[locale][category]).matchAll(/vars\.(\w+)/g)].map((m) => m[1]));
       const declared = MAIL_CATALOG[category].variables.map((v) => v.name);
-      expect({ category, used: [...used].sort() }).toEqual({ category, used: [...used].filter((name) => declared.includes(name)).sort() });
+      expect({ category, used: [...used].sort() }).toEqual({
+        category,
+        used: [...used].filter((name) => declared.includes(name)).sort(),
+      });
     }
   });
 
   it('a copy file with a missing or unknown key names the file and the key', () => {
     const en = JSON.parse(JSON.stringify({ strings: LOCALE_STRINGS.en, categories: MAIL_COPY.en }));
-    expect(loadLocaleCopy('en', en).categories.PROFILE_COMPLETION_REQUEST.subject).toBe(MAIL_COPY.en.PROFILE_COMPLETION_REQUEST.subject);
+    expect(loadLocaleCopy('en', en).categories.PROFILE_COMPLETION_REQUEST.subject).toBe(
+      MAIL_COPY.en.PROFILE_COMPLETION_REQUEST.subject,
+    );
     delete en.categories.TRIP_REMINDER_NOTIFICATION.subject;
-    expect(() => loadLocaleCopy('en', en)).toThrow('src/catalog/copy/en.json: $.categories.TRIP_REMINDER_NOTIFICATION.subject is missing');
+    expect(() => loadLocaleCopy('en', en)).toThrow(
+      'src/catalog/copy/en.json: $.categories.TRIP_REMINDER_NOTIFICATION.subject is missing',
+    );
     en.categories.TRIP_REMINDER_NOTIFICATION.subject = 'x';
     en.categories.TRIP_REMINDER_NOTIFICATON = en.categories.TRIP_REMINDER_NOTIFICATION;
     expect(() => loadLocaleCopy('en', en)).toThrow('TRIP_REMINDER_NOTIFICATON is not expected here');

@@ -42,7 +42,14 @@ export interface LocaleStrings {
   help: string;
 }
 
-const STRING_KEYS: (keyof LocaleStrings)[] = ['greetingNamed', 'greetingAnonymous', 'signature', 'footer', 'buttonFallback', 'help'];
+const STRING_KEYS: (keyof LocaleStrings)[] = [
+  'greetingNamed',
+  'greetingAnonymous',
+  'signature',
+  'footer',
+  'buttonFallback',
+  'help',
+];
 const COPY_KEYS: (keyof MailCopy)[] = ['subject', 'preheader', 'heading', 'paragraphs', 'buttonLabel'];
 
 interface LocaleCopy {
@@ -66,7 +73,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function exactKeys(file: string, path: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
   if (!isObject(value)) fail(file, path, 'must be an object');
   for (const key of keys) if (!(key in value)) fail(file, `${path}.${key}`, 'is missing');
-  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(file, `${path}.${key}`, `is not expected here (expected: ${keys.join(', ')})`);
+  for (const key of Object.keys(value))
+    if (!keys.includes(key)) fail(file, `${path}.${key}`, `is not expected here (expected: ${keys.join(', ')})`);
   return value;
 }
 
@@ -77,7 +85,8 @@ function text(file: string, path: string, value: unknown, fix: (s: string) => st
 
 function mailCopy(file: string, path: string, value: unknown, fix: (s: string) => string): MailCopy {
   const c = exactKeys(file, path, value, COPY_KEYS);
-  if (!Array.isArray(c.paragraphs) || c.paragraphs.length === 0) fail(file, `${path}.paragraphs`, 'must be a non-empty array of strings');
+  if (!Array.isArray(c.paragraphs) || c.paragraphs.length === 0)
+    fail(file, `${path}.paragraphs`, 'must be a non-empty array of strings');
   return {
     subject: text(file, `${path}.subject`, c.subject, fix),
     preheader: text(file, `${path}.preheader`, c.preheader, fix),
@@ -93,8 +102,12 @@ export function loadLocaleCopy(file: string, source: unknown, fix: (s: string) =
   const strings = exactKeys(file, '$.strings', root.strings, STRING_KEYS);
   const categories = exactKeys(file, '$.categories', root.categories, MAIL_CATEGORIES);
   return {
-    strings: Object.fromEntries(STRING_KEYS.map((key) => [key, text(file, `$.strings.${key}`, strings[key], fix)])) as unknown as LocaleStrings,
-    categories: Object.fromEntries(MAIL_CATEGORIES.map((key) => [key, mailCopy(file, `$.categories.${key}`, categories[key], fix)])) as Record<MailCategory, MailCopy>,
+    strings: Object.fromEntries(
+      STRING_KEYS.map((key) => [key, text(file, `$.strings.${key}`, strings[key], fix)]),
+    ) as unknown as LocaleStrings,
+    categories: Object.fromEntries(
+      MAIL_CATEGORIES.map((key) => [key, mailCopy(file, `$.categories.${key}`, categories[key], fix)]),
+    ) as Record<MailCategory, MailCopy>,
   };
 }
 
@@ -104,5 +117,7 @@ const COPY: Record<Locale, LocaleCopy> = {
 };
 
 export const LOCALE_STRINGS: Record<Locale, LocaleStrings> = { fr: COPY.fr.strings, en: COPY.en.strings };
-export const MAIL_COPY: Record<Locale, Record<MailCategory, MailCopy>> = { fr: COPY.fr.categories, en: COPY.en.categories };
-
+export const MAIL_COPY: Record<Locale, Record<MailCategory, MailCopy>> = {
+  fr: COPY.fr.categories,
+  en: COPY.en.categories,
+};

@@ -12,16 +12,39 @@ describe('mail variables', () => {
   });
 
   it('formats only what the category declares, by its type', () => {
-    const out = formatVariables(MailCategory.CLIENT_TRIP_BOOKING_NOTIFICATION, 'en', { departureDate: '2027-05-14', amount: 480, travellers: 1200, tripTitle: '2027-05-14' });
-    expect(out).toEqual({ departureDate: 'May 14, 2027', amount: '€480.00', travellers: '1,200', tripTitle: '2027-05-14' });
+    const out = formatVariables(MailCategory.CLIENT_TRIP_BOOKING_NOTIFICATION, 'en', {
+      departureDate: '2027-05-14',
+      amount: 480,
+      travellers: 1200,
+      tripTitle: '2027-05-14',
+    });
+    expect(out).toEqual({
+      departureDate: 'May 14, 2027',
+      amount: '€480.00',
+      travellers: '1,200',
+      tripTitle: '2027-05-14',
+    });
   });
 
   it('an unknown name, a wrong type or a missing required variable is a problem naming the allowed ones', () => {
-    const problems = variableProblems(MailCategory.CLIENT_PAYMENT_NOTIFICATION, { amount: { amount: 10, currency: 'EUR' }, tripTitel: 'x' });
-    expect(problems).toEqual([{ field: 'variables.tripTitel', issue: 'is not a variable of CLIENT_PAYMENT_NOTIFICATION (allowed: amount, tripTitle)' }]);
-    expect(variableProblems(MailCategory.TRIP_REMINDER_NOTIFICATION, { departureDate: 'tomorrow' })[0]).toMatchObject({ field: 'variables.departureDate', value: 'tomorrow' });
+    const problems = variableProblems(MailCategory.CLIENT_PAYMENT_NOTIFICATION, {
+      amount: { amount: 10, currency: 'EUR' },
+      tripTitel: 'x',
+    });
+    expect(problems).toEqual([
+      {
+        field: 'variables.tripTitel',
+        issue: 'is not a variable of CLIENT_PAYMENT_NOTIFICATION (allowed: amount, tripTitle)',
+      },
+    ]);
+    expect(variableProblems(MailCategory.TRIP_REMINDER_NOTIFICATION, { departureDate: 'tomorrow' })[0]).toMatchObject({
+      field: 'variables.departureDate',
+      value: 'tomorrow',
+    });
     expect(variableProblems(MailCategory.PROFILE_COMPLETION_REQUEST, { a: 1 })[0].issue).toContain('(allowed: none)');
-    expect(variableProblems(MailCategory.PARTNER_PAYMENT_NOTIFICATION, { amount: { amount: 1, currency: 'euro' } })).toHaveLength(1);
+    expect(
+      variableProblems(MailCategory.PARTNER_PAYMENT_NOTIFICATION, { amount: { amount: 1, currency: 'euro' } }),
+    ).toHaveLength(1);
   });
 
   it.each(Object.values(MailCategory))('%s: its declared examples are valid', (category) => {

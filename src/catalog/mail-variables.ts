@@ -20,7 +20,13 @@ export function isMoney(value: unknown): value is MoneyValue {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
   const { amount, currency } = value as Record<string, unknown>;
-  return keys.length === 2 && typeof amount === 'number' && Number.isFinite(amount) && typeof currency === 'string' && CURRENCY.test(currency);
+  return (
+    keys.length === 2 &&
+    typeof amount === 'number' &&
+    Number.isFinite(amount) &&
+    typeof currency === 'string' &&
+    CURRENCY.test(currency)
+  );
 }
 
 function typeProblem(definition: VariableDefinition, value: VariableValue): string | null {
@@ -32,9 +38,13 @@ function typeProblem(definition: VariableDefinition, value: VariableValue): stri
     case 'boolean':
       return typeof value === 'boolean' ? null : 'must be a boolean';
     case 'date':
-      return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(value)) ? null : 'must be an ISO 8601 date, e.g. 2027-03-12';
+      return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(value))
+        ? null
+        : 'must be an ISO 8601 date, e.g. 2027-03-12';
     case 'money':
-      return (typeof value === 'number' && Number.isFinite(value)) || isMoney(value) ? null : 'must be a number in euros or {"amount": 12.5, "currency": "EUR"}';
+      return (typeof value === 'number' && Number.isFinite(value)) || isMoney(value)
+        ? null
+        : 'must be a number in euros or {"amount": 12.5, "currency": "EUR"}';
   }
 }
 
@@ -54,10 +64,19 @@ export function variableProblems(category: MailCategory, variables: Record<strin
       continue;
     }
     const problem = typeProblem(definition, value);
-    if (problem) problems.push({ field: `variables.${name}`, issue: problem, value: typeof value === 'object' ? JSON.stringify(value) : String(value) });
+    if (problem)
+      problems.push({
+        field: `variables.${name}`,
+        issue: problem,
+        value: typeof value === 'object' ? JSON.stringify(value) : String(value),
+      });
   }
   for (const definition of declared) {
-    if (definition.required && !(definition.name in variables)) problems.push({ field: `variables.${definition.name}`, issue: `is required for ${category} (allowed: ${allowed})` });
+    if (definition.required && !(definition.name in variables))
+      problems.push({
+        field: `variables.${definition.name}`,
+        issue: `is required for ${category} (allowed: ${allowed})`,
+      });
   }
   return problems;
 }
@@ -68,7 +87,12 @@ const INTL_LOCALE: Record<Locale, string> = { fr: 'fr-FR', en: 'en-US' };
 export function formatDate(value: string, locale: Locale): string {
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime())) return value;
-  return new Intl.DateTimeFormat(INTL_LOCALE[locale], { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+  return new Intl.DateTimeFormat(INTL_LOCALE[locale], {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(date);
 }
 
 /** An amount written for the reader: `1 250,00 €` / `€1,250.00`; a bare number is in euros. */
@@ -78,14 +102,19 @@ export function formatMoney(value: number | MoneyValue, locale: Locale): string 
 }
 
 /** The category's variables ready for the copy: dates, amounts and numbers written for the locale. */
-export function formatVariables(category: MailCategory, locale: Locale, variables: Record<string, VariableValue>): Record<string, string | number | boolean> {
+export function formatVariables(
+  category: MailCategory,
+  locale: Locale,
+  variables: Record<string, VariableValue>,
+): Record<string, string | number | boolean> {
   const declared = MAIL_CATALOG[category].variables;
   const out: Record<string, string | number | boolean> = {};
   for (const [name, value] of Object.entries(variables)) {
     const type = declared.find((v) => v.name === name)?.type;
     if (type === 'date' && typeof value === 'string') out[name] = formatDate(value, locale);
     else if (type === 'money' && (typeof value === 'number' || isMoney(value))) out[name] = formatMoney(value, locale);
-    else if (type === 'number' && typeof value === 'number') out[name] = new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
+    else if (type === 'number' && typeof value === 'number')
+      out[name] = new Intl.NumberFormat(INTL_LOCALE[locale]).format(value);
     else if (typeof value !== 'object') out[name] = value;
   }
   return out;

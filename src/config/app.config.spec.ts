@@ -12,7 +12,11 @@ describe('loadConfig', () => {
       runMode: 'all',
       logFormat: 'pretty',
       http: { port: 3000, publicBaseUrl: undefined },
-      mail: { from: 'Communication <no-reply@localhost>', contactInboxEmail: 'support@voyages.localhost', frontendBaseUrl: 'http://localhost:4200' },
+      mail: {
+        from: 'Communication <no-reply@localhost>',
+        contactInboxEmail: 'support@voyages.localhost',
+        frontendBaseUrl: 'http://localhost:4200',
+      },
     });
   });
 
@@ -24,8 +28,12 @@ describe('loadConfig', () => {
 
   it('writes JSON logs in production, and refuses a support address the contact form itself would refuse', () => {
     expect(loadConfig({ ...local, NODE_ENV: 'production', AUTH_MODE: 'off' }).logFormat).toBe('json');
-    expect(() => loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'support@localhost' })).toThrow(/CONTACT_INBOX_EMAIL must be a plain address/);
-    expect(loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'Support <help@voyages.example>' }).mail.contactInboxEmail).toBe('Support <help@voyages.example>');
+    expect(() => loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'support@localhost' })).toThrow(
+      /CONTACT_INBOX_EMAIL must be a plain address/,
+    );
+    expect(loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'Support <help@voyages.example>' }).mail.contactInboxEmail).toBe(
+      'Support <help@voyages.example>',
+    );
     expect(() => loadConfig({ ...local, LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT must be one of json, pretty/);
   });
 
@@ -64,24 +72,45 @@ describe('loadConfig', () => {
   });
 
   it('refuses a retry ceiling below the base delay', () => {
-    expect(() => loadConfig({ ...local, DELIVERY_RETRY_BASE_SECONDS: '60', DELIVERY_RETRY_MAX_SECONDS: '30' })).toThrow(/DELIVERY_RETRY_MAX_SECONDS must be at least/);
+    expect(() => loadConfig({ ...local, DELIVERY_RETRY_BASE_SECONDS: '60', DELIVERY_RETRY_MAX_SECONDS: '30' })).toThrow(
+      /DELIVERY_RETRY_MAX_SECONDS must be at least/,
+    );
   });
 
   it('refuses a directory timeout that does not fit inside the delivery lease', () => {
-    expect(() => loadConfig({ ...local, DELIVERY_LEASE_SECONDS: '10', USER_DIRECTORY_TIMEOUT_MS: '10000' })).toThrow(/USER_DIRECTORY_TIMEOUT_MS must be shorter/);
+    expect(() => loadConfig({ ...local, DELIVERY_LEASE_SECONDS: '10', USER_DIRECTORY_TIMEOUT_MS: '10000' })).toThrow(
+      /USER_DIRECTORY_TIMEOUT_MS must be shorter/,
+    );
   });
 
   it('has the rate limits of the contract by default', () => {
-    expect(loadConfig(local).rateLimit).toEqual({ perMinute: 600, contactMessagesPerHour: 5, authFailuresPerMinute: 30 });
+    expect(loadConfig(local).rateLimit).toEqual({
+      perMinute: 600,
+      contactMessagesPerHour: 5,
+      authFailuresPerMinute: 30,
+    });
     // RATE_LIMIT_PER_MINUTE=0 turns the failed-authentication limit off too, unless it is set.
-    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', CONTACT_RATE_LIMIT_PER_HOUR: '20' }).rateLimit).toEqual({ perMinute: 0, contactMessagesPerHour: 20, authFailuresPerMinute: 0 });
-    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURE_LIMIT_PER_MINUTE: '10' }).rateLimit.authFailuresPerMinute).toBe(10);
-    expect(() => loadConfig({ ...local, AUTH_FAILURE_LIMIT_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURE_LIMIT_PER_MINUTE/);
+    expect(loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', CONTACT_RATE_LIMIT_PER_HOUR: '20' }).rateLimit).toEqual({
+      perMinute: 0,
+      contactMessagesPerHour: 20,
+      authFailuresPerMinute: 0,
+    });
+    expect(
+      loadConfig({ ...local, RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURE_LIMIT_PER_MINUTE: '10' }).rateLimit
+        .authFailuresPerMinute,
+    ).toBe(10);
+    expect(() => loadConfig({ ...local, AUTH_FAILURE_LIMIT_PER_MINUTE: '-1' })).toThrow(
+      /AUTH_FAILURE_LIMIT_PER_MINUTE/,
+    );
   });
 
   describe('access control', () => {
     const production = { ...local, NODE_ENV: 'production' };
-    const jwks = { JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'communication' };
+    const jwks = {
+      JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      JWT_ISSUER: 'https://id.example.com/',
+      JWT_AUDIENCE: 'communication',
+    };
     const keys = { API_KEYS: 'booking:0123456789abcdef0123, payment:fedcba9876543210fedc' };
 
     it('is off locally and on in production', () => {
@@ -110,12 +139,19 @@ describe('loadConfig', () => {
     it('accepts a PEM public key, also with its line breaks written as \\n', () => {
       const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-      const config = loadConfig({ ...production, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });
+      const config = loadConfig({
+        ...production,
+        ...jwks,
+        JWT_JWKS_URL: undefined,
+        JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n'),
+      });
       expect(config.auth.jwt?.publicKey).toBe(pem.trim());
     });
 
     it('refuses production with AUTH_MODE=on and nothing to check callers with, and also locally when asked for', () => {
-      expect(() => loadConfig(production)).toThrow(/AUTH_MODE=on \(the default when NODE_ENV=production\) needs API_KEYS/);
+      expect(() => loadConfig(production)).toThrow(
+        /AUTH_MODE=on \(the default when NODE_ENV=production\) needs API_KEYS/,
+      );
       expect(() => loadConfig({ ...local, AUTH_MODE: 'on' })).toThrow(/AUTH_MODE=on needs API_KEYS/);
       expect(loadConfig({ ...production, AUTH_MODE: 'off' }).auth.mode).toBe('off');
     });
@@ -142,34 +178,58 @@ describe('loadConfig', () => {
     });
 
     it('never shows an API key in a problem', () => {
-      expect(() => loadConfig({ ...local, API_KEYS: 'ok:0123456789abcdef, b:short-secret' })).toThrow(/API_KEYS key of "b"/);
+      expect(() => loadConfig({ ...local, API_KEYS: 'ok:0123456789abcdef, b:short-secret' })).toThrow(
+        /API_KEYS key of "b"/,
+      );
       expect(() => loadConfig({ ...local, API_KEYS: 'ok:0123456789abcdef, b:short-secret' })).not.toThrow(/secret/);
     });
 
     it('refuses a key type that none of the pinned algorithms can verify', () => {
       const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-      expect(() => loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem, JWT_ALGORITHMS: 'RS256' })).toThrow(/JWT_ALGORITHMS \(RS256\) has no algorithm for the ec key/);
+      expect(() =>
+        loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem, JWT_ALGORITHMS: 'RS256' }),
+      ).toThrow(/JWT_ALGORITHMS \(RS256\) has no algorithm for the ec key/);
     });
 
     it('refuses a private key in JWT_PUBLIC_KEY', () => {
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      expect(() => loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem })).toThrow(/JWT_PUBLIC_KEY must be a PEM public key/);
+      expect(() => loadConfig({ ...local, ...jwks, JWT_JWKS_URL: undefined, JWT_PUBLIC_KEY: pem })).toThrow(
+        /JWT_PUBLIC_KEY must be a PEM public key/,
+      );
     });
   });
 
   it('reads the webhook settings: private targets allowed locally only, https in production, a 32-byte secret key, the retry schedule', () => {
-    expect(loadConfig(local).webhooks).toMatchObject({ allowPrivateTargets: true, requireHttps: false, secretKey: undefined, retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000], maxAgeHours: 72, timeoutSeconds: 10 });
+    expect(loadConfig(local).webhooks).toMatchObject({
+      allowPrivateTargets: true,
+      requireHttps: false,
+      secretKey: undefined,
+      retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000],
+      maxAgeHours: 72,
+      timeoutSeconds: 10,
+    });
     const production = { ...local, NODE_ENV: 'production', AUTH_MODE: 'off' };
     expect(loadConfig(production).webhooks).toMatchObject({ allowPrivateTargets: false, requireHttps: true });
-    expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks).toMatchObject({ allowPrivateTargets: true, requireHttps: true });
+    expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks).toMatchObject({
+      allowPrivateTargets: true,
+      requireHttps: true,
+    });
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ ...local, WEBHOOK_SECRET_KEY: key }).webhooks.secretKey).toEqual(Buffer.alloc(32, 7));
-    expect(() => loadConfig({ ...local, WEBHOOK_SECRET_KEY: Buffer.alloc(16).toString('base64') })).toThrow(/WEBHOOK_SECRET_KEY must be 32 random bytes in base64/);
-    expect(() => loadConfig({ ...local, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_TARGETS must be one of true, false/);
-    expect(loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1, 2' }).webhooks.retryScheduleSeconds).toEqual([1, 2]);
-    expect(() => loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds/);
+    expect(() => loadConfig({ ...local, WEBHOOK_SECRET_KEY: Buffer.alloc(16).toString('base64') })).toThrow(
+      /WEBHOOK_SECRET_KEY must be 32 random bytes in base64/,
+    );
+    expect(() => loadConfig({ ...local, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'yes' })).toThrow(
+      /WEBHOOK_ALLOW_PRIVATE_TARGETS must be one of true, false/,
+    );
+    expect(loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1, 2' }).webhooks.retryScheduleSeconds).toEqual([
+      1, 2,
+    ]);
+    expect(() => loadConfig({ ...local, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1,soon' })).toThrow(
+      /WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds/,
+    );
   });
 
   it('never shows a password of a wrong URL', () => {
@@ -178,7 +238,16 @@ describe('loadConfig', () => {
 
   it('reads the HTTP limits: timeout, trusted proxies and CORS origins', () => {
     expect(loadConfig(local).http).toMatchObject({ requestTimeoutSeconds: 30, trustProxy: false, corsOrigins: [] });
-    const http = loadConfig({ ...local, REQUEST_TIMEOUT_SECONDS: '5', TRUST_PROXY: '1', CORS_ORIGINS: 'https://app.example.com, http://localhost:4200' }).http;
-    expect(http).toMatchObject({ requestTimeoutSeconds: 5, trustProxy: 1, corsOrigins: ['https://app.example.com', 'http://localhost:4200'] });
+    const http = loadConfig({
+      ...local,
+      REQUEST_TIMEOUT_SECONDS: '5',
+      TRUST_PROXY: '1',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:4200',
+    }).http;
+    expect(http).toMatchObject({
+      requestTimeoutSeconds: 5,
+      trustProxy: 1,
+      corsOrigins: ['https://app.example.com', 'http://localhost:4200'],
+    });
   });
 });

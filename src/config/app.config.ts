@@ -73,7 +73,18 @@ export interface DirectoryConfig {
 export const AUTH_MODES = ['on', 'off'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 /** Asymmetric signatures only: `none` and the HMAC family (a public key used as a shared secret) never verify a token. */
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 export interface ApiKey {
@@ -231,15 +242,21 @@ export function loadConfig(env: Env): AppConfig {
     },
   };
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
-    read.problems.push(`DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`);
+    read.problems.push(
+      `DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`,
+    );
   }
   if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
-    read.problems.push(`USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`);
+    read.problems.push(
+      `USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`,
+    );
   }
   const supportAddress = /<([^<>]+)>\s*$/.exec(config.mail.contactInboxEmail)?.[1] ?? config.mail.contactInboxEmail;
   if (!isPlainEmail(supportAddress)) {
     // Support answers through the contact form with this address: it must pass the form's own rule.
-    read.problems.push(`CONTACT_INBOX_EMAIL must be a plain address with a domain such as support@example.com (got "${config.mail.contactInboxEmail}")`);
+    read.problems.push(
+      `CONTACT_INBOX_EMAIL must be a plain address with a domain such as support@example.com (got "${config.mail.contactInboxEmail}")`,
+    );
   }
   if (read.problems.length) throw new ConfigError(read.problems);
   return config;
@@ -254,10 +271,15 @@ function trustProxy(read: EnvReader): boolean | number | string[] {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return read.int('TRUST_PROXY', 0, 1, 100);
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const wrong = entries.filter((entry) => !PROXY_NAMES.includes(entry) && !isAddressOrCidr(entry));
   if (wrong.length || !entries.length) {
-    read.problems.push(`TRUST_PROXY must be true, false, a number of hops or comma-separated proxy addresses/CIDRs (got "${value}")`);
+    read.problems.push(
+      `TRUST_PROXY must be true, false, a number of hops or comma-separated proxy addresses/CIDRs (got "${value}")`,
+    );
     return false;
   }
   return entries;
@@ -275,7 +297,10 @@ export function isAddressOrCidr(entry: string): boolean {
 function corsOrigins(read: EnvReader): string[] {
   const value = read.raw('CORS_ORIGINS');
   if (value === undefined) return [];
-  const origins = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const wrong = origins.filter((origin) => {
     try {
       const url = new URL(origin);
@@ -284,7 +309,10 @@ function corsOrigins(read: EnvReader): string[] {
       return true;
     }
   });
-  if (wrong.length) read.problems.push(`CORS_ORIGINS must be comma-separated origins like https://app.example.com, without path or trailing slash (got "${wrong.join(', ')}")`);
+  if (wrong.length)
+    read.problems.push(
+      `CORS_ORIGINS must be comma-separated origins like https://app.example.com, without path or trailing slash (got "${wrong.join(', ')}")`,
+    );
   return origins;
 }
 
@@ -319,7 +347,9 @@ function readApiKeys(read: EnvReader): ApiKey[] {
     if (separator < 0 || !KEY_NAME.test(name)) {
       read.problems.push(`API_KEYS entry ${index + 1} must be name:key, the name 1-64 of [A-Za-z0-9._-]`);
     } else if (key.length < MIN_KEY_LENGTH || /[\s,]/.test(key)) {
-      read.problems.push(`API_KEYS key of "${name}" must be at least ${MIN_KEY_LENGTH} characters without spaces or commas`);
+      read.problems.push(
+        `API_KEYS key of "${name}" must be at least ${MIN_KEY_LENGTH} characters without spaces or commas`,
+      );
     } else if (keys.some((other) => other.name === name)) {
       read.problems.push(`API_KEYS names must be unique ("${name}" is given twice)`);
     } else if (keys.some((other) => other.key === key)) {
@@ -339,29 +369,50 @@ function readJwt(read: EnvReader): JwtConfig | undefined {
   const jwksCooldownSeconds = read.int('JWT_JWKS_COOLDOWN_SECONDS', 30, 0, 3600);
   if (!jwksUrl && !publicKey) {
     for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
-      if (read.raw(name) !== undefined) read.problems.push(`${name} is set but no JWT verifier is: set JWT_JWKS_URL or JWT_PUBLIC_KEY`);
+      if (read.raw(name) !== undefined)
+        read.problems.push(`${name} is set but no JWT verifier is: set JWT_JWKS_URL or JWT_PUBLIC_KEY`);
     }
     return undefined;
   }
-  if (jwksUrl && publicKey) read.problems.push('JWT_JWKS_URL and JWT_PUBLIC_KEY are both set: tokens are verified against one of them, set only one');
+  if (jwksUrl && publicKey)
+    read.problems.push(
+      'JWT_JWKS_URL and JWT_PUBLIC_KEY are both set: tokens are verified against one of them, set only one',
+    );
   if (publicKey) checkPublicKey(read, publicKey, algorithms);
   const why = 'when JWT_JWKS_URL or JWT_PUBLIC_KEY is set (tokens of other issuers or audiences must not get in)';
-  return { jwksUrl, publicKey, issuer: read.required('JWT_ISSUER', why), audience: read.required('JWT_AUDIENCE', why), algorithms, jwksCooldownSeconds };
+  return {
+    jwksUrl,
+    publicKey,
+    issuer: read.required('JWT_ISSUER', why),
+    audience: read.required('JWT_AUDIENCE', why),
+    algorithms,
+    jwksCooldownSeconds,
+  };
 }
 
 function readAlgorithms(read: EnvReader): JwtAlgorithm[] {
   const value = read.raw('JWT_ALGORITHMS') ?? 'RS256,ES256';
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const wrong = names.filter((name) => !(JWT_ALGORITHMS as readonly string[]).includes(name));
   if (wrong.length || names.length === 0) {
-    read.problems.push(`JWT_ALGORITHMS must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')} (got "${value}"; none and HS* are never accepted)`);
+    read.problems.push(
+      `JWT_ALGORITHMS must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')} (got "${value}"; none and HS* are never accepted)`,
+    );
     return ['RS256', 'ES256'];
   }
   return [...new Set(names)] as JwtAlgorithm[];
 }
 
 /** The algorithms a key of each type can verify. */
-const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = { rsa: ['RS', 'PS'], ec: ['ES'], ed25519: ['EdDSA'], ed448: ['EdDSA'] };
+const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {
+  rsa: ['RS', 'PS'],
+  ec: ['ES'],
+  ed25519: ['EdDSA'],
+  ed448: ['EdDSA'],
+};
 
 function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]): void {
   let key: KeyObject;
@@ -374,7 +425,9 @@ function checkPublicKey(read: EnvReader, pem: string, algorithms: JwtAlgorithm[]
   }
   const families = ALGORITHMS_BY_KEY_TYPE[key.asymmetricKeyType ?? ''] ?? [];
   if (!algorithms.some((algorithm) => families.some((family) => algorithm.startsWith(family)))) {
-    read.problems.push(`JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`);
+    read.problems.push(
+      `JWT_ALGORITHMS (${algorithms.join(', ')}) has no algorithm for the ${key.asymmetricKeyType ?? 'unknown'} key of JWT_PUBLIC_KEY`,
+    );
   }
 }
 
@@ -407,7 +460,9 @@ function readWebhooks(read: EnvReader, production: boolean): WebhookConfig {
   if (schedule !== undefined) {
     const waits = schedule.split(',').map((entry) => Number(entry.trim()));
     if (!waits.length || waits.some((wait) => !Number.isInteger(wait) || wait < 1 || wait > 7 * 86400)) {
-      read.problems.push(`WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds between 1 and 604800 (got "${schedule}")`);
+      read.problems.push(
+        `WEBHOOK_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds between 1 and 604800 (got "${schedule}")`,
+      );
     } else {
       retryScheduleSeconds = waits;
     }

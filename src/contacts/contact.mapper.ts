@@ -23,8 +23,18 @@ export class ContactMapper {
       locale: message.locale,
       links: [
         this.links.link('self', 'GET', `/v1/contacts/${message.id}`, 'Get this contact message'),
-        this.links.link('thread', 'GET', `/v1/contacts/${message.conversationId}/messages`, 'Read the whole thread, oldest first'),
-        this.links.link('reply', 'POST', '/v1/contacts', `Reply in this thread (send conversationId ${message.conversationId})`),
+        this.links.link(
+          'thread',
+          'GET',
+          `/v1/contacts/${message.conversationId}/messages`,
+          'Read the whole thread, oldest first',
+        ),
+        this.links.link(
+          'reply',
+          'POST',
+          '/v1/contacts',
+          `Reply in this thread (send conversationId ${message.conversationId})`,
+        ),
       ],
     };
   }

@@ -26,7 +26,9 @@ export class ContactRepository {
    * written one after the other, so each sees every earlier message.
    */
   lockThread(manager: EntityManager, threadId: string): Promise<ContactMessageEntity | null> {
-    return manager.getRepository(ContactMessageEntity).findOne({ where: { id: threadId, conversationId: threadId }, lock: { mode: 'pessimistic_write' } });
+    return manager
+      .getRepository(ContactMessageEntity)
+      .findOne({ where: { id: threadId, conversationId: threadId }, lock: { mode: 'pessimistic_write' } });
   }
 
   /** Every distinct address of a thread (case-insensitive), with the name and locale of its latest message. */
@@ -37,7 +39,12 @@ export class ContactRepository {
        ORDER BY lower(mail), sending_date DESC, id DESC`,
       [threadId],
     );
-    return rows.map((row) => ({ mail: row.mail, name: row.name, locale: row.locale, lastSendingDate: row.sending_date }));
+    return rows.map((row) => ({
+      mail: row.mail,
+      name: row.name,
+      locale: row.locale,
+      lastSendingDate: row.sending_date,
+    }));
   }
 
   async insertMessage(manager: EntityManager, message: ContactMessageEntity): Promise<void> {
@@ -48,15 +55,22 @@ export class ContactRepository {
   findById(id: string, scope: ContactScope): Promise<ContactMessageEntity | null> {
     const qb = this.dataSource.getRepository(ContactMessageEntity).createQueryBuilder('m').where('m.id = :id', { id });
     if (!scope.all) {
-      qb.innerJoin(ContactMessageEntity, 'opener', 'opener.id = m.conversation_id').andWhere(scope.openerId === null ? 'FALSE' : 'opener.transmitter_id = :openerId', {
-        openerId: scope.openerId,
-      });
+      qb.innerJoin(ContactMessageEntity, 'opener', 'opener.id = m.conversation_id').andWhere(
+        scope.openerId === null ? 'FALSE' : 'opener.transmitter_id = :openerId',
+        {
+          openerId: scope.openerId,
+        },
+      );
     }
     return qb.getOne();
   }
 
   /** A page of a thread, oldest first (served by the (conversation_id, sending_date, id) index). */
-  async findThreadPage(threadId: string, currentPage: number, sizePage: number): Promise<{ rows: ContactMessageEntity[]; total: number }> {
+  async findThreadPage(
+    threadId: string,
+    currentPage: number,
+    sizePage: number,
+  ): Promise<{ rows: ContactMessageEntity[]; total: number }> {
     const [rows, total] = await this.dataSource.getRepository(ContactMessageEntity).findAndCount({
       where: { conversationId: threadId },
       order: { sendingDate: 'ASC', id: 'ASC' },

@@ -26,7 +26,8 @@ export class ContactsController {
   @Idempotent()
   @Public()
   @ApiNotFoundResponse({
-    description: '`RESOURCE_NOT_FOUND`: a reply in an unknown thread, or in a thread the caller is not part of (anonymous, another person).',
+    description:
+      '`RESOURCE_NOT_FOUND`: a reply in an unknown thread, or in a thread the caller is not part of (anonymous, another person).',
     type: ErrorBodyDto,
     headers: { 'X-Correlation-ID': { $ref: '#/components/headers/X-Correlation-ID' } },
   })

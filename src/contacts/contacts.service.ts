@@ -68,7 +68,10 @@ export class ContactsService {
     const caller = currentCaller();
     const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId) ?? null;
     // An id that is not a UUID cannot name a thread: 404 like any unknown id.
-    const asked = dto.conversationId === undefined || dto.conversationId === null ? null : threadIdPipe.transform(dto.conversationId);
+    const asked =
+      dto.conversationId === undefined || dto.conversationId === null
+        ? null
+        : threadIdPipe.transform(dto.conversationId);
     const correlationId = this.cls.getId();
     const id = randomUUID();
     const created = await this.contacts.transaction(async (manager) => {
@@ -102,7 +105,8 @@ export class ContactsService {
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       // Counted after the Idempotency-Key is taken: a concurrent retry with the same key waits on
       // it, then replays the first answer and rolls back, without being refused by this limit.
-      if (this.policy.countsAgainstLimits(caller)) await this.limits.countContactMessage(manager, (opener ?? message).mail, clientAddress);
+      if (this.policy.countsAgainstLimits(caller))
+        await this.limits.countContactMessage(manager, (opener ?? message).mail, clientAddress);
       return answer;
     });
     // Its mails are committed: the worker looks now rather than at its next poll.
@@ -120,7 +124,11 @@ export class ContactsService {
   async thread(id: string, query: PageQueryDto): Promise<ContactPageDto> {
     const message = await this.contacts.findById(id, this.policy.scope(currentCaller()));
     if (!message) throw ApiError.notFound(`Contact message ${id}`);
-    const { rows, total } = await this.contacts.findThreadPage(message.conversationId, query.currentPage, query.sizePage);
+    const { rows, total } = await this.contacts.findThreadPage(
+      message.conversationId,
+      query.currentPage,
+      query.sizePage,
+    );
     return this.mapper.toThreadPage(id, rows, total, query);
   }
 
@@ -131,10 +139,24 @@ export class ContactsService {
    */
   private openingTargets(message: ContactMessageEntity): ContactTarget[] {
     const targets: ContactTarget[] = [
-      { category: MailCategory.CONTACT_FORWARD, receiverId: SUPPORT_RECEIVER, toAddress: this.supportInbox, replyTo: message.mail, greetingName: null, locale: DEFAULT_LOCALE },
+      {
+        category: MailCategory.CONTACT_FORWARD,
+        receiverId: SUPPORT_RECEIVER,
+        toAddress: this.supportInbox,
+        replyTo: message.mail,
+        greetingName: null,
+        locale: DEFAULT_LOCALE,
+      },
     ];
     if (!sameAddress(message.mail, this.supportInbox)) {
-      targets.push({ category: MailCategory.CONTACT_ACKNOWLEDGEMENT, receiverId: visitorId(message), toAddress: message.mail, replyTo: this.supportInbox, greetingName: message.name, locale: message.locale });
+      targets.push({
+        category: MailCategory.CONTACT_ACKNOWLEDGEMENT,
+        receiverId: visitorId(message),
+        toAddress: message.mail,
+        replyTo: this.supportInbox,
+        greetingName: message.name,
+        locale: message.locale,
+      });
     }
     return targets;
   }
@@ -146,15 +168,39 @@ export class ContactsService {
    * Reply-To the support inbox, greeting them by the name they last gave. The address a reply
    * gives is shown in the thread but never mailed.
    */
-  private replyTargets(message: ContactMessageEntity, opener: ContactMessageEntity, writers: ThreadWriter[]): ContactTarget[] {
-    const byOpener = (opener.transmitterId !== null && message.transmitterId === opener.transmitterId) || sameAddress(message.mail, opener.mail);
+  private replyTargets(
+    message: ContactMessageEntity,
+    opener: ContactMessageEntity,
+    writers: ThreadWriter[],
+  ): ContactTarget[] {
+    const byOpener =
+      (opener.transmitterId !== null && message.transmitterId === opener.transmitterId) ||
+      sameAddress(message.mail, opener.mail);
     if (sameAddress(opener.mail, this.supportInbox)) return [];
     if (byOpener) {
       const supportWriter = writers.find((writer) => sameAddress(writer.mail, this.supportInbox));
-      return [{ category: MailCategory.CONTACT_REPLY, receiverId: SUPPORT_RECEIVER, toAddress: this.supportInbox, replyTo: opener.mail, greetingName: supportWriter?.name ?? null, locale: DEFAULT_LOCALE }];
+      return [
+        {
+          category: MailCategory.CONTACT_REPLY,
+          receiverId: SUPPORT_RECEIVER,
+          toAddress: this.supportInbox,
+          replyTo: opener.mail,
+          greetingName: supportWriter?.name ?? null,
+          locale: DEFAULT_LOCALE,
+        },
+      ];
     }
     const openerWriter = writers.find((writer) => sameAddress(writer.mail, opener.mail)) ?? opener;
-    return [{ category: MailCategory.CONTACT_REPLY, receiverId: visitorId(opener), toAddress: opener.mail, replyTo: this.supportInbox, greetingName: openerWriter.name, locale: openerWriter.locale }];
+    return [
+      {
+        category: MailCategory.CONTACT_REPLY,
+        receiverId: visitorId(opener),
+        toAddress: opener.mail,
+        replyTo: this.supportInbox,
+        greetingName: openerWriter.name,
+        locale: openerWriter.locale,
+      },
+    ];
   }
 
   /** A contact mail quotes its message (read when it is sent) and goes to an address known now. */

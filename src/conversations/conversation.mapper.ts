@@ -48,7 +48,8 @@ export class ConversationMapper {
       this.links.link('self', 'GET', path, 'Get this message'),
       this.links.link('conversation', 'GET', `/v1/conversations/${message.conversationId}`, 'Get the conversation'),
     ];
-    if (message.status !== MessageStatus.READ) links.push(this.links.link('update', 'PATCH', path, 'Move the status forward (DELIVERED, READ)'));
+    if (message.status !== MessageStatus.READ)
+      links.push(this.links.link('update', 'PATCH', path, 'Move the status forward (DELIVERED, READ)'));
     return {
       id: message.id,
       conversationId: message.conversationId,
@@ -71,7 +72,13 @@ export class ConversationMapper {
     return this.links.page('/v1/conversations', content, total, currentPage, sizePage, filters);
   }
 
-  toMessagePage(conversationId: string, rows: MessageEntity[], total: number, currentPage: number, sizePage: number): MessagePageDto {
+  toMessagePage(
+    conversationId: string,
+    rows: MessageEntity[],
+    total: number,
+    currentPage: number,
+    sizePage: number,
+  ): MessagePageDto {
     const content = rows.map((row) => this.toMessageDto(row));
     return this.links.page(`/v1/conversations/${conversationId}/messages`, content, total, currentPage, sizePage);
   }

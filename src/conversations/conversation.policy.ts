@@ -41,14 +41,23 @@ export class ConversationPolicy {
    * services (a customer who sees it gets 403). An agent cannot move it to an establishment that
    * is not theirs either.
    */
-  assertCanManage(caller: Caller, conversation: Pick<ConversationEntity, 'establishmentId'>, nextEstablishmentId = conversation.establishmentId): void {
+  assertCanManage(
+    caller: Caller,
+    conversation: Pick<ConversationEntity, 'establishmentId'>,
+    nextEstablishmentId = conversation.establishmentId,
+  ): void {
     if (!this.canManage(caller, conversation) || !this.canManage(caller, { establishmentId: nextEstablishmentId })) {
-      throw ApiError.forbidden('Only the agents of its establishment, admins and services may change this conversation or assign its agent.');
+      throw ApiError.forbidden(
+        'Only the agents of its establishment, admins and services may change this conversation or assign its agent.',
+      );
     }
   }
 
   canManage(caller: Caller, conversation: Pick<ConversationEntity, 'establishmentId'>): boolean {
-    return seesEverything(caller) || (caller.roles.includes('agent') && caller.establishments.includes(conversation.establishmentId));
+    return (
+      seesEverything(caller) ||
+      (caller.roles.includes('agent') && caller.establishments.includes(conversation.establishmentId))
+    );
   }
 
   /**
@@ -58,7 +67,9 @@ export class ConversationPolicy {
    */
   assertSeesParticipant(caller: Caller, participantId: string): void {
     if (seesEverything(caller) || (caller.kind === 'person' && caller.id === participantId)) return;
-    throw ApiError.forbidden(`participantId must be your own id (the sub of your token); ${participantId.slice(0, 255)} is not.`);
+    throw ApiError.forbidden(
+      `participantId must be your own id (the sub of your token); ${participantId.slice(0, 255)} is not.`,
+    );
   }
 
   /**
@@ -66,18 +77,34 @@ export class ConversationPolicy {
    * CUSTOMER; an agent of its establishment, or an admin (support), as AGENT; any other participant
    * as CUSTOMER. Only services choose, SYSTEM included. Another type is 403, like another transmitterId.
    */
-  transmitterTypeOf(caller: Caller, conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>, given: TransmitterType | undefined, field: string): TransmitterType | undefined {
+  transmitterTypeOf(
+    caller: Caller,
+    conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>,
+    given: TransmitterType | undefined,
+    field: string,
+  ): TransmitterType | undefined {
     if (caller.kind !== 'person') return given;
-    const own = caller.id !== conversation.customerId && this.canManage(caller, conversation) ? TransmitterType.AGENT : TransmitterType.CUSTOMER;
+    const own =
+      caller.id !== conversation.customerId && this.canManage(caller, conversation)
+        ? TransmitterType.AGENT
+        : TransmitterType.CUSTOMER;
     if (given !== undefined && given !== own) {
-      throw ApiError.forbidden(`${field} must be ${own}: a person's messages carry their role in the conversation (only services post ${TransmitterType.SYSTEM} messages).`);
+      throw ApiError.forbidden(
+        `${field} must be ${own}: a person's messages carry their role in the conversation (only services post ${TransmitterType.SYSTEM} messages).`,
+      );
     }
     return own;
   }
 
   /** A person opens a conversation of their own (customer) or of one of their establishments (agent). */
   assertCanCreate(caller: Caller, conversation: Pick<ConversationEntity, 'customerId' | 'establishmentId'>): void {
-    if (this.canManage(caller, conversation) || (caller.roles.includes('customer') && conversation.customerId === caller.id)) return;
-    throw ApiError.forbidden('A person may open a conversation only as its customer, or for one of the establishments they work for.');
+    if (
+      this.canManage(caller, conversation) ||
+      (caller.roles.includes('customer') && conversation.customerId === caller.id)
+    )
+      return;
+    throw ApiError.forbidden(
+      'A person may open a conversation only as its customer, or for one of the establishments they work for.',
+    );
   }
 }

@@ -21,7 +21,11 @@ export class ConversationRepository {
   }
 
   /** A new conversation and its first message; the message needs the conversation, and then becomes its last one. */
-  async insertConversation(manager: EntityManager, conversation: ConversationEntity, firstMessage: MessageEntity | null): Promise<void> {
+  async insertConversation(
+    manager: EntityManager,
+    conversation: ConversationEntity,
+    firstMessage: MessageEntity | null,
+  ): Promise<void> {
     await manager.insert(ConversationEntity, { ...conversation, lastMessageId: null });
     if (firstMessage) {
       await manager.insert(MessageEntity, firstMessage);
@@ -41,7 +45,10 @@ export class ConversationRepository {
 
   /** Who takes part in the conversation (read without a lock: it routes an event, nothing more). */
   async participantsOf(manager: EntityManager, id: string): Promise<string[]> {
-    const rows: Array<{ participants: string[] }> = await manager.query('SELECT participants FROM conversation WHERE id = $1', [id]);
+    const rows: Array<{ participants: string[] }> = await manager.query(
+      'SELECT participants FROM conversation WHERE id = $1',
+      [id],
+    );
     return rows[0]?.participants ?? [];
   }
 
@@ -78,24 +85,40 @@ export class ConversationRepository {
   }
 
   async findWithLastMessage(id: string, scope: ConversationScope): Promise<ConversationWithLast | null> {
-    const conversation = await inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getOne();
+    const conversation = await inScope(
+      this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }),
+      scope,
+    ).getOne();
     if (!conversation) return null;
-    const lastMessage = conversation.lastMessageId ? await this.dataSource.getRepository(MessageEntity).findOneBy({ id: conversation.lastMessageId }) : null;
+    const lastMessage = conversation.lastMessageId
+      ? await this.dataSource.getRepository(MessageEntity).findOneBy({ id: conversation.lastMessageId })
+      : null;
     return { conversation, lastMessage };
   }
 
   /** Whether the conversation exists within the scope (in `manager`'s transaction when given). */
-  async exists(id: string, scope: ConversationScope, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    return inScope(manager.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }), scope).getExists();
+  async exists(
+    id: string,
+    scope: ConversationScope,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    return inScope(
+      manager.getRepository(ConversationEntity).createQueryBuilder('c').where('c.id = :id', { id }),
+      scope,
+    ).getExists();
   }
 
   /** A page of conversations, most recent activity first, with their last messages in one more query. */
-  async findPage(query: ListConversationsQueryDto, scope: ConversationScope): Promise<{ rows: ConversationWithLast[]; total: number }> {
+  async findPage(
+    query: ListConversationsQueryDto,
+    scope: ConversationScope,
+  ): Promise<{ rows: ConversationWithLast[]; total: number }> {
     const qb = inScope(this.dataSource.getRepository(ConversationEntity).createQueryBuilder('c'), scope);
     for (const field of ['establishmentId', 'customerId', 'assignedAgentId', 'status'] as const) {
       if (query[field] !== undefined) qb.andWhere(`c.${field} = :${field}`, { [field]: query[field] });
     }
-    if (query.participantId !== undefined) qb.andWhere('c.participants @> ARRAY[:participantId]::text[]', { participantId: query.participantId });
+    if (query.participantId !== undefined)
+      qb.andWhere('c.participants @> ARRAY[:participantId]::text[]', { participantId: query.participantId });
     const [conversations, total] = await qb
       .orderBy('c.updatedAt', 'DESC')
       .addOrderBy('c.id', 'DESC')
@@ -103,15 +126,24 @@ export class ConversationRepository {
       .take(query.sizePage)
       .getManyAndCount();
     const lastIds = conversations.flatMap((c) => (c.lastMessageId ? [c.lastMessageId] : []));
-    const messages = lastIds.length ? await this.dataSource.getRepository(MessageEntity).findBy({ id: In(lastIds) }) : [];
+    const messages = lastIds.length
+      ? await this.dataSource.getRepository(MessageEntity).findBy({ id: In(lastIds) })
+      : [];
     return {
-      rows: conversations.map((conversation) => ({ conversation, lastMessage: messages.find((m) => m.id === conversation.lastMessageId) ?? null })),
+      rows: conversations.map((conversation) => ({
+        conversation,
+        lastMessage: messages.find((m) => m.id === conversation.lastMessageId) ?? null,
+      })),
       total,
     };
   }
 
   /** A page of a conversation's messages, oldest first (served by the (conversation_id, sending_date, id) index). */
-  async findMessagePage(conversationId: string, currentPage: number, sizePage: number): Promise<{ rows: MessageEntity[]; total: number }> {
+  async findMessagePage(
+    conversationId: string,
+    currentPage: number,
+    sizePage: number,
+  ): Promise<{ rows: MessageEntity[]; total: number }> {
     const [rows, total] = await this.dataSource.getRepository(MessageEntity).findAndCount({
       where: { conversationId },
       order: { sendingDate: 'ASC', id: 'ASC' },
@@ -128,16 +160,25 @@ export class ConversationRepository {
 
   /** Same, locked until the transaction ends, so two status changes of one message never cross. */
   lockMessage(manager: EntityManager, conversationId: string, messageId: string): Promise<MessageEntity | null> {
-    return manager.getRepository(MessageEntity).findOne({ where: { id: messageId, conversationId }, lock: { mode: 'pessimistic_write' } });
+    return manager
+      .getRepository(MessageEntity)
+      .findOne({ where: { id: messageId, conversationId }, lock: { mode: 'pessimistic_write' } });
   }
 
   async saveMessageStatus(manager: EntityManager, message: MessageEntity): Promise<void> {
-    await manager.update(MessageEntity, { id: message.id }, { status: message.status, receivedDate: message.receivedDate });
+    await manager.update(
+      MessageEntity,
+      { id: message.id },
+      { status: message.status, receivedDate: message.receivedDate },
+    );
   }
 
   /** The conversation shows its last message: when that one changes, so does the conversation's ETag. */
   async bumpVersionIfLast(manager: EntityManager, conversationId: string, messageId: string): Promise<void> {
-    await manager.query('UPDATE conversation SET version = version + 1 WHERE id = $1 AND last_message_id = $2', [conversationId, messageId]);
+    await manager.query('UPDATE conversation SET version = version + 1 WHERE id = $1 AND last_message_id = $2', [
+      conversationId,
+      messageId,
+    ]);
   }
 }
 
@@ -145,10 +186,17 @@ export class ConversationRepository {
  * Narrows a query of conversations (alias `c`) to a caller's scope: a customer's own (served by the
  * customer_id index and the GIN index on participants), an agent's establishments.
  */
-function inScope(qb: SelectQueryBuilder<ConversationEntity>, scope: ConversationScope): SelectQueryBuilder<ConversationEntity> {
+function inScope(
+  qb: SelectQueryBuilder<ConversationEntity>,
+  scope: ConversationScope,
+): SelectQueryBuilder<ConversationEntity> {
   if (scope.all) return qb;
   const rules: string[] = [];
-  if (scope.personId !== null) rules.push('(c.customer_id = :scopePerson OR c.participants @> ARRAY[:scopePerson]::text[])');
+  if (scope.personId !== null)
+    rules.push('(c.customer_id = :scopePerson OR c.participants @> ARRAY[:scopePerson]::text[])');
   if (scope.establishments.length) rules.push('c.establishment_id IN (:...scopeEstablishments)');
-  return qb.andWhere(rules.length ? `(${rules.join(' OR ')})` : 'FALSE', { scopePerson: scope.personId, scopeEstablishments: scope.establishments });
+  return qb.andWhere(rules.length ? `(${rules.join(' OR ')})` : 'FALSE', {
+    scopePerson: scope.personId,
+    scopeEstablishments: scope.establishments,
+  });
 }

@@ -56,7 +56,11 @@ export class ConversationsController {
    * conversation can no longer change (409).
    */
   @Put(':conversationId')
-  @ApiHeader({ name: 'if-match', required: false, description: 'The ETag read before: the update applies only if nobody changed the conversation since.' })
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'The ETag read before: the update applies only if nobody changed the conversation since.',
+  })
   @ApiOkResponse({ type: ConversationDto, headers: ETAG_HEADER })
   async replace(
     @UuidParam('conversationId') id: string,
@@ -69,7 +73,10 @@ export class ConversationsController {
   /** Assign an agent to a conversation; the agent joins the participants (409 when archived). */
   @Patch(':conversationId/assigned-agent')
   @ApiOkResponse({ type: ConversationDto, headers: ETAG_HEADER })
-  async assignAgent(@UuidParam('conversationId') id: string, @Body() dto: AssignAgentDto): Promise<HttpResult<ConversationDto>> {
+  async assignAgent(
+    @UuidParam('conversationId') id: string,
+    @Body() dto: AssignAgentDto,
+  ): Promise<HttpResult<ConversationDto>> {
     return withETag(await this.conversations.assignAgent(id, dto), HttpStatus.OK);
   }
 

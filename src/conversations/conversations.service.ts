@@ -66,7 +66,8 @@ export class ConversationsService {
     });
     let first: MessageEntity | null = null;
     if (dto.lastMessage) {
-      const transmitterId = actingId(caller, 'lastMessage.transmitterId', dto.lastMessage.transmitterId) ?? dto.customerId;
+      const transmitterId =
+        actingId(caller, 'lastMessage.transmitterId', dto.lastMessage.transmitterId) ?? dto.customerId;
       first = this.newMessage(caller, conversation, dto.lastMessage, transmitterId, now, 'lastMessage.');
       conversation.lastMessageId = first.id;
     }
@@ -76,7 +77,14 @@ export class ConversationsService {
       const created = [conversationEvent('conversation.created', conversation, answer.conversation)];
       if (first) created.push(conversationEvent('message.created', conversation, this.mapper.toMessageDto(first)));
       await this.events.append(manager, created);
-      const entries: NewTimelineEntry[] = [{ type: TimelineEntryType.CREATED, actorId: caller.id, at: now, data: { status: conversation.status, customerId: conversation.customerId, assignedAgentId } }];
+      const entries: NewTimelineEntry[] = [
+        {
+          type: TimelineEntryType.CREATED,
+          actorId: caller.id,
+          at: now,
+          data: { status: conversation.status, customerId: conversation.customerId, assignedAgentId },
+        },
+      ];
       if (first) entries.push(postedEntry(first));
       await this.timeline.append(manager, conversation.id, entries);
       if (first?.receiverId) await this.digests.refresh(manager, first.receiverId);
@@ -93,7 +101,10 @@ export class ConversationsService {
     const { rows, total } = await this.conversations.findPage(query, this.policy.scope(caller));
     const page = this.mapper.toPage(rows, total, query);
     if (query.participantId !== undefined) {
-      const counts = await this.markers.unreadCounts(query.participantId, rows.map((row) => row.conversation.id));
+      const counts = await this.markers.unreadCounts(
+        query.participantId,
+        rows.map((row) => row.conversation.id),
+      );
       for (const conversation of page.content) conversation.unreadCount = counts.get(conversation.id) ?? 0;
     }
     return page;
@@ -117,7 +128,9 @@ export class ConversationsService {
       if (!conversation) throw notFound(id);
       this.policy.assertCanManage(caller, conversation, dto.establishmentId);
       if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, this.mapper.etag(conversation))) {
-        throw ApiError.preconditionFailed(`The conversation has changed: its ETag is now ${this.mapper.etag(conversation)}.`);
+        throw ApiError.preconditionFailed(
+          `The conversation has changed: its ETag is now ${this.mapper.etag(conversation)}.`,
+        );
       }
       const assignedAgentId = dto.assignedAgentId ?? null;
       const next = {
@@ -129,11 +142,22 @@ export class ConversationsService {
         participants: withKeptParticipants(dto.participants ?? [], dto.customerId, assignedAgentId),
         status: dto.status ?? conversation.status,
       };
-      if (sameState(conversation, next)) return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
+      if (sameState(conversation, next))
+        return this.tagged(conversation, await this.lastMessageOf(manager, conversation));
       assertNotArchived(conversation);
       const entries: NewTimelineEntry[] = [];
-      if (next.status !== conversation.status) entries.push({ type: TimelineEntryType.STATUS_CHANGED, actorId: caller.id, data: { from: conversation.status, to: next.status } });
-      if (next.assignedAgentId !== conversation.assignedAgentId) entries.push({ type: TimelineEntryType.ASSIGNED, actorId: caller.id, data: { from: conversation.assignedAgentId, to: next.assignedAgentId } });
+      if (next.status !== conversation.status)
+        entries.push({
+          type: TimelineEntryType.STATUS_CHANGED,
+          actorId: caller.id,
+          data: { from: conversation.status, to: next.status },
+        });
+      if (next.assignedAgentId !== conversation.assignedAgentId)
+        entries.push({
+          type: TimelineEntryType.ASSIGNED,
+          actorId: caller.id,
+          data: { from: conversation.assignedAgentId, to: next.assignedAgentId },
+        });
       await this.timeline.append(manager, conversation.id, entries);
       Object.assign(conversation, next);
       await this.touch(manager, conversation);
@@ -150,10 +174,18 @@ export class ConversationsService {
       this.policy.assertCanManage(caller, conversation);
       if (conversation.assignedAgentId !== dto.assignedAgentId) {
         assertNotArchived(conversation);
-        await this.timeline.append(manager, conversation.id, [{ type: TimelineEntryType.ASSIGNED, actorId: caller.id, data: { from: conversation.assignedAgentId, to: dto.assignedAgentId } }]);
+        await this.timeline.append(manager, conversation.id, [
+          {
+            type: TimelineEntryType.ASSIGNED,
+            actorId: caller.id,
+            data: { from: conversation.assignedAgentId, to: dto.assignedAgentId },
+          },
+        ]);
         conversation.assignedAgentId = dto.assignedAgentId;
         // Appended, so the order in which people joined stays readable.
-        conversation.participants = [...new Set([...conversation.participants, conversation.customerId, dto.assignedAgentId])];
+        conversation.participants = [
+          ...new Set([...conversation.participants, conversation.customerId, dto.assignedAgentId]),
+        ];
         await this.touch(manager, conversation);
         return this.updated(manager, conversation);
       }
@@ -188,11 +220,18 @@ export class ConversationsService {
     return this.conversations.transaction(async (manager) => {
       const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
       if (!conversation) throw notFound(id);
-      if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
+      if (conversation.status === ConversationStatus.ARCHIVED)
+        throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
       const message = this.newMessage(caller, conversation, dto, transmitterId, after(conversation.updatedAt), '');
       await this.conversations.insertMessage(manager, message);
       const entries = [postedEntry(message)];
-      if (conversation.status !== ConversationStatus.OPEN) entries.push({ type: TimelineEntryType.STATUS_CHANGED, actorId: transmitterId, at: message.sendingDate, data: { from: conversation.status, to: ConversationStatus.OPEN } });
+      if (conversation.status !== ConversationStatus.OPEN)
+        entries.push({
+          type: TimelineEntryType.STATUS_CHANGED,
+          actorId: transmitterId,
+          at: message.sendingDate,
+          data: { from: conversation.status, to: ConversationStatus.OPEN },
+        });
       await this.timeline.append(manager, conversation.id, entries);
       conversation.status = ConversationStatus.OPEN;
       conversation.lastMessageId = message.id;
@@ -218,17 +257,28 @@ export class ConversationsService {
       const message = await this.conversations.lockMessage(manager, id, messageId);
       if (!message) throw messageNotFound(messageId);
       if (MESSAGE_STATUS_ORDER.indexOf(dto.status) <= MESSAGE_STATUS_ORDER.indexOf(message.status)) {
-        throw ApiError.conflict(`The message is ${message.status}: its status only moves forward (SENT → DELIVERED → READ).`);
+        throw ApiError.conflict(
+          `The message is ${message.status}: its status only moves forward (SENT → DELIVERED → READ).`,
+        );
       }
       const from = message.status;
       message.status = dto.status;
       message.receivedDate ??= new Date();
       await this.conversations.saveMessageStatus(manager, message);
-      await this.timeline.append(manager, id, [{ type: TimelineEntryType.MESSAGE_STATUS_CHANGED, actorId: caller.id, data: { messageId, from, to: message.status } }]);
-      if (message.status === MessageStatus.READ && message.receiverId) await this.digests.refresh(manager, message.receiverId);
+      await this.timeline.append(manager, id, [
+        {
+          type: TimelineEntryType.MESSAGE_STATUS_CHANGED,
+          actorId: caller.id,
+          data: { messageId, from, to: message.status },
+        },
+      ]);
+      if (message.status === MessageStatus.READ && message.receiverId)
+        await this.digests.refresh(manager, message.receiverId);
       await this.conversations.bumpVersionIfLast(manager, id, messageId);
       const participantIds = await this.conversations.participantsOf(manager, id);
-      await this.events.append(manager, [{ type: 'message.updated', data: this.mapper.toMessageDto(message), conversationId: id, participantIds }]);
+      await this.events.append(manager, [
+        { type: 'message.updated', data: this.mapper.toMessageDto(message), conversationId: id, participantIds },
+      ]);
       return message;
     });
     return this.mapper.toMessageDto(message);
@@ -244,7 +294,14 @@ export class ConversationsService {
    * that matches who they are (a person's is their role, see the policy), to another participant
    * (the other side by default).
    */
-  private newMessage(caller: Caller, conversation: ConversationEntity, dto: MessageFieldsDto, transmitterId: string, sendingDate: Date, prefix: string): MessageEntity {
+  private newMessage(
+    caller: Caller,
+    conversation: ConversationEntity,
+    dto: MessageFieldsDto,
+    transmitterId: string,
+    sendingDate: Date,
+    prefix: string,
+  ): MessageEntity {
     const contentType = dto.contentType ?? ContentType.TEXT;
     if ((contentType === ContentType.IMAGE_URL || contentType === ContentType.FILE_URL) && !isHttpUrl(dto.content)) {
       throw invalid(`${prefix}content`, `must be an http(s) URL when contentType is ${contentType}`);
@@ -255,8 +312,15 @@ export class ConversationsService {
     const isCustomer = transmitterId === conversation.customerId;
     const chosen = this.policy.transmitterTypeOf(caller, conversation, dto.transmitterType, `${prefix}transmitterType`);
     const transmitterType = chosen ?? (isCustomer ? TransmitterType.CUSTOMER : TransmitterType.AGENT);
-    if (caller.kind !== 'person' && (transmitterType === TransmitterType.CUSTOMER) !== isCustomer && transmitterType !== TransmitterType.SYSTEM) {
-      throw invalid(`${prefix}transmitterType`, isCustomer ? 'must be CUSTOMER or SYSTEM for the customer' : 'may be CUSTOMER only for the customer');
+    if (
+      caller.kind !== 'person' &&
+      (transmitterType === TransmitterType.CUSTOMER) !== isCustomer &&
+      transmitterType !== TransmitterType.SYSTEM
+    ) {
+      throw invalid(
+        `${prefix}transmitterType`,
+        isCustomer ? 'must be CUSTOMER or SYSTEM for the customer' : 'may be CUSTOMER only for the customer',
+      );
     }
     const receiverId = dto.receiverId ?? (isCustomer ? conversation.assignedAgentId : conversation.customerId);
     if (receiverId !== null && (receiverId === transmitterId || !conversation.participants.includes(receiverId))) {
@@ -278,14 +342,20 @@ export class ConversationsService {
   }
 
   /** Records a change: a new version (the ETag) and a later activity date. */
-  private async touch(manager: EntityManager, conversation: ConversationEntity, at = after(conversation.updatedAt)): Promise<void> {
+  private async touch(
+    manager: EntityManager,
+    conversation: ConversationEntity,
+    at = after(conversation.updatedAt),
+  ): Promise<void> {
     conversation.version += 1;
     conversation.updatedAt = at;
     await this.conversations.saveConversation(manager, conversation);
   }
 
   private lastMessageOf(manager: EntityManager, conversation: ConversationEntity): Promise<MessageEntity | null> {
-    return conversation.lastMessageId ? this.conversations.findMessageById(manager, conversation.lastMessageId) : Promise.resolve(null);
+    return conversation.lastMessageId
+      ? this.conversations.findMessageById(manager, conversation.lastMessageId)
+      : Promise.resolve(null);
   }
 
   /** The answer of a change, and its `conversation.updated` event in the same transaction. */
@@ -307,7 +377,12 @@ function conversationEvent(type: string, conversation: ConversationEntity, data:
 
 /** A MESSAGE_POSTED entry: its actor is the transmitter. */
 function postedEntry(message: MessageEntity): NewTimelineEntry {
-  return { type: TimelineEntryType.MESSAGE_POSTED, actorId: message.transmitterId, at: message.sendingDate, data: { messageId: message.id, receiverId: message.receiverId } };
+  return {
+    type: TimelineEntryType.MESSAGE_POSTED,
+    actorId: message.transmitterId,
+    at: message.sendingDate,
+    data: { messageId: message.id, receiverId: message.receiverId },
+  };
 }
 
 /** The customer first, then the assigned agent, then the others in their order, each once. */
@@ -315,8 +390,22 @@ function withKeptParticipants(given: string[], customerId: string, assignedAgent
   return [...new Set([customerId, ...(assignedAgentId ? [assignedAgentId] : []), ...given])];
 }
 
-function sameState(current: ConversationEntity, next: Pick<ConversationEntity, 'tripPublicationId' | 'tripReference' | 'establishmentId' | 'customerId' | 'assignedAgentId' | 'participants' | 'status'>): boolean {
-  const sameParticipants = current.participants.length === next.participants.length && next.participants.every((p) => current.participants.includes(p));
+function sameState(
+  current: ConversationEntity,
+  next: Pick<
+    ConversationEntity,
+    | 'tripPublicationId'
+    | 'tripReference'
+    | 'establishmentId'
+    | 'customerId'
+    | 'assignedAgentId'
+    | 'participants'
+    | 'status'
+  >,
+): boolean {
+  const sameParticipants =
+    current.participants.length === next.participants.length &&
+    next.participants.every((p) => current.participants.includes(p));
   return (
     sameParticipants &&
     current.tripPublicationId === next.tripPublicationId &&
@@ -329,7 +418,8 @@ function sameState(current: ConversationEntity, next: Pick<ConversationEntity, '
 }
 
 function assertNotArchived(conversation: ConversationEntity): void {
-  if (conversation.status === ConversationStatus.ARCHIVED) throw ApiError.conflict('The conversation is archived: it can no longer change.');
+  if (conversation.status === ConversationStatus.ARCHIVED)
+    throw ApiError.conflict('The conversation is archived: it can no longer change.');
 }
 
 /**

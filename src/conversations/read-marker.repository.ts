@@ -54,7 +54,10 @@ export class ReadMarkerRepository {
       [conversationId, participantId, messageId, messageSendingDate, now],
     );
     if (!moved.length) {
-      const rows: ReadMarkerRow[] = await manager.query(`SELECT * FROM read_marker WHERE conversation_id = $1 AND participant_id = $2`, [conversationId, participantId]);
+      const rows: ReadMarkerRow[] = await manager.query(
+        `SELECT * FROM read_marker WHERE conversation_id = $1 AND participant_id = $2`,
+        [conversationId, participantId],
+      );
       return { marker: rows[0], moved: false, readIds: [] };
     }
     const read: Array<{ id: string }> = await manager.query(
@@ -67,12 +70,17 @@ export class ReadMarkerRepository {
   }
 
   async unreadIn(manager: EntityManager, conversationId: string, participantId: string): Promise<number> {
-    const rows: Array<{ n: number }> = await manager.query(`SELECT n FROM unread_count WHERE participant_id = $1 AND conversation_id = $2`, [participantId, conversationId]);
+    const rows: Array<{ n: number }> = await manager.query(
+      `SELECT n FROM unread_count WHERE participant_id = $1 AND conversation_id = $2`,
+      [participantId, conversationId],
+    );
     return rows[0]?.n ?? 0;
   }
 
   /** Conversations with unread messages of a participant, most recent activity first. */
-  unreadConversations(participantId: string): Promise<Array<{ conversation_id: string; unread: number; last_message_id: string | null }>> {
+  unreadConversations(
+    participantId: string,
+  ): Promise<Array<{ conversation_id: string; unread: number; last_message_id: string | null }>> {
     return this.dataSource.query(
       `SELECT u.conversation_id, u.n AS unread, c.last_message_id
        FROM unread_count u JOIN conversation c ON c.id = u.conversation_id
@@ -86,7 +94,11 @@ export class ReadMarkerRepository {
    * Unread messages per conversation of a participant, most recent activity first, with the
    * oldest one sent after `after` (what a digest has not covered yet).
    */
-  unreadByConversation(participantId: string, manager: EntityManager = this.dataSource.manager, after: Date | null = null): Promise<UnreadConversationRow[]> {
+  unreadByConversation(
+    participantId: string,
+    manager: EntityManager = this.dataSource.manager,
+    after: Date | null = null,
+  ): Promise<UnreadConversationRow[]> {
     return manager.query(
       `SELECT u.conversation_id, u.n AS unread, c.trip_reference, c.last_message_id,
               (SELECT max(m.sending_date) FROM conversation_message m

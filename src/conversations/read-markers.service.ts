@@ -7,7 +7,13 @@ import { EventsRepository } from '../events/events.repository';
 import { ConversationMapper } from './conversation.mapper';
 import { ConversationPolicy } from './conversation.policy';
 import { ConversationRepository } from './conversation.repository';
-import { ReadMarkerDto, TimelineEntryType, TimelinePageDto, UnreadSummaryDto, UpdateReadMarkerDto } from './dto/live.dto';
+import {
+  ReadMarkerDto,
+  TimelineEntryType,
+  TimelinePageDto,
+  UnreadSummaryDto,
+  UpdateReadMarkerDto,
+} from './dto/live.dto';
 import { ReadMarkerRepository, ReadMarkerRow } from './read-marker.repository';
 import { TimelineRepository } from './timeline.repository';
 import { UnreadDigestScheduler } from './unread-digest.scheduler';
@@ -36,19 +42,40 @@ export class ReadMarkersService {
     const participantId = actingId(caller, 'participantId', dto.participantId);
     if (participantId === undefined) throw invalid('participantId', 'is required');
     return this.conversations.transaction(async (manager) => {
-      if (!(await this.conversations.exists(conversationId, this.policy.scope(caller), manager))) throw ApiError.notFound(`Conversation ${conversationId}`);
+      if (!(await this.conversations.exists(conversationId, this.policy.scope(caller), manager)))
+        throw ApiError.notFound(`Conversation ${conversationId}`);
       const participantIds = await this.conversations.participantsOf(manager, conversationId);
-      if (!participantIds.includes(participantId)) throw invalid('participantId', 'must be a participant of the conversation');
+      if (!participantIds.includes(participantId))
+        throw invalid('participantId', 'must be a participant of the conversation');
       const message = await this.conversations.findMessageById(manager, dto.lastReadMessageId);
-      if (!message || message.conversationId !== conversationId) throw ApiError.notFound(`Message ${dto.lastReadMessageId} of this conversation`);
+      if (!message || message.conversationId !== conversationId)
+        throw ApiError.notFound(`Message ${dto.lastReadMessageId} of this conversation`);
       const now = new Date();
-      const { marker, moved, readIds } = await this.markers.advance(manager, conversationId, participantId, message.id, message.sendingDate, now);
-      const answer = this.toDto(conversationId, marker, await this.markers.unreadIn(manager, conversationId, participantId));
+      const { marker, moved, readIds } = await this.markers.advance(
+        manager,
+        conversationId,
+        participantId,
+        message.id,
+        message.sendingDate,
+        now,
+      );
+      const answer = this.toDto(
+        conversationId,
+        marker,
+        await this.markers.unreadIn(manager, conversationId, participantId),
+      );
       if (moved) {
         await this.timeline.append(manager, conversationId, [
-          { type: TimelineEntryType.READ, actorId: participantId, at: now, data: { lastReadMessageId: message.id, messagesRead: readIds.length } },
+          {
+            type: TimelineEntryType.READ,
+            actorId: participantId,
+            at: now,
+            data: { lastReadMessageId: message.id, messagesRead: readIds.length },
+          },
         ]);
-        await this.events.append(manager, [{ type: 'read-marker.updated', data: { conversationId, ...answer }, conversationId, participantIds }]);
+        await this.events.append(manager, [
+          { type: 'read-marker.updated', data: { conversationId, ...answer }, conversationId, participantIds },
+        ]);
         if (readIds.length) await this.digests.refresh(manager, participantId, now);
       }
       return answer;
@@ -57,7 +84,8 @@ export class ReadMarkersService {
 
   /** Who may follow a conversation's events: whoever may read it (404 otherwise). */
   async assertSeesConversation(conversationId: string): Promise<void> {
-    if (!(await this.conversations.exists(conversationId, this.policy.scope(currentCaller())))) throw ApiError.notFound(`Conversation ${conversationId}`);
+    if (!(await this.conversations.exists(conversationId, this.policy.scope(currentCaller()))))
+      throw ApiError.notFound(`Conversation ${conversationId}`);
   }
 
   /** Who may follow a participant's events or counts: that person, services and admins (404 otherwise). */
@@ -73,7 +101,11 @@ export class ReadMarkersService {
     const messages = new Map((await this.conversations.findMessagesByIds(lastIds)).map((m) => [m.id, m]));
     const conversations = rows.map((row) => {
       const last = row.last_message_id ? messages.get(row.last_message_id) : undefined;
-      return { conversationId: row.conversation_id, unreadCount: row.unread, lastMessage: last ? this.mapper.toMessageDto(last) : null };
+      return {
+        conversationId: row.conversation_id,
+        unreadCount: row.unread,
+        lastMessage: last ? this.mapper.toMessageDto(last) : null,
+      };
     });
     const path = `/v1/participants/${encodeURIComponent(participantId)}`;
     return {
@@ -81,7 +113,13 @@ export class ReadMarkersService {
       conversations,
       links: [
         this.links.link('self', 'GET', `${path}/unread`, 'Unread counts of this participant'),
-        this.links.link('events', 'GET', `${path}/events`, 'Live events of every conversation of this participant', 'text/event-stream'),
+        this.links.link(
+          'events',
+          'GET',
+          `${path}/events`,
+          'Live events of every conversation of this participant',
+          'text/event-stream',
+        ),
       ],
     };
   }
@@ -90,8 +128,21 @@ export class ReadMarkersService {
   async timelinePage(conversationId: string, query: PageQueryDto): Promise<TimelinePageDto> {
     await this.assertSeesConversation(conversationId);
     const { rows, total } = await this.timeline.findPage(conversationId, query.currentPage, query.sizePage);
-    const content = rows.map((row) => ({ id: row.id, type: row.type, actorId: row.actor_id, at: row.at.toISOString(), correlationId: row.correlation_id, data: row.data }));
-    return this.links.page(`/v1/conversations/${conversationId}/timeline`, content, total, query.currentPage, query.sizePage);
+    const content = rows.map((row) => ({
+      id: row.id,
+      type: row.type,
+      actorId: row.actor_id,
+      at: row.at.toISOString(),
+      correlationId: row.correlation_id,
+      data: row.data,
+    }));
+    return this.links.page(
+      `/v1/conversations/${conversationId}/timeline`,
+      content,
+      total,
+      query.currentPage,
+      query.sizePage,
+    );
   }
 
   private toDto(conversationId: string, marker: ReadMarkerRow, unreadCount: number): ReadMarkerDto {

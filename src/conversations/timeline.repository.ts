@@ -48,14 +48,19 @@ export class TimelineRepository {
   }
 
   /** A page, oldest first (served by the (conversation_id, id) index). */
-  async findPage(conversationId: string, currentPage: number, sizePage: number): Promise<{ rows: TimelineRow[]; total: number }> {
+  async findPage(
+    conversationId: string,
+    currentPage: number,
+    sizePage: number,
+  ): Promise<{ rows: TimelineRow[]; total: number }> {
     const [rows, count]: [TimelineRow[], Array<{ n: number }>] = await Promise.all([
-      this.dataSource.query(`SELECT * FROM conversation_timeline WHERE conversation_id = $1 ORDER BY id LIMIT $2 OFFSET $3`, [
+      this.dataSource.query(
+        `SELECT * FROM conversation_timeline WHERE conversation_id = $1 ORDER BY id LIMIT $2 OFFSET $3`,
+        [conversationId, sizePage, (currentPage - 1) * sizePage],
+      ),
+      this.dataSource.query(`SELECT count(*)::int AS n FROM conversation_timeline WHERE conversation_id = $1`, [
         conversationId,
-        sizePage,
-        (currentPage - 1) * sizePage,
       ]),
-      this.dataSource.query(`SELECT count(*)::int AS n FROM conversation_timeline WHERE conversation_id = $1`, [conversationId]),
     ]);
     return { rows: rows.map((row) => ({ ...row, id: String(row.id) })), total: count[0].n };
   }

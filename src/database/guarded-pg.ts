@@ -12,7 +12,9 @@ const logger = new Logger('Database');
 class GuardedPool extends pg.Pool {
   constructor(options?: pg.PoolConfig) {
     super(options);
-    this.on('connect', (client) => client.on('error', (error) => logger.warn({ err: error }, 'A database connection failed')));
+    this.on('connect', (client) =>
+      client.on('error', (error) => logger.warn({ err: error }, 'A database connection failed')),
+    );
   }
 }
 

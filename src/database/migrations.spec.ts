@@ -8,10 +8,14 @@ const DIR = join(__dirname, '..', '..', 'migrations');
  * runs on deployed databases under these names (renaming one would run it again there): it is the
  * one pair allowed.
  */
-const KNOWN_SHARED = new Map([['1764000005000', ['1764000005000-LiveConversations.ts', '1764000005000-WebhooksAndSuppressions.ts']]]);
+const KNOWN_SHARED = new Map([
+  ['1764000005000', ['1764000005000-LiveConversations.ts', '1764000005000-WebhooksAndSuppressions.ts']],
+]);
 
 describe('migrations/', () => {
-  const files = readdirSync(DIR).filter((file) => file.endsWith('.ts')).sort();
+  const files = readdirSync(DIR)
+    .filter((file) => file.endsWith('.ts'))
+    .sort();
 
   it('gives every migration a timestamp of its own (but the one known pair)', () => {
     const byTimestamp = new Map<string, string[]>();
@@ -28,7 +32,11 @@ describe('migrations/', () => {
     for (const file of files) {
       const [, timestamp, title] = /^(\d{13})-(\w+)\.ts$/.exec(file)!;
       const source = readFileSync(join(DIR, file), 'utf8');
-      expect({ file, className: /export class (\w+)/.exec(source)?.[1], name: /name = '(\w+)'/.exec(source)?.[1] }).toEqual({
+      expect({
+        file,
+        className: /export class (\w+)/.exec(source)?.[1],
+        name: /name = '(\w+)'/.exec(source)?.[1],
+      }).toEqual({
         file,
         className: `${title}${timestamp}`,
         name: `${title}${timestamp}`,

@@ -11,13 +11,15 @@ describe('SmtpInbox kept in a directory', () => {
   it('keeps mails across a restart and shows the HTML, the text part and the raw source', async () => {
     const first = new SmtpInbox('127.0.0.1', dir);
     await first.start(0, 0);
-    await nodemailer.createTransport({ host: '127.0.0.1', port: first.smtpPort, secure: false, ignoreTLS: true }).sendMail({
-      from: 'no-reply@voyages.test',
-      to: 'camille@voyages.test',
-      subject: 'Bonjour',
-      text: 'Texte brut',
-      html: '<p>Texte <b>riche</b></p>',
-    });
+    await nodemailer
+      .createTransport({ host: '127.0.0.1', port: first.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({
+        from: 'no-reply@voyages.test',
+        to: 'camille@voyages.test',
+        subject: 'Bonjour',
+        text: 'Texte brut',
+        html: '<p>Texte <b>riche</b></p>',
+      });
     await first.waitFor(() => true);
     await first.stop();
 
@@ -26,7 +28,11 @@ describe('SmtpInbox kept in a directory', () => {
     try {
       expect(second.messages).toHaveLength(1);
       const [mail] = second.messages;
-      expect(mail).toMatchObject({ id: 1, envelopeTo: ['camille@voyages.test'], envelopeFrom: 'no-reply@voyages.test' });
+      expect(mail).toMatchObject({
+        id: 1,
+        envelopeTo: ['camille@voyages.test'],
+        envelopeFrom: 'no-reply@voyages.test',
+      });
       expect(mail.parsed.subject).toBe('Bonjour');
       const base = `http://127.0.0.1:${second.webPort}`;
       expect(await (await fetch(`${base}/messages/1`)).text()).toContain('<b>riche</b>');
@@ -34,7 +40,9 @@ describe('SmtpInbox kept in a directory', () => {
       expect(await (await fetch(`${base}/messages/1.eml`)).text()).toMatch(/^Subject: Bonjour/m);
       const page = await (await fetch(base)).text();
       expect(page).not.toContain('http-equiv="refresh"');
-      expect(await (await fetch(`${base}/api/messages`)).json()).toEqual([expect.objectContaining({ id: 1, subject: 'Bonjour' })]);
+      expect(await (await fetch(`${base}/api/messages`)).json()).toEqual([
+        expect.objectContaining({ id: 1, subject: 'Bonjour' }),
+      ]);
     } finally {
       await second.stop();
     }

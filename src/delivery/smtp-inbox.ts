@@ -112,7 +112,14 @@ export class SmtpInbox {
     for (const id of files) {
       const raw = readFileSync(join(this.storeDir, `${id}.eml`), 'utf8');
       const [meta, source] = splitStored(raw);
-      this.messages.push({ id, receivedAt: new Date(meta.receivedAt), envelopeFrom: meta.envelopeFrom, envelopeTo: meta.envelopeTo, raw: source, parsed: await simpleParser(source) });
+      this.messages.push({
+        id,
+        receivedAt: new Date(meta.receivedAt),
+        envelopeFrom: meta.envelopeFrom,
+        envelopeTo: meta.envelopeTo,
+        raw: source,
+        parsed: await simpleParser(source),
+      });
       this.nextId = id + 1;
     }
   }
@@ -120,7 +127,11 @@ export class SmtpInbox {
   private keep(mail: ReceivedMail): void {
     this.messages.push(mail);
     if (this.storeDir) {
-      const meta = { receivedAt: mail.receivedAt.toISOString(), envelopeFrom: mail.envelopeFrom, envelopeTo: mail.envelopeTo };
+      const meta = {
+        receivedAt: mail.receivedAt.toISOString(),
+        envelopeFrom: mail.envelopeFrom,
+        envelopeTo: mail.envelopeTo,
+      };
       writeFileSync(join(this.storeDir, `${mail.id}.eml`), `X-Inbox-Envelope: ${JSON.stringify(meta)}\r\n${mail.raw}`);
     }
     if (this.messages.length > KEPT) {
@@ -189,17 +200,31 @@ export class SmtpInbox {
       if (match[2] === '.eml') return void res.writeHead(200, plain).end(mail.raw);
       // The mail's own HTML, sandboxed: no script of a received mail runs on this page.
       return void res
-        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:" })
+        .writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        })
         .end(typeof mail.parsed.html === 'string' ? mail.parsed.html : `<pre>${escape(mail.parsed.text ?? '')}</pre>`);
     }
     if (req.url === '/api/messages') {
-      const list = [...this.messages].reverse().map((m) => ({ id: m.id, receivedAt: m.receivedAt, from: m.parsed.from?.text, to: m.envelopeTo, subject: m.parsed.subject }));
+      const list = [...this.messages]
+        .reverse()
+        .map((m) => ({
+          id: m.id,
+          receivedAt: m.receivedAt,
+          from: m.parsed.from?.text,
+          to: m.envelopeTo,
+          subject: m.parsed.subject,
+        }));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
     }
     const kept = this.storeDir ? `kept in ${escape(projectPath(this.storeDir))} across restarts` : 'kept in memory';
     // The list refreshes itself every 5 s without reloading the page: the mail being read stays open.
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'" })
-      .end(`<!doctype html><html><head><meta charset="utf-8"><title>Inbox — communication</title>
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy':
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-src 'self'",
+    }).end(`<!doctype html><html><head><meta charset="utf-8"><title>Inbox — communication</title>
 <style>body{font-family:sans-serif;margin:1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;font-size:.9rem}iframe{width:100%;height:60vh;border:1px solid #ccc}tr.open{background:#eef6f5}</style></head>
 <body><h1>Inbox</h1><p><span id="count">0</span> mail(s) received by the embedded SMTP server on port ${this.smtpPort} (newest first, ${kept}).</p>
 <table><thead><tr><th>Received</th><th>To</th><th>Subject</th><th>Parts</th></tr></thead><tbody id="rows"></tbody></table>

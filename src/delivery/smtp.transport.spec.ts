@@ -2,8 +2,18 @@ import { classifySmtpError, smtpOptionsFromUrl, smtpTimeouts } from './smtp.tran
 
 describe('SMTP transport settings', () => {
   it('reads host, port, TLS and credentials from the URL (nodemailer would drop every other option next to `url`)', () => {
-    expect(smtpOptionsFromUrl('smtp://user%40corp:p%3Ass@relay.example.com:2525')).toEqual({ host: 'relay.example.com', port: 2525, secure: false, auth: { user: 'user@corp', pass: 'p:ss' } });
-    expect(smtpOptionsFromUrl('smtps://relay.example.com')).toEqual({ host: 'relay.example.com', port: 465, secure: true, auth: undefined });
+    expect(smtpOptionsFromUrl('smtp://user%40corp:p%3Ass@relay.example.com:2525')).toEqual({
+      host: 'relay.example.com',
+      port: 2525,
+      secure: false,
+      auth: { user: 'user@corp', pass: 'p:ss' },
+    });
+    expect(smtpOptionsFromUrl('smtps://relay.example.com')).toEqual({
+      host: 'relay.example.com',
+      port: 465,
+      secure: true,
+      auth: undefined,
+    });
     expect(smtpOptionsFromUrl('smtp://[::1]:1025')).toMatchObject({ host: '::1', port: 1025 });
   });
 
@@ -16,9 +26,20 @@ describe('SMTP transport settings', () => {
   });
 
   it('treats only a 5xx reply as final', () => {
-    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' })).toEqual({ permanent: true, responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' });
-    expect(classifySmtpError({ responseCode: 451, response: '451 Try later' })).toMatchObject({ permanent: false, response: '451 Try later' });
-    expect(classifySmtpError({ code: 'ETIMEDOUT', message: 'Greeting never received' })).toMatchObject({ permanent: false, response: 'ETIMEDOUT: Greeting never received' });
+    expect(classifySmtpError({ responseCode: 550, response: '550 5.1.1 No such user', command: 'RCPT TO' })).toEqual({
+      permanent: true,
+      responseCode: 550,
+      response: '550 5.1.1 No such user',
+      command: 'RCPT TO',
+    });
+    expect(classifySmtpError({ responseCode: 451, response: '451 Try later' })).toMatchObject({
+      permanent: false,
+      response: '451 Try later',
+    });
+    expect(classifySmtpError({ code: 'ETIMEDOUT', message: 'Greeting never received' })).toMatchObject({
+      permanent: false,
+      response: 'ETIMEDOUT: Greeting never received',
+    });
     expect(classifySmtpError(undefined)).toMatchObject({ permanent: false, response: 'SMTP error' });
   });
 });

@@ -64,9 +64,20 @@ export function smtpOptionsFromUrl(url: string): Pick<SMTPPool.Options, 'host' |
 
 /** Sorts a failed send: only a 5xx reply is final. */
 export function classifySmtpError(error: unknown): SmtpFailure {
-  const { responseCode, response, code, message, command } = (error ?? {}) as { responseCode?: number; response?: string; code?: string; message?: string; command?: string };
+  const { responseCode, response, code, message, command } = (error ?? {}) as {
+    responseCode?: number;
+    response?: string;
+    code?: string;
+    message?: string;
+    command?: string;
+  };
   if (typeof responseCode === 'number') {
-    return { permanent: responseCode >= 500 && responseCode < 600, response: response ?? String(responseCode), command, responseCode };
+    return {
+      permanent: responseCode >= 500 && responseCode < 600,
+      response: response ?? String(responseCode),
+      command,
+      responseCode,
+    };
   }
   return { permanent: false, response: [code, message].filter(Boolean).join(': ') || 'SMTP error', command };
 }
@@ -88,11 +99,13 @@ export class SmtpTransport implements OnApplicationShutdown {
       ...smtpTimeouts(config.delivery.leaseSeconds),
       // Plain SMTP: a socket with Nagle's algorithm off (nodemailer leaves it on, which costs ~40 ms
       // per command round trip). nodemailer connects it and applies its connection timeout.
-      getSocket: options.secure ? undefined : (_options: unknown, callback: (error: Error | null, socket?: { socket: Socket }) => void) => {
-        const socket = new Socket();
-        socket.setNoDelay(true);
-        callback(null, { socket });
-      },
+      getSocket: options.secure
+        ? undefined
+        : (_options: unknown, callback: (error: Error | null, socket?: { socket: Socket }) => void) => {
+            const socket = new Socket();
+            socket.setNoDelay(true);
+            callback(null, { socket });
+          },
       // Nothing we send may read a local file or fetch a URL on a client's behalf.
       disableFileAccess: true,
       disableUrlAccess: true,

@@ -4,7 +4,13 @@ import { TemplateRenderer } from './template.renderer';
 
 /** Every mail the service can send, rendered through the real layouts: a broken template fails here, not in a delivery. */
 describe('TemplateRenderer', () => {
-  const renderer = new TemplateRenderer(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/db', SMTP_URL: 'smtp://localhost:1025', FRONTEND_BASE_URL: 'https://voyages.example' }));
+  const renderer = new TemplateRenderer(
+    loadConfig({
+      DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+      SMTP_URL: 'smtp://localhost:1025',
+      FRONTEND_BASE_URL: 'https://voyages.example',
+    }),
+  );
   renderer.onModuleInit();
 
   describe.each(LOCALES)('%s', (locale) => {
@@ -19,7 +25,14 @@ describe('TemplateRenderer', () => {
     });
 
     it.each(CONTACT_CATEGORIES)('%s quotes its contact message, escaped, line by line', (category) => {
-      const contact = { name: 'Jean', mail: 'jean@example.com', object: 'Remboursement', message: 'Bonjour,\n<b>une</b> question.', contactId: 'c-1', conversationId: 'c-1' };
+      const contact = {
+        name: 'Jean',
+        mail: 'jean@example.com',
+        object: 'Remboursement',
+        message: 'Bonjour,\n<b>une</b> question.',
+        contactId: 'c-1',
+        conversationId: 'c-1',
+      };
       const mail = renderer.renderCategory(category, locale, { firstName: 'Camille', contact });
       expect(mail.subject).toContain('Remboursement');
       expect(mail.html).toContain('&lt;b&gt;une&lt;/b&gt; question.');

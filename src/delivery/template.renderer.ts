@@ -26,7 +26,11 @@ export interface ContactContext {
   conversationId: string;
 }
 
-export type TemplateContext = Record<string, unknown> & { firstName?: string | null; vars?: Record<string, VariableValue>; contact?: ContactContext };
+export type TemplateContext = Record<string, unknown> & {
+  firstName?: string | null;
+  vars?: Record<string, VariableValue>;
+  contact?: ContactContext;
+};
 
 type Render = (context: object) => string;
 interface CompiledCopy {
@@ -67,8 +71,12 @@ export class TemplateRenderer implements OnModuleInit {
 
   onModuleInit(): void {
     // layout.html.hbs is layout.mjml compiled at build time (npm run templates), not at start.
-    this.html = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.html.hbs'), 'utf8'), { strict: false });
-    this.text = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.txt.hbs'), 'utf8'), { noEscape: true });
+    this.html = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.html.hbs'), 'utf8'), {
+      strict: false,
+    });
+    this.text = this.handlebars.compile(readFileSync(join(TEMPLATES_DIR, 'layout.txt.hbs'), 'utf8'), {
+      noEscape: true,
+    });
     const plain = (source: string): Render => this.handlebars.compile(source, { noEscape: true });
     const copy = (c: MailCopy): CompiledCopy => ({
       subject: plain(c.subject),
@@ -78,8 +86,12 @@ export class TemplateRenderer implements OnModuleInit {
       buttonLabel: plain(c.buttonLabel),
     });
     const compileAll = <K extends string>(entries: Record<K, MailCopy>): Record<K, CompiledCopy> =>
-      Object.fromEntries((Object.keys(entries) as K[]).map((key) => [key, copy(entries[key])])) as Record<K, CompiledCopy>;
-    const byLocale = <T>(make: (locale: Locale) => T): Record<Locale, T> => Object.fromEntries(LOCALES.map((locale) => [locale, make(locale)])) as Record<Locale, T>;
+      Object.fromEntries((Object.keys(entries) as K[]).map((key) => [key, copy(entries[key])])) as Record<
+        K,
+        CompiledCopy
+      >;
+    const byLocale = <T>(make: (locale: Locale) => T): Record<Locale, T> =>
+      Object.fromEntries(LOCALES.map((locale) => [locale, make(locale)])) as Record<Locale, T>;
     this.categories = byLocale((locale) => compileAll(MAIL_COPY[locale]));
     this.strings = byLocale((locale) => {
       const s: LocaleStrings = LOCALE_STRINGS[locale];
@@ -98,8 +110,14 @@ export class TemplateRenderer implements OnModuleInit {
   }
 
   /** The page a category's button opens: FRONTEND_BASE_URL + the category's path, ids URL-encoded; undefined when it has no button. */
-  buttonUrl(category: MailCategory, ids: Partial<Record<MailReferenceField, string | null>>, vars: Record<string, unknown> = {}): string | undefined {
-    const path = MAIL_CATALOG[category].buttonPath?.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) => encodeURIComponent(ids[field] ?? String(vars[field] ?? '')));
+  buttonUrl(
+    category: MailCategory,
+    ids: Partial<Record<MailReferenceField, string | null>>,
+    vars: Record<string, unknown> = {},
+  ): string | undefined {
+    const path = MAIL_CATALOG[category].buttonPath?.replace(/\{(\w+)\}/g, (_, field: MailReferenceField) =>
+      encodeURIComponent(ids[field] ?? String(vars[field] ?? '')),
+    );
     return path === undefined ? undefined : this.config.mail.frontendBaseUrl + path;
   }
 
@@ -109,7 +127,12 @@ export class TemplateRenderer implements OnModuleInit {
    */
   renderCategory(category: MailCategory, locale: Locale, context: TemplateContext): RenderedMail {
     const quote = context.contact?.message ? context.contact.message.split(/\r?\n/) : undefined;
-    return this.render(this.categories[locale][category], locale, { ...context, ...context.contact, vars: formatVariables(category, locale, context.vars ?? {}) }, quote);
+    return this.render(
+      this.categories[locale][category],
+      locale,
+      { ...context, ...context.contact, vars: formatVariables(category, locale, context.vars ?? {}) },
+      quote,
+    );
   }
 
   private render(copy: CompiledCopy, locale: Locale, context: TemplateContext, quote?: string[]): RenderedMail {
@@ -143,7 +166,12 @@ export class TemplateRenderer implements OnModuleInit {
       footer: noHyphenBreak(view.footer),
       help: noHyphenBreak(view.help),
     });
-    return { subject: view.subject, html, text: this.text(view), headers: { 'Content-Language': locale, 'Auto-Submitted': 'auto-generated' } };
+    return {
+      subject: view.subject,
+      html,
+      text: this.text(view),
+      headers: { 'Content-Language': locale, 'Auto-Submitted': 'auto-generated' },
+    };
   }
 
   /** A preview with the category's declared example values, for ops and designers. */
@@ -158,7 +186,12 @@ export class TemplateRenderer implements OnModuleInit {
  */
 function noHyphenBreak(value: string): Handlebars.SafeString {
   const escaped = Handlebars.escapeExpression(value);
-  return new Handlebars.SafeString(escaped.replace(/[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu, (word) => `<span style="white-space: nowrap;">${word}</span>`));
+  return new Handlebars.SafeString(
+    escaped.replace(
+      /[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)+/gu,
+      (word) => `<span style="white-space: nowrap;">${word}</span>`,
+    ),
+  );
 }
 
 /** A subject is a header: no line breaks, whatever the data. */
@@ -166,7 +199,12 @@ function oneLine(value: string): string {
   return value.replace(/[\r\n]+/g, ' ').trim();
 }
 
-const SAMPLE_IDS = { publicationId: 'TRIP-2048', reservationId: 'RES-7731', organizationId: 'ORG-12', establishmentId: 'EST-34' };
+const SAMPLE_IDS = {
+  publicationId: 'TRIP-2048',
+  reservationId: 'RES-7731',
+  organizationId: 'ORG-12',
+  establishmentId: 'EST-34',
+};
 
 function sampleContext(category: MailCategory, buttonUrl: string | undefined): TemplateContext {
   return {

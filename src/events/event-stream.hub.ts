@@ -99,9 +99,20 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
    * (correlation id, CORS, security), the server's idle timeout lifted for this socket (a heartbeat
    * keeps it alive instead), then the replay from `Last-Event-ID` and the live events.
    */
-  async serve(reply: FastifyReply, filter: { conversationId?: string; participantId?: string }, lastEventId: string | undefined): Promise<void> {
+  async serve(
+    reply: FastifyReply,
+    filter: { conversationId?: string; participantId?: string },
+    lastEventId: string | undefined,
+  ): Promise<void> {
     if (lastEventId !== undefined && !/^\d{1,19}$/.test(lastEventId)) {
-      throw ApiError.validation([{ field: 'Last-Event-ID', location: 'header', value: lastEventId.slice(0, 50), issue: 'must be the id of an event received before' }]);
+      throw ApiError.validation([
+        {
+          field: 'Last-Event-ID',
+          location: 'header',
+          value: lastEventId.slice(0, 50),
+          issue: 'must be the id of an event received before',
+        },
+      ]);
     }
     if (!this.accepting) throw ApiError.serviceUnavailable(1, 'This instance is shutting down; reconnect.');
     reply.hijack();
@@ -128,7 +139,11 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
    * Opens a stream on `res` (headers already written): registered first, so nothing committed
    * during the replay is missed, then replayed from `lastEventId` when the client sent one.
    */
-  async open(res: ServerResponse, filter: { conversationId?: string; participantId?: string }, lastEventId: string | null): Promise<EventStream> {
+  async open(
+    res: ServerResponse,
+    filter: { conversationId?: string; participantId?: string },
+    lastEventId: string | null,
+  ): Promise<EventStream> {
     const stream = new EventStream(
       res,
       this.config.live.sseBufferBytes,
@@ -302,7 +317,13 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     const top = ahead[ahead.length - 1].id;
     if (BigInt(top) - this.settled > BigInt(ahead.length)) {
       await this.awaitOpenTransactions();
-      ahead.push(...(await this.events.findMissing(String(this.settled), top, ahead.map((event) => event.id))));
+      ahead.push(
+        ...(await this.events.findMissing(
+          String(this.settled),
+          top,
+          ahead.map((event) => event.id),
+        )),
+      );
       ahead.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     }
     this.dispatch(ahead);
@@ -324,7 +345,10 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
     while (waiting.length && !this.closing) {
       if (Date.now() >= deadline) {
         for (const xid of waiting) this.overdue.add(xid);
-        this.logger.warn({ transactions: waiting, waitedMs: Date.now() - since }, 'Transactions open longer than SSE_ORDER_WAIT_MS: newer events are sent without waiting for theirs');
+        this.logger.warn(
+          { transactions: waiting, waitedMs: Date.now() - since },
+          'Transactions open longer than SSE_ORDER_WAIT_MS: newer events are sent without waiting for theirs',
+        );
         return;
       }
       await this.pause(Math.min(POLL_MS, deadline - Date.now()));
@@ -351,7 +375,9 @@ export class EventStreamHub implements OnApplicationBootstrap, BeforeApplication
 
   /** One read at a time, in order: events reach each stream in the order they were announced. */
   private enqueue(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not read announced events'));
+    this.chain = this.chain
+      .then(work)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'Could not read announced events'));
   }
 }
 

@@ -37,7 +37,9 @@ describe('EventStream', () => {
   });
 
   /** Connects a client; `read: false` plays one that never reads what it is sent. */
-  async function connect(read: boolean): Promise<{ res: ServerResponse; received: () => string; closed: Promise<void> }> {
+  async function connect(
+    read: boolean,
+  ): Promise<{ res: ServerResponse; received: () => string; closed: Promise<void> }> {
     let body = '';
     let closedResolve!: () => void;
     const closed = new Promise<void>((resolve) => (closedResolve = resolve));
@@ -55,7 +57,9 @@ describe('EventStream', () => {
   }
 
   it('frames an event with its id, name and JSON data', () => {
-    expect(sseFrame({ id: '7', type: 'message.created', data: { a: 1 } })).toBe('id: 7\nevent: message.created\ndata: {"a":1}\n\n');
+    expect(sseFrame({ id: '7', type: 'message.created', data: { a: 1 } })).toBe(
+      'id: 7\nevent: message.created\ndata: {"a":1}\n\n',
+    );
   });
 
   it('sends the replay, then the events that arrived during it, each once', async () => {
@@ -70,7 +74,7 @@ describe('EventStream', () => {
     expect(client.received().match(/^id: \d+$/gm)).toEqual(['id: 2', 'id: 3', 'id: 5', 'id: 6']);
   });
 
-  it('skips live events up to the client\'s Last-Event-ID (the instance may be behind the one it left)', async () => {
+  it("skips live events up to the client's Last-Event-ID (the instance may be behind the one it left)", async () => {
     const client = await connect(true);
     const stream = new EventStream(client.res, 64 * 1024, { conversationId: 'c' }, undefined, '5');
     stream.push(event(4));

@@ -2,7 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { StoredEvent } from './events.repository';
 
 /** The events a client of the Server-Sent Events streams receives (the contract's list). */
-export const STREAMED_EVENT_TYPES: ReadonlySet<string> = new Set(['message.created', 'message.updated', 'conversation.updated', 'read-marker.updated']);
+export const STREAMED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'message.created',
+  'message.updated',
+  'conversation.updated',
+  'read-marker.updated',
+]);
 
 /** One `text/event-stream` frame: the event's id, its name and the resource as JSON. */
 export function sseFrame(event: Pick<StoredEvent, 'id' | 'type' | 'data'>): string {

@@ -69,18 +69,29 @@ export class EventsRepository {
 
   async findByIds(ids: string[]): Promise<StoredEvent[]> {
     if (!ids.length) return [];
-    const rows: EventRow[] = await this.dataSource.query(`SELECT * FROM event WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids]);
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT * FROM event WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [ids],
+    );
     return rows.map(toEvent);
   }
 
   /** Events after `afterId` (exclusive), oldest first, optionally up to `upToId` and of one conversation or participant. */
-  async findAfter(afterId: string, limit: number, filter: { conversationId?: string; participantId?: string } = {}, upToId?: string): Promise<StoredEvent[]> {
+  async findAfter(
+    afterId: string,
+    limit: number,
+    filter: { conversationId?: string; participantId?: string } = {},
+    upToId?: string,
+  ): Promise<StoredEvent[]> {
     const params: unknown[] = [afterId, limit];
     let where = 'id > $1::bigint';
     if (upToId !== undefined) where += ` AND id <= $${params.push(upToId)}::bigint`;
     if (filter.conversationId) where += ` AND conversation_id = $${params.push(filter.conversationId)}`;
     if (filter.participantId) where += ` AND participant_ids @> ARRAY[$${params.push(filter.participantId)}::text]`;
-    const rows: EventRow[] = await this.dataSource.query(`SELECT * FROM event WHERE ${where} ORDER BY id LIMIT $2`, params);
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT * FROM event WHERE ${where} ORDER BY id LIMIT $2`,
+      params,
+    );
     return rows.map(toEvent);
   }
 
@@ -95,7 +106,9 @@ export class EventsRepository {
 
   /** The transactions in progress now (their top-level ids, whatever database they write to). */
   async openTransactions(): Promise<string[]> {
-    const rows: Array<{ xid: string }> = await this.dataSource.query(`SELECT pg_snapshot_xip(pg_current_snapshot())::text AS xid`);
+    const rows: Array<{ xid: string }> = await this.dataSource.query(
+      `SELECT pg_snapshot_xip(pg_current_snapshot())::text AS xid`,
+    );
     return rows.map((row) => row.xid);
   }
 

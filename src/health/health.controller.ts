@@ -33,13 +33,21 @@ export class HealthController {
     // `smtp_up`) must not take the instance out of service.
     const [smtp, database] = await Promise.all([
       this.smtp.state(),
-      this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]).catch((error: unknown) => error),
+      this.health
+        .check([() => this.database.pingCheck('database', { timeout: 3000 })])
+        .catch((error: unknown) => error),
     ]);
     if (database instanceof ServiceUnavailableException) {
       const failed = (database.getResponse() as HealthCheckResult).error ?? {};
-      const details: ErrorDetail[] = Object.entries(failed).map(([field, check]) => ({ field, issue: String(check?.message ?? 'is down') }));
-      if (smtp.status === 'down') details.push({ field: 'smtp', issue: `is down (not required for readiness): ${smtp.message ?? ''}` });
-      throw new ApiError('SERVICE_UNAVAILABLE', 'The database cannot be reached.', details, { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) });
+      const details: ErrorDetail[] = Object.entries(failed).map(([field, check]) => ({
+        field,
+        issue: String(check?.message ?? 'is down'),
+      }));
+      if (smtp.status === 'down')
+        details.push({ field: 'smtp', issue: `is down (not required for readiness): ${smtp.message ?? ''}` });
+      throw new ApiError('SERVICE_UNAVAILABLE', 'The database cannot be reached.', details, {
+        'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+      });
     }
     if (database instanceof Error) throw database;
     const result = database as HealthCheckResult;
@@ -55,7 +63,10 @@ export class HealthController {
   @Get('metrics')
   @Access('service')
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'The Prometheus text exposition format (version 0.0.4).', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'The Prometheus text exposition format (version 0.0.4).',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async metricsText(): Promise<string> {
     await this.smtp.state(); // refreshes `smtp_up` (cached for a few seconds)

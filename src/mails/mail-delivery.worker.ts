@@ -29,7 +29,9 @@ const HARD_BOUNCE_CODES = [550, 551, 553];
  * RUN_MODE=worker and all.
  */
 @Injectable()
-export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlement, StoredDeliveryStatus | null>, OnModuleInit {
+export class MailDeliveryWorker
+  implements QueueHandler<ClaimedDelivery, Settlement, StoredDeliveryStatus | null>, OnModuleInit
+{
   readonly name = MAIL_DELIVERIES;
   private readonly logger = new Logger(MailDeliveryWorker.name);
 
@@ -86,7 +88,10 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
     if (!status) return;
     this.metrics.deliveries.inc({ status: status === 'PENDING' ? 'RETRY' : status });
     const errorCode = status === 'CANCELLED' ? undefined : (settlement.errorCode ?? undefined);
-    this.logger.log({ mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode }, 'Delivery attempt recorded');
+    this.logger.log(
+      { mailId: delivery.mailId, deliveryId: delivery.id, attempt: delivery.attempt, status, errorCode },
+      'Delivery attempt recorded',
+    );
   }
 
   /** One attempt, from the receiver's address to the relay's answer. */
@@ -95,11 +100,29 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
     // Cancelled during the attempt of a worker that then stopped: never tried again. Any outcome but
     // SENT settles a cancelled delivery as CANCELLED.
     if (delivery.cancelRequested) {
-      return { id: delivery.id, attempt: delivery.attempt, status: 'PENDING', outcome: AttemptOutcome.TEMPORARY_FAILURE, email: null, sentAt: null, dueAt: null, errorCode: null, error: null, smtpResponse: null };
+      return {
+        id: delivery.id,
+        attempt: delivery.attempt,
+        status: 'PENDING',
+        outcome: AttemptOutcome.TEMPORARY_FAILURE,
+        email: null,
+        sentAt: null,
+        dueAt: null,
+        errorCode: null,
+        error: null,
+        smtpResponse: null,
+      };
     }
     // A delivery whose workers keep dying mid-send is not tried for ever.
     if (delivery.attempt - delivery.attemptsBase > this.config.delivery.maxAttempts) {
-      return failed(delivery, null, DeliveryErrorCode.RETRIES_EXHAUSTED, `Gave up after ${this.config.delivery.maxAttempts} attempts.`, null, AttemptOutcome.TEMPORARY_FAILURE);
+      return failed(
+        delivery,
+        null,
+        DeliveryErrorCode.RETRIES_EXHAUSTED,
+        `Gave up after ${this.config.delivery.maxAttempts} attempts.`,
+        null,
+        AttemptOutcome.TEMPORARY_FAILURE,
+      );
     }
     let recipient = delivery.recipient;
     let suppressed = delivery.suppressed;
@@ -114,10 +137,24 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
       if (recipient) suppressed = await this.suppressions.isSuppressed(recipient.email);
     }
     if (!recipient) {
-      return failed(delivery, null, DeliveryErrorCode.RECIPIENT_NOT_FOUND, 'No e-mail address is known for this receiver id.', null, AttemptOutcome.PERMANENT_FAILURE);
+      return failed(
+        delivery,
+        null,
+        DeliveryErrorCode.RECIPIENT_NOT_FOUND,
+        'No e-mail address is known for this receiver id.',
+        null,
+        AttemptOutcome.PERMANENT_FAILURE,
+      );
     }
     if (suppressed) {
-      return failed(delivery, recipient.email, DeliveryErrorCode.SUPPRESSED, 'The address is on the suppression list; the relay was not contacted.', null, AttemptOutcome.PERMANENT_FAILURE);
+      return failed(
+        delivery,
+        recipient.email,
+        DeliveryErrorCode.SUPPRESSED,
+        'The address is on the suppression list; the relay was not contacted.',
+        null,
+        AttemptOutcome.PERMANENT_FAILURE,
+      );
     }
 
     const rendered = this.renderer.renderCategory(mail.category, pickLocale(mail.locale, recipient.locale), {
@@ -133,7 +170,14 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
       vars: mail.variables,
       contact: delivery.contact ?? undefined,
     });
-    const base = { id: delivery.id, attempt: delivery.attempt, email: recipient.email, dueAt: null, errorCode: null, error: null };
+    const base = {
+      id: delivery.id,
+      attempt: delivery.attempt,
+      email: recipient.email,
+      dueAt: null,
+      errorCode: null,
+      error: null,
+    };
     if (mail.testMode) {
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: null };
     }
@@ -150,7 +194,9 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
           'X-Correlation-ID': mail.correlationId,
           'X-Mail-Id': mail.id,
           'X-Mail-Category': mail.category,
-          ...(delivery.contact ? { 'X-Contact-Id': delivery.contact.contactId, 'X-Contact-Thread-Id': delivery.contact.conversationId } : {}),
+          ...(delivery.contact
+            ? { 'X-Contact-Id': delivery.contact.contactId, 'X-Contact-Thread-Id': delivery.contact.conversationId }
+            : {}),
         },
       });
       return { ...base, status: 'SENT', outcome: AttemptOutcome.SENT, sentAt: new Date(), smtpResponse: response };
@@ -158,18 +204,51 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
       const failure = classifySmtpError(error);
       if (failure.permanent) {
         const hardBounce = failure.command === 'RCPT TO' && HARD_BOUNCE_CODES.includes(failure.responseCode ?? 0);
-        const settlement = failed(delivery, recipient.email, DeliveryErrorCode.SMTP_REJECTED, hardBounce ? 'The relay refused this address.' : 'The relay refused this mail.', failure.response, AttemptOutcome.PERMANENT_FAILURE);
+        const settlement = failed(
+          delivery,
+          recipient.email,
+          DeliveryErrorCode.SMTP_REJECTED,
+          hardBounce ? 'The relay refused this address.' : 'The relay refused this mail.',
+          failure.response,
+          AttemptOutcome.PERMANENT_FAILURE,
+        );
         return { ...settlement, suppress: hardBounce };
       }
-      return this.temporaryFailure(delivery, recipient.email, 'The relay could not take the mail for now.', failure.response);
+      return this.temporaryFailure(
+        delivery,
+        recipient.email,
+        'The relay could not take the mail for now.',
+        failure.response,
+      );
     }
   }
 
   /** Retried later with backoff, or FAILED when its attempts or its age are spent. */
-  private temporaryFailure(delivery: ClaimedDelivery, email: string | null, message: string, smtpResponse: string | null): Settlement {
-    const decision = nextAttempt(this.config.delivery, delivery.attempt - delivery.attemptsBase, delivery.firstDueAt, new Date());
+  private temporaryFailure(
+    delivery: ClaimedDelivery,
+    email: string | null,
+    message: string,
+    smtpResponse: string | null,
+  ): Settlement {
+    const decision = nextAttempt(
+      this.config.delivery,
+      delivery.attempt - delivery.attemptsBase,
+      delivery.firstDueAt,
+      new Date(),
+    );
     if (decision.retry) {
-      return { id: delivery.id, attempt: delivery.attempt, status: 'PENDING', outcome: AttemptOutcome.TEMPORARY_FAILURE, email, sentAt: null, dueAt: decision.at, errorCode: DeliveryErrorCode.SMTP_TEMPORARY, error: message, smtpResponse };
+      return {
+        id: delivery.id,
+        attempt: delivery.attempt,
+        status: 'PENDING',
+        outcome: AttemptOutcome.TEMPORARY_FAILURE,
+        email,
+        sentAt: null,
+        dueAt: decision.at,
+        errorCode: DeliveryErrorCode.SMTP_TEMPORARY,
+        error: message,
+        smtpResponse,
+      };
     }
     const why =
       decision.code === DeliveryErrorCode.EXPIRED
@@ -179,8 +258,26 @@ export class MailDeliveryWorker implements QueueHandler<ClaimedDelivery, Settlem
   }
 }
 
-function failed(delivery: ClaimedDelivery, email: string | null, errorCode: DeliveryErrorCode, error: string, smtpResponse: string | null, outcome: AttemptOutcome): Settlement {
-  return { id: delivery.id, attempt: delivery.attempt, status: 'FAILED', outcome, email, sentAt: null, dueAt: null, errorCode, error, smtpResponse };
+function failed(
+  delivery: ClaimedDelivery,
+  email: string | null,
+  errorCode: DeliveryErrorCode,
+  error: string,
+  smtpResponse: string | null,
+  outcome: AttemptOutcome,
+): Settlement {
+  return {
+    id: delivery.id,
+    attempt: delivery.attempt,
+    status: 'FAILED',
+    outcome,
+    email,
+    sentAt: null,
+    dueAt: null,
+    errorCode,
+    error,
+    smtpResponse,
+  };
 }
 
 function pickLocale(forced: string | null, own: string | null): Locale {

@@ -3,7 +3,10 @@ import { MailWriteBatcher } from './mail-write.batcher';
 
 /** A mail row with `receivers` deliveries; only its id and sizes matter to the batcher. */
 function row(id: string, receivers = 1): MailWithDeliveries {
-  return { mail: { id } as MailWithDeliveries['mail'], deliveries: Array.from({ length: receivers }, () => ({}) as MailWithDeliveries['deliveries'][number]) };
+  return {
+    mail: { id } as MailWithDeliveries['mail'],
+    deliveries: Array.from({ length: receivers }, () => ({}) as MailWithDeliveries['deliveries'][number]),
+  };
 }
 
 describe('MailWriteBatcher', () => {
@@ -38,7 +41,12 @@ describe('MailWriteBatcher', () => {
   it('keeps a statement within 5,000 deliveries, taking at least one request', async () => {
     const { statements, repo } = repository();
     const batcher = new MailWriteBatcher(repo);
-    await Promise.all([batcher.write([row('first')]), batcher.write([row('big-1', 3000)]), batcher.write([row('big-2', 3000)]), batcher.write([row('huge', 6000)])]);
+    await Promise.all([
+      batcher.write([row('first')]),
+      batcher.write([row('big-1', 3000)]),
+      batcher.write([row('big-2', 3000)]),
+      batcher.write([row('huge', 6000)]),
+    ]);
     expect(statements).toEqual([['first'], ['big-1'], ['big-2'], ['huge']]);
   });
 });

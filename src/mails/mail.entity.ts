@@ -1,4 +1,13 @@
-import { Column, CreateDateColumn, Entity, ForeignKey, Index, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  ForeignKey,
+  Index,
+  OneToMany,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { ContactMessageEntity } from '../contacts/contact-message.entity';
 import { MailCategory, ProductType } from '../catalog/mail-category';
 import type { VariableValue } from '../catalog/mail-variables';

@@ -37,7 +37,12 @@ export class MailMapper {
     };
   }
 
-  toPage(rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>, total: number, query: ListMailsQueryDto, nextCursor?: string): MailPageDto {
+  toPage(
+    rows: Array<{ mail: MailEntity; deliveries: DeliveryEntity[] }>,
+    total: number,
+    query: ListMailsQueryDto,
+    nextCursor?: string,
+  ): MailPageDto {
     const { currentPage, sizePage, cursor: _cursor, ...filters } = query;
     const content = rows.map(({ mail, deliveries }) => this.toDto(mail, deliveries));
     return this.links.page('/v1/mails', content, total, currentPage, sizePage, filters, nextCursor);
@@ -60,10 +65,13 @@ export class MailMapper {
   private mailLinks(mail: MailEntity, deliveries: DeliveryEntity[]): LinkDto[] {
     const path = `/v1/mails/${mail.id}`;
     const links = [this.links.link('self', 'GET', path, 'Get this mail')];
-    if (deliveries.some((d) => UNFINISHED.includes(d.status) && !d.cancelRequested)) links.push(this.links.link('cancel', 'DELETE', path, 'Cancel this mail'));
-    if (mail.status === MailStatus.SCHEDULED) links.push(this.links.link('reschedule', 'PATCH', path, 'Send this mail at another time'));
+    if (deliveries.some((d) => UNFINISHED.includes(d.status) && !d.cancelRequested))
+      links.push(this.links.link('cancel', 'DELETE', path, 'Cancel this mail'));
+    if (mail.status === MailStatus.SCHEDULED)
+      links.push(this.links.link('reschedule', 'PATCH', path, 'Send this mail at another time'));
     const cancelled = deliveries.some((d) => d.status === DeliveryStatus.CANCELLED || d.cancelRequested);
-    if (!cancelled && deliveries.some((d) => d.status === DeliveryStatus.FAILED)) links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
+    if (!cancelled && deliveries.some((d) => d.status === DeliveryStatus.FAILED))
+      links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
     return links;
   }
 
@@ -78,7 +86,13 @@ export class MailMapper {
       email: delivery.email ? maskEmail(delivery.email) : null,
       sentAt: delivery.sentAt?.toISOString() ?? null,
       messageId: delivery.messageId,
-      error: delivery.errorCode ? { code: delivery.errorCode, message: delivery.error ?? delivery.errorCode, smtpResponse: delivery.smtpResponse } : null,
+      error: delivery.errorCode
+        ? {
+            code: delivery.errorCode,
+            message: delivery.error ?? delivery.errorCode,
+            smtpResponse: delivery.smtpResponse,
+          }
+        : null,
       cancelRequested: delivery.cancelRequested,
     };
   }

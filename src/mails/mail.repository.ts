@@ -23,7 +23,21 @@ export interface ClaimedDelivery {
   attempt: number;
   attemptsBase: number;
   firstDueAt: Date;
-  mail: Pick<MailEntity, 'id' | 'category' | 'publicationId' | 'reservationId' | 'productType' | 'organizationId' | 'establishmentId' | 'variables' | 'locale' | 'testMode' | 'correlationId' | 'replyTo'>;
+  mail: Pick<
+    MailEntity,
+    | 'id'
+    | 'category'
+    | 'publicationId'
+    | 'reservationId'
+    | 'productType'
+    | 'organizationId'
+    | 'establishmentId'
+    | 'variables'
+    | 'locale'
+    | 'testMode'
+    | 'correlationId'
+    | 'replyTo'
+  >;
   /** What a contact mail quotes: its contact message (null for other mails). */
   contact: ContactContext | null;
   /**
@@ -159,14 +173,23 @@ export class MailRepository {
   }
 
   /** `manager`: read inside a transaction that changed the mail (a retry answers the mail it queued again). */
-  async findWithDeliveries(id: string, manager: EntityManager = this.dataSource.manager): Promise<MailWithDeliveries | null> {
-    const rows: MailRow[] = await manager.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = $1`, [id]);
+  async findWithDeliveries(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<MailWithDeliveries | null> {
+    const rows: MailRow[] = await manager.query(
+      `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = $1`,
+      [id],
+    );
     return rows.length ? toMailWithDeliveries(rows[0]) : null;
   }
 
   async findManyWithDeliveries(ids: string[]): Promise<MailWithDeliveries[]> {
     if (!ids.length) return [];
-    const rows: MailRow[] = await this.dataSource.query(`SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = ANY($1::uuid[])`, [ids]);
+    const rows: MailRow[] = await this.dataSource.query(
+      `SELECT ${MAIL_COLUMNS}, ${DELIVERIES_JSON} FROM mail m WHERE m.id = ANY($1::uuid[])`,
+      [ids],
+    );
     return rows.map(toMailWithDeliveries);
   }
 
@@ -176,20 +199,36 @@ export class MailRepository {
    * an index range scan whatever its depth; without, an offset. The count of all mails, of one
    * category or of one status is kept in `mail_count`; other filters are counted on their index.
    */
-  async findPage(query: ListMailsQueryDto, cursor?: KeysetCursor): Promise<{ rows: MailWithDeliveries[]; total: number; last?: KeysetCursor }> {
+  async findPage(
+    query: ListMailsQueryDto,
+    cursor?: KeysetCursor,
+  ): Promise<{ rows: MailWithDeliveries[]; total: number; last?: KeysetCursor }> {
     const filters = new Conditions();
-    const columns = { category: 'category', status: 'status', publicationId: 'publication_id', reservationId: 'reservation_id', organizationId: 'organization_id', establishmentId: 'establishment_id' } as const;
+    const columns = {
+      category: 'category',
+      status: 'status',
+      publicationId: 'publication_id',
+      reservationId: 'reservation_id',
+      organizationId: 'organization_id',
+      establishmentId: 'establishment_id',
+    } as const;
     for (const [field, column] of Object.entries(columns)) {
       const value = query[field as keyof typeof columns];
       if (value !== undefined) filters.add(`m.${column} = ?`, value);
     }
-    if (query.receiverId !== undefined) filters.add('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = ?)', query.receiverId);
+    if (query.receiverId !== undefined)
+      filters.add('EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id AND d.receiver_id = ?)', query.receiverId);
     if (query.from !== undefined) filters.add('m.created_at >= ?', new Date(query.from));
     if (query.until !== undefined) filters.add('m.created_at < ?', new Date(query.until));
     const counted = countedFilter(query, filters.count);
 
     const page = filters.copy();
-    if (cursor) page.add(`(m.created_at, m.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)`, cursor.createdAtMicros, cursor.id);
+    if (cursor)
+      page.add(
+        `(m.created_at, m.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)`,
+        cursor.createdAtMicros,
+        cursor.id,
+      );
     const offset = cursor ? 0 : (query.currentPage - 1) * query.sizePage;
     const [rows, [{ total }]]: [Array<MailRow & { created_us: string }>, Array<{ total: string }>] = await Promise.all([
       this.dataSource.query(
@@ -207,7 +246,11 @@ export class MailRepository {
         : this.dataSource.query(`SELECT coalesce((SELECT n FROM mail_count WHERE filter = $1), 0) AS total`, [counted]),
     ]);
     const tail = rows.at(-1);
-    return { rows: rows.map(toMailWithDeliveries), total: Number(total), last: tail && { createdAtMicros: tail.created_us, id: tail.id } };
+    return {
+      rows: rows.map(toMailWithDeliveries),
+      total: Number(total),
+      last: tail && { createdAtMicros: tail.created_us, id: tail.id },
+    };
   }
 
   /**
@@ -279,8 +322,18 @@ export class MailRepository {
       contact:
         row.cm_id === null
           ? null
-          : { name: row.cm_name!, mail: row.cm_mail!, object: row.cm_object!, message: row.cm_message!, contactId: row.cm_id, conversationId: row.cm_conversation_id! },
-      recipient: row.r_email === null ? null : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
+          : {
+              name: row.cm_name!,
+              mail: row.cm_mail!,
+              object: row.cm_object!,
+              message: row.cm_message!,
+              contactId: row.cm_id,
+              conversationId: row.cm_conversation_id!,
+            },
+      recipient:
+        row.r_email === null
+          ? null
+          : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
       suppressed: row.r_suppressed,
       cancelRequested: row.cancel_requested,
     }));
@@ -368,7 +421,11 @@ export class MailRepository {
    * request. In `manager`'s transaction when given (the unread digest is cancelled by the change
    * that read its messages).
    */
-  async cancel(filter: CancellationFilter, correlationId: string | null = null, manager: EntityManager = this.dataSource.manager): Promise<CancellationOutcome> {
+  async cancel(
+    filter: CancellationFilter,
+    correlationId: string | null = null,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<CancellationOutcome> {
     const filters = new Conditions();
     filters.add(`m.status IN ('SCHEDULED', 'PENDING')`);
     if (filter.mailId) filters.add('m.id = ?', filter.mailId);
@@ -376,7 +433,8 @@ export class MailRepository {
     if (filter.publicationId) filters.add('m.publication_id = ?', filter.publicationId);
     if (filter.organizationId) filters.add('m.organization_id = ?', filter.organizationId);
     if (filter.establishmentId) filters.add('m.establishment_id = ?', filter.establishmentId);
-    if (filter.receiverId) filters.add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
+    if (filter.receiverId)
+      filters.add('m.id IN (SELECT mail_id FROM delivery WHERE receiver_id = ?)', filter.receiverId);
     if (filter.categories?.length) filters.add('m.category = ANY(?)', filter.categories);
     const params = [...filters.params, correlationId];
     const rows: Array<{ id: string; in_flight: boolean }> = await manager.query(
@@ -411,7 +469,10 @@ export class MailRepository {
        SELECT mail_id AS id, in_flight FROM eligible`,
       params,
     );
-    return { cancelled: rows.filter((row) => !row.in_flight).map((row) => row.id), requested: rows.filter((row) => row.in_flight).map((row) => row.id) };
+    return {
+      cancelled: rows.filter((row) => !row.in_flight).map((row) => row.id),
+      requested: rows.filter((row) => row.in_flight).map((row) => row.id),
+    };
   }
 
   /** Moves a mail that is still wholly SCHEDULED to another time; false when it is not (any more). */

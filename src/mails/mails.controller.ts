@@ -74,7 +74,11 @@ export class MailsController {
    */
   @Delete(':mailId')
   @ApiOkResponse({ type: MailDto, description: 'Cancelled: nothing more of this mail will be sent.' })
-  @ApiAcceptedResponse({ type: MailDto, description: 'A delivery is in an attempt: the cancellation is recorded (`cancelRequested`); it ends CANCELLED, or SENT if the relay accepted that copy. No new attempt starts.' })
+  @ApiAcceptedResponse({
+    type: MailDto,
+    description:
+      'A delivery is in an attempt: the cancellation is recorded (`cancelRequested`); it ends CANCELLED, or SENT if the relay accepted that copy. No new attempt starts.',
+  })
   cancel(@UuidParam('mailId') id: string): Promise<HttpResult<MailDto>> {
     return this.mails.cancel(id);
   }
@@ -89,7 +93,10 @@ export class MailsController {
 
   /** Every attempt of one receiver's delivery, oldest first. */
   @Get(':mailId/deliveries/:receiverId/attempts')
-  attempts(@UuidParam('mailId') id: string, @TextIdParam('receiverId') receiverId: string): Promise<DeliveryAttemptDto[]> {
+  attempts(
+    @UuidParam('mailId') id: string,
+    @TextIdParam('receiverId') receiverId: string,
+  ): Promise<DeliveryAttemptDto[]> {
     return this.mails.attempts(id, receiverId);
   }
 }

@@ -11,7 +11,14 @@ import { MetricsService } from '../health/metrics.service';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
-import { BatchItemResultDto, BatchResultDto, CancellationResultDto, DeliveryAttemptDto, MailDto, MailPageDto } from './dto/mail.dto';
+import {
+  BatchItemResultDto,
+  BatchResultDto,
+  CancellationResultDto,
+  DeliveryAttemptDto,
+  MailDto,
+  MailPageDto,
+} from './dto/mail.dto';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
@@ -57,7 +64,14 @@ export class MailsService {
    */
   async createBatch(items: unknown): Promise<BatchResultDto> {
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_BATCH_SIZE) {
-      throw ApiError.validation([{ field: 'body', location: 'body', value: Array.isArray(items) ? `[array of ${items.length}]` : typeof items, issue: `must be an array of 1 to ${MAX_BATCH_SIZE} mail events` }]);
+      throw ApiError.validation([
+        {
+          field: 'body',
+          location: 'body',
+          value: Array.isArray(items) ? `[array of ${items.length}]` : typeof items,
+          issue: `must be an array of 1 to ${MAX_BATCH_SIZE} mail events`,
+        },
+      ]);
     }
     const now = new Date();
     const rows: MailWithDeliveries[] = [];
@@ -70,7 +84,11 @@ export class MailsService {
         results.push({ index, status: HttpStatus.ACCEPTED, mail: this.mapper.toDto(row.mail, row.deliveries) });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        results.push({ index, status: error.getStatus(), error: toErrorResponse(error, this.cls.getId(), this.links.baseUrl()).body });
+        results.push({
+          index,
+          status: error.getStatus(),
+          error: toErrorResponse(error, this.cls.getId(), this.links.baseUrl()).body,
+        });
       }
     }
     const body = { results };
@@ -91,8 +109,16 @@ export class MailsService {
   }
 
   async list(query: ListMailsQueryDto): Promise<MailPageDto> {
-    const { rows, total, last } = await this.mails.findPage(query, query.cursor === undefined ? undefined : decodeCursor(query.cursor));
-    return this.mapper.toPage(rows, total, query, last && rows.length === query.sizePage ? encodeCursor(last) : undefined);
+    const { rows, total, last } = await this.mails.findPage(
+      query,
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    );
+    return this.mapper.toPage(
+      rows,
+      total,
+      query,
+      last && rows.length === query.sizePage ? encodeCursor(last) : undefined,
+    );
   }
 
   /**
@@ -104,7 +130,8 @@ export class MailsService {
     const { cancelled, requested } = await this.mails.cancel({ mailId: id }, this.cls.getId());
     const mail = await this.findOne(id);
     if (requested.length) return new HttpResult(mail, HttpStatus.ACCEPTED);
-    if (!cancelled.length) throw ApiError.conflict(`Mail ${id} is ${mail.status}: every delivery has ended, nothing is left to cancel.`);
+    if (!cancelled.length)
+      throw ApiError.conflict(`Mail ${id} is ${mail.status}: every delivery has ended, nothing is left to cancel.`);
     return new HttpResult(mail, HttpStatus.OK);
   }
 
@@ -117,7 +144,13 @@ export class MailsService {
   async cancelMany(dto: CancelMailsDto): Promise<CancellationResultDto> {
     const { categories, ...ids } = dto;
     if (!Object.values(ids).some((value) => value !== undefined)) {
-      throw ApiError.validation([{ field: 'body', location: 'body', issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId' }]);
+      throw ApiError.validation([
+        {
+          field: 'body',
+          location: 'body',
+          issue: 'must name at least one of reservationId, publicationId, organizationId, establishmentId, receiverId',
+        },
+      ]);
     }
     return this.mails.transaction(async (manager) => {
       const { cancelled, requested } = await this.mails.cancel({ ...ids, categories }, this.cls.getId(), manager);
@@ -202,12 +235,14 @@ function assertCategoryIds(dto: CreateMailDto): void {
     .filter((field) => dto[field] === undefined)
     .map((field): ErrorDetail => ({ field, location: 'body', issue: `is required for category ${dto.category}` }));
   // Only the variables the category declares (GET /v1/templates/{category}), each of its type.
-  for (const problem of variableProblems(dto.category, dto.variables ?? {})) details.push({ ...problem, location: 'body' });
+  for (const problem of variableProblems(dto.category, dto.variables ?? {}))
+    details.push({ ...problem, location: 'body' });
   if (details.length) throw ApiError.validation(details);
 }
 
 function futureDate(value: string, field: string, now = new Date()): Date {
   const date = new Date(value);
-  if (!(date.getTime() > now.getTime())) throw ApiError.validation([{ field, location: 'body', value, issue: 'must be a time in the future' }]);
+  if (!(date.getTime() > now.getTime()))
+    throw ApiError.validation([{ field, location: 'body', value, issue: 'must be a time in the future' }]);
   return date;
 }

@@ -1,7 +1,8 @@
 import { DeliveryConfig } from '../config/app.config';
 import { DeliveryErrorCode } from './mail-status';
 
-export type RetryDecision = { retry: true; at: Date } | { retry: false; code: DeliveryErrorCode.RETRIES_EXHAUSTED | DeliveryErrorCode.EXPIRED };
+export type RetryDecision =
+  { retry: true; at: Date } | { retry: false; code: DeliveryErrorCode.RETRIES_EXHAUSTED | DeliveryErrorCode.EXPIRED };
 
 /**
  * After a temporary failure: when to try again (exponential backoff from the base, doubling, capped,
@@ -19,6 +20,7 @@ export function nextAttempt(
   const exponential = policy.retryBaseSeconds * 2 ** Math.min(attemptsMade - 1, 30);
   const delay = Math.min(policy.retryMaxSeconds, exponential * (0.8 + 0.4 * random()));
   const at = new Date(now.getTime() + delay * 1000);
-  if (at.getTime() > firstDueAt.getTime() + policy.maxAgeHours * 3_600_000) return { retry: false, code: DeliveryErrorCode.EXPIRED };
+  if (at.getTime() > firstDueAt.getTime() + policy.maxAgeHours * 3_600_000)
+    return { retry: false, code: DeliveryErrorCode.EXPIRED };
   return { retry: true, at };
 }

@@ -66,7 +66,10 @@ export class MaintenanceJob implements OnApplicationBootstrap, OnApplicationShut
           if (n < BATCH) break;
         }
       } catch (error) {
-        this.logger.warn({ err: error, retention: name }, 'Could not delete rows past their retention; trying again at the next run');
+        this.logger.warn(
+          { err: error, retention: name },
+          'Could not delete rows past their retention; trying again at the next run',
+        );
       }
     }
     if (Object.values(deleted).some((n) => n > 0)) this.logger.log({ deleted }, 'Rows past their retention deleted');

@@ -143,7 +143,9 @@ export class QueueRunner<J, O, R = void> {
 /** Whether every promise settled before `deadline` (a timestamp); the timer never outlives the wait. */
 export async function settledBefore(promises: Array<Promise<unknown>>, deadline: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  const timeout = new Promise<boolean>(
+    (resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))),
+  );
   try {
     return await Promise.race([Promise.allSettled(promises).then(() => true), timeout]);
   } finally {

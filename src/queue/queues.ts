@@ -69,7 +69,10 @@ export class Queues implements OnApplicationBootstrap, BeforeApplicationShutdown
     const deadline = Date.now() + Math.max(graceMs / 2, graceMs - SHUTDOWN_MARGIN_MS);
     const listener = this.listener;
     this.listener = undefined;
-    await Promise.all([listener?.end().catch(() => undefined), ...[...this.runners.values()].map((runner) => runner.drain(deadline))]);
+    await Promise.all([
+      listener?.end().catch(() => undefined),
+      ...[...this.runners.values()].map((runner) => runner.drain(deadline)),
+    ]);
   }
 
   /** One `pg_notify` in flight per channel; nudges meanwhile are sent as one more after it. */
@@ -81,7 +84,12 @@ export class Queues implements OnApplicationBootstrap, BeforeApplicationShutdown
     this.notifying.add(channel);
     this.dataSource
       .query(`SELECT pg_notify($1, '')`, [channel])
-      .catch((error: unknown) => this.logger.debug({ err: error, channel }, 'Could not notify the workers; they will find the work at their next poll'))
+      .catch((error: unknown) =>
+        this.logger.debug(
+          { err: error, channel },
+          'Could not notify the workers; they will find the work at their next poll',
+        ),
+      )
       .finally(() => {
         this.notifying.delete(channel);
         if (this.notifyAgain.delete(channel)) this.notify(channel);
@@ -91,7 +99,11 @@ export class Queues implements OnApplicationBootstrap, BeforeApplicationShutdown
   /** One connection LISTENs for every queue of this process; opened again when it breaks. */
   private async listen(): Promise<void> {
     if (this.closing) return;
-    const client = new Client({ connectionString: this.config.database.url, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const client = new Client({
+      connectionString: this.config.database.url,
+      keepAlive: true,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     client.on('notification', (message: Notification) => {
       for (const [name, runner] of this.runners) if (message.channel === queueChannel(name)) runner.nudge();
     });

@@ -49,12 +49,18 @@ export class SettleBatches<O, R> {
           break;
         } catch (error) {
           if (Date.now() >= this.giveUpAt) {
-            this.logger.error({ err: error, outcomes: batch.length }, 'Could not record outcomes before exit; their leases will expire and they will be taken up again');
+            this.logger.error(
+              { err: error, outcomes: batch.length },
+              'Could not record outcomes before exit; their leases will expire and they will be taken up again',
+            );
             batch.forEach((item) => item.done({ landed: false }));
             break;
           }
           const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures, Math.max(0, this.giveUpAt - Date.now()));
-          this.logger.warn({ err: error, outcomes: batch.length, retryInMs: wait }, 'Could not record outcomes; retrying');
+          this.logger.warn(
+            { err: error, outcomes: batch.length, retryInMs: wait },
+            'Could not record outcomes; retrying',
+          );
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, wait);
             this.retryNow = () => {

@@ -56,7 +56,8 @@ export class RateLimits {
   async consumeRequest(caller: Caller, clientAddress: string): Promise<RateLimitState | null> {
     if (!this.requests) return null;
     const limit = this.config.rateLimit.perMinute;
-    const key = caller.id === null ? `ip:${clientAddress}` : `${caller.kind === 'service' ? 'key' : 'sub'}:${caller.id}`;
+    const key =
+      caller.id === null ? `ip:${clientAddress}` : `${caller.kind === 'service' ? 'key' : 'sub'}:${caller.id}`;
     try {
       return state(limit, await this.requests.consume(storeKey(key)));
     } catch (outcome) {
@@ -108,21 +109,30 @@ export class RateLimits {
     const limit = this.config.rateLimit.contactMessagesPerHour;
     if (limit <= 0) return;
     const counters = [];
-    for (const key of [`contact-mail:${storeKey(mail.trim().toLowerCase(), true)}`, `contact-ip:${storeKey(clientAddress)}`]) {
+    for (const key of [
+      `contact-mail:${storeKey(mail.trim().toLowerCase(), true)}`,
+      `contact-ip:${storeKey(clientAddress)}`,
+    ]) {
       counters.push(await countIn(manager, key, 3600_000));
     }
     const spent = counters.filter((counter) => counter.points > limit);
     if (spent.length) {
       const ms = Math.max(...spent.map((counter) => counter.expire - Date.now()));
       const resetSeconds = Math.max(1, Math.ceil(ms / 1000));
-      throw tooManyRequests({ limit, remaining: 0, resetSeconds }, `At most ${limit} contact messages an hour from one address; retry later.`);
+      throw tooManyRequests(
+        { limit, remaining: 0, resetSeconds },
+        `At most ${limit} contact messages an hour from one address; retry later.`,
+      );
     }
   }
 
   private authFailuresSpent(msBeforeNext: number): ApiError {
     const limit = this.config.rateLimit.authFailuresPerMinute;
     const resetSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-    return tooManyRequests({ limit, remaining: 0, resetSeconds }, `More than ${limit} failed authentications a minute from this address; retry later.`);
+    return tooManyRequests(
+      { limit, remaining: 0, resetSeconds },
+      `More than ${limit} failed authentications a minute from this address; retry later.`,
+    );
   }
 
   private limiter(keyPrefix: string, points: number, duration: number, blockInMemory: boolean): RateLimiterAbstract {
@@ -159,7 +169,11 @@ export class RateLimits {
  * One point on a counter within the manager's transaction, as rate-limiter-flexible's Postgres
  * store counts (a fixed window that starts with the first point): the points and end of its window.
  */
-async function countIn(manager: EntityManager, key: string, durationMs: number): Promise<{ points: number; expire: number }> {
+async function countIn(
+  manager: EntityManager,
+  key: string,
+  durationMs: number,
+): Promise<{ points: number; expire: number }> {
   const now = Date.now();
   const rows: Array<{ points: number; expire: string }> = await manager.query(
     `INSERT INTO ${RATE_LIMIT_TABLE} (key, points, expire) VALUES ($1, 1, $2)
@@ -178,14 +192,25 @@ function storeKey(key: string, hashed = false): string {
 }
 
 function state(limit: number, res: RateLimiterRes): RateLimitState {
-  return { limit, remaining: Math.max(0, res.remainingPoints), resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+  return {
+    limit,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  };
 }
 
 /** The RateLimit-* headers of an answer (IETF draft names, as most gateways send them). */
 export function rateLimitHeaders(limit: RateLimitState): Record<string, string> {
-  return { 'ratelimit-limit': String(limit.limit), 'ratelimit-remaining': String(limit.remaining), 'ratelimit-reset': String(limit.resetSeconds) };
+  return {
+    'ratelimit-limit': String(limit.limit),
+    'ratelimit-remaining': String(limit.remaining),
+    'ratelimit-reset': String(limit.resetSeconds),
+  };
 }
 
 function tooManyRequests(limit: RateLimitState, message: string): ApiError {
-  return new ApiError('TOO_MANY_REQUESTS', message, [], { ...rateLimitHeaders(limit), 'retry-after': String(limit.resetSeconds) });
+  return new ApiError('TOO_MANY_REQUESTS', message, [], {
+    ...rateLimitHeaders(limit),
+    'retry-after': String(limit.resetSeconds),
+  });
 }

@@ -14,8 +14,16 @@ import { openApiYaml } from './openapi-yaml';
  * to a database or an SMTP server.
  */
 async function generate(): Promise<void> {
-  const config = loadConfig({ DATABASE_URL: 'postgres://localhost/unused', SMTP_URL: 'smtp://localhost:25', LOG_LEVEL: 'silent' });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), new FastifyAdapter(fastifyOptions(config)), { ...NEST_HTTP_OPTIONS, preview: true, logger: false });
+  const config = loadConfig({
+    DATABASE_URL: 'postgres://localhost/unused',
+    SMTP_URL: 'smtp://localhost:25',
+    LOG_LEVEL: 'silent',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    new FastifyAdapter(fastifyOptions(config)),
+    { ...NEST_HTTP_OPTIONS, preview: true, logger: false },
+  );
   const document = buildOpenApiDocument(app);
   const text = openApiYaml(document);
   await app.close();

@@ -24,6 +24,13 @@ export class SuppressionMapper {
 
   toPage(rows: Suppression[], total: number, query: ListSuppressionsQueryDto): SuppressionPageDto {
     const { currentPage, sizePage, ...filters } = query;
-    return this.links.page('/v1/suppressions', rows.map((row) => this.toDto(row)), total, currentPage, sizePage, filters);
+    return this.links.page(
+      '/v1/suppressions',
+      rows.map((row) => this.toDto(row)),
+      total,
+      currentPage,
+      sizePage,
+      filters,
+    );
   }
 }

@@ -19,21 +19,30 @@ export interface Suppression {
 export class SuppressionRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async findPage(filter: { email?: string; reason?: string }, currentPage: number, sizePage: number): Promise<{ rows: Suppression[]; total: number }> {
+  async findPage(
+    filter: { email?: string; reason?: string },
+    currentPage: number,
+    sizePage: number,
+  ): Promise<{ rows: Suppression[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.email !== undefined) where.push(`email = $${params.push(filter.email.toLowerCase())}`);
     if (filter.reason !== undefined) where.push(`reason = $${params.push(filter.reason)}`);
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [rows, [{ total }]]: [SuppressionRow[], Array<{ total: number }>] = await Promise.all([
-      this.dataSource.query(`SELECT * FROM suppression ${clause} ORDER BY created_at DESC, email LIMIT ${sizePage} OFFSET ${(currentPage - 1) * sizePage}`, params),
+      this.dataSource.query(
+        `SELECT * FROM suppression ${clause} ORDER BY created_at DESC, email LIMIT ${sizePage} OFFSET ${(currentPage - 1) * sizePage}`,
+        params,
+      ),
       this.dataSource.query(`SELECT count(*)::int AS total FROM suppression ${clause}`, params),
     ]);
     return { rows: rows.map(toSuppression), total };
   }
 
   async find(email: string): Promise<Suppression | null> {
-    const rows: SuppressionRow[] = await this.dataSource.query(`SELECT * FROM suppression WHERE email = $1`, [email.toLowerCase()]);
+    const rows: SuppressionRow[] = await this.dataSource.query(`SELECT * FROM suppression WHERE email = $1`, [
+      email.toLowerCase(),
+    ]);
     return rows.length ? toSuppression(rows[0]) : null;
   }
 
@@ -49,12 +58,17 @@ export class SuppressionRepository {
   }
 
   async delete(email: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`WITH gone AS (DELETE FROM suppression WHERE email = $1 RETURNING 1) SELECT * FROM gone`, [email.toLowerCase()]);
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM suppression WHERE email = $1 RETURNING 1) SELECT * FROM gone`,
+      [email.toLowerCase()],
+    );
     return rows.length > 0;
   }
 
   async isSuppressed(email: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM suppression WHERE email = $1`, [email.toLowerCase()]);
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM suppression WHERE email = $1`, [
+      email.toLowerCase(),
+    ]);
     return rows.length > 0;
   }
 }
@@ -68,5 +82,11 @@ interface SuppressionRow {
 }
 
 function toSuppression(row: SuppressionRow): Suppression {
-  return { email: row.email, reason: row.reason, note: row.note, lastBounce: row.last_bounce, createdAt: row.created_at };
+  return {
+    email: row.email,
+    reason: row.reason,
+    note: row.note,
+    lastBounce: row.last_bounce,
+    createdAt: row.created_at,
+  };
 }

@@ -14,7 +14,11 @@ export class SuppressionsService {
   ) {}
 
   async list(query: ListSuppressionsQueryDto): Promise<SuppressionPageDto> {
-    const { rows, total } = await this.suppressions.findPage({ email: query.email, reason: query.reason }, query.currentPage, query.sizePage);
+    const { rows, total } = await this.suppressions.findPage(
+      { email: query.email, reason: query.reason },
+      query.currentPage,
+      query.sizePage,
+    );
     return this.mapper.toPage(rows, total, query);
   }
 
@@ -26,7 +30,14 @@ export class SuppressionsService {
 
   async put(email: string, dto: PutSuppressionDto): Promise<{ suppression: SuppressionDto; created: boolean }> {
     if (!isPlainEmail(email)) {
-      throw ApiError.validation([{ field: 'email', value: email.slice(0, 50), location: 'path', issue: 'must be a plain e-mail address (name@domain)' }]);
+      throw ApiError.validation([
+        {
+          field: 'email',
+          value: email.slice(0, 50),
+          location: 'path',
+          issue: 'must be a plain e-mail address (name@domain)',
+        },
+      ]);
     }
     const { suppression, created } = await this.suppressions.put(email, dto.note ?? null);
     return { suppression: this.mapper.toDto(suppression), created };

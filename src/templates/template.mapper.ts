@@ -13,12 +13,26 @@ export class TemplateMapper {
     return {
       category,
       requiredIds: definition.requiredIds,
-      variables: definition.variables.map(({ name, type, required, description, example }) => ({ name, type, required, description, example })),
+      variables: definition.variables.map(({ name, type, required, description, example }) => ({
+        name,
+        type,
+        required,
+        description,
+        example,
+      })),
       subject,
       buttonPath: definition.buttonPath,
       links: [
         this.links.link('self', 'GET', `/v1/templates/${category}`, 'Get this template'),
-        ...LOCALES.map((locale) => this.links.link(`preview-${locale}`, 'GET', `/v1/templates/${category}/preview?locale=${locale}`, `Preview in ${locale}`, 'text/html')),
+        ...LOCALES.map((locale) =>
+          this.links.link(
+            `preview-${locale}`,
+            'GET',
+            `/v1/templates/${category}/preview?locale=${locale}`,
+            `Preview in ${locale}`,
+            'text/html',
+          ),
+        ),
       ],
     };
   }

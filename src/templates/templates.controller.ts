@@ -6,7 +6,9 @@ import { PreviewQueryDto } from './dto/preview-query.dto';
 import { TemplateDto, TemplateListDto } from './dto/template.dto';
 import { TemplatesService } from './templates.service';
 
-const categoryPipe = new ParseEnumPipe(MailCategory, { exceptionFactory: () => new ApiError('RESOURCE_NOT_FOUND', 'There is no template for this category.') });
+const categoryPipe = new ParseEnumPipe(MailCategory, {
+  exceptionFactory: () => new ApiError('RESOURCE_NOT_FOUND', 'There is no template for this category.'),
+});
 
 @ApiTags('templates')
 @Controller('v1/templates')
@@ -28,9 +30,14 @@ export class TemplatesController {
   /** Render a category's mail with its declared example values, as the receiver would see it (`format=text`: the plain-text part). */
   @Get(':category/preview')
   @ApiProduces('text/html', 'text/plain')
-  @ApiOkResponse({ description: 'The rendered mail.', content: { 'text/html': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'The rendered mail.',
+    content: { 'text/html': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
+  })
   preview(@Param('category', categoryPipe) category: MailCategory, @Query() query: PreviewQueryDto): StreamableFile {
     const body = this.templates.preview(category, query.locale, query.format);
-    return new StreamableFile(Buffer.from(body, 'utf8'), { type: `${query.format === 'text' ? 'text/plain' : 'text/html'}; charset=utf-8` });
+    return new StreamableFile(Buffer.from(body, 'utf8'), {
+      type: `${query.format === 'text' ? 'text/plain' : 'text/html'}; charset=utf-8`,
+    });
   }
 }

@@ -16,7 +16,10 @@ export class TemplatesService {
   }
 
   get(category: MailCategory): TemplateDto {
-    return this.mapper.toDto(category, { fr: this.renderer.preview(category, 'fr').subject, en: this.renderer.preview(category, 'en').subject });
+    return this.mapper.toDto(category, {
+      fr: this.renderer.preview(category, 'fr').subject,
+      en: this.renderer.preview(category, 'en').subject,
+    });
   }
 
   preview(category: MailCategory, locale: Locale, format: 'html' | 'text'): string {

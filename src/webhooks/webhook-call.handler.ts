@@ -49,12 +49,22 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
   onModuleInit(): void {
     const { concurrency, timeoutSeconds } = this.config.webhooks;
     const leaseSeconds = Math.max(MIN_LEASE_SECONDS, 2 * timeoutSeconds);
-    this.queues.register(this, { concurrency, leaseSeconds, pollMs: this.config.delivery.pollingIntervalSeconds * 1000 });
+    this.queues.register(this, {
+      concurrency,
+      leaseSeconds,
+      pollMs: this.config.delivery.pollingIntervalSeconds * 1000,
+    });
   }
 
   /** Endpoints already at their share of the calls in hand are left out of the claim. */
   async claim(limit: number, leaseSeconds: number, running: readonly WebhookCall[]): Promise<WebhookCall[]> {
-    const claimed = await claimDueWebhookCalls(this.dataSource, limit, this.config.webhooks.perEndpointConcurrency, this.busyEndpoints(running), leaseSeconds);
+    const claimed = await claimDueWebhookCalls(
+      this.dataSource,
+      limit,
+      this.config.webhooks.perEndpointConcurrency,
+      this.busyEndpoints(running),
+      leaseSeconds,
+    );
     if (!claimed.length) return [];
     const bodies = await this.render(claimed);
     return claimed.map((call) => ({ ...call, body: bodies.get(call.id)! }));
@@ -70,15 +80,27 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
     let result: CallResult;
     try {
       const secret = openSecret(call.secret, this.config.webhooks.secretKey);
-      const headers = signedHeaders(secret, webhookId(call.eventId), Math.floor(attemptedAt.getTime() / 1000), call.body);
+      const headers = signedHeaders(
+        secret,
+        webhookId(call.eventId),
+        Math.floor(attemptedAt.getTime() / 1000),
+        call.body,
+      );
       if (call.correlationId) headers['x-correlation-id'] = call.correlationId;
       result = await this.client.post(call.url, call.body, headers);
     } catch (error) {
       this.logger.error({ err: error, webhookDeliveryId: call.id }, 'Webhook call failed inside the service');
-      result = { ok: false, status: null, excerpt: 'The call failed inside the service.', durationMs: Date.now() - attemptedAt.getTime() };
+      result = {
+        ok: false,
+        status: null,
+        excerpt: 'The call failed inside the service.',
+        durationMs: Date.now() - attemptedAt.getTime(),
+      };
     }
     const { retryScheduleSeconds, maxAgeHours } = this.config.webhooks;
-    const retryAt = result.ok ? null : nextWebhookAttempt(retryScheduleSeconds, call.attempt, call.retryFrom, maxAgeHours, new Date());
+    const retryAt = result.ok
+      ? null
+      : nextWebhookAttempt(retryScheduleSeconds, call.attempt, call.retryFrom, maxAgeHours, new Date());
     return {
       id: call.id,
       attempt: call.attempt,
@@ -109,7 +131,9 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
    * `mail.delivery.*` event, that receiver's delivery with its `mailId`.
    */
   private async render(claimed: ClaimedWebhook[]): Promise<Map<string, string>> {
-    const mailIds = [...new Set(claimed.filter((d) => d.type.startsWith('mail.')).map((d) => (d.data as { mailId: string }).mailId))];
+    const mailIds = [
+      ...new Set(claimed.filter((d) => d.type.startsWith('mail.')).map((d) => (d.data as { mailId: string }).mailId)),
+    ];
     const mails = mailIds.length ? await this.mails.findViews(mailIds) : new Map();
     const bodies = new Map<string, string>();
     for (const delivery of claimed) {
@@ -118,7 +142,11 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
         const ref = delivery.data as { mailId: string; receiverId?: string };
         const mail = mails.get(ref.mailId);
         if (mail && ref.receiverId === undefined) data = mail;
-        else if (mail) data = { ...mail.deliveries.find((d: { receiverId: string }) => d.receiverId === ref.receiverId), mailId: ref.mailId };
+        else if (mail)
+          data = {
+            ...mail.deliveries.find((d: { receiverId: string }) => d.receiverId === ref.receiverId),
+            mailId: ref.mailId,
+          };
       }
       bodies.set(delivery.id, JSON.stringify({ type: delivery.type, timestamp: delivery.eventAt.toISOString(), data }));
     }

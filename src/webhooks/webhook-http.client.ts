@@ -32,7 +32,11 @@ export class WebhookHttpClient implements OnApplicationShutdown {
   private resolver: Resolver = systemResolver;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
-    const options = { keepAlive: true, maxSockets: config.webhooks.perEndpointConcurrency, timeout: config.webhooks.timeoutSeconds * 1000 };
+    const options = {
+      keepAlive: true,
+      maxSockets: config.webhooks.perEndpointConcurrency,
+      timeout: config.webhooks.timeoutSeconds * 1000,
+    };
     this.httpAgent = new http.Agent(options);
     this.httpsAgent = new https.Agent(options);
   }
@@ -86,7 +90,10 @@ export class WebhookHttpClient implements OnApplicationShutdown {
         const chunks: Buffer[] = [];
         let size = 0;
         const done = (): void => {
-          const excerpt = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8').slice(0, EXCERPT_CHARS);
+          const excerpt = Buffer.concat(chunks)
+            .subarray(0, MAX_RESPONSE_BYTES)
+            .toString('utf8')
+            .slice(0, EXCERPT_CHARS);
           finish({ ok: status >= 200 && status < 300, status, excerpt: excerpt || null });
         };
         response.on('data', (chunk: Buffer) => {
@@ -101,7 +108,9 @@ export class WebhookHttpClient implements OnApplicationShutdown {
         response.on('end', done);
         response.on('error', done);
       });
-      request.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, status: null, excerpt: `Call failed: ${error.code ?? error.message}.` }));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        finish({ ok: false, status: null, excerpt: `Call failed: ${error.code ?? error.message}.` }),
+      );
       request.end(body);
     });
   }

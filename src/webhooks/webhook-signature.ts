@@ -17,7 +17,11 @@ export function sign(secret: string, id: string, timestamp: number, body: string
 
 /** The headers of one call; `timestamp` in whole seconds. */
 export function signedHeaders(secret: string, id: string, timestamp: number, body: string): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': sign(secret, id, timestamp, body) };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': sign(secret, id, timestamp, body),
+  };
 }
 
 /** The `webhook-id` of an event: the same for every endpoint and every attempt. */

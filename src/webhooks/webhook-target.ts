@@ -10,7 +10,8 @@ import { BlockList, isIP } from 'node:net';
 /** Turns a host name into its addresses (stubbed by unit tests; `dns.lookup` otherwise). */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+export const systemResolver: Resolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 export interface TargetPolicy {
   allowPrivateTargets: boolean;
@@ -70,7 +71,10 @@ const EMBEDS_IPV4 = /^(?:::ffff:|::|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 export function forbiddenAddress(address: string): string | null {
   const family = isIP(address);
   if (family === 0) return 'is not an IP address';
-  if (family === 4) return BLOCKED.check(address, 'ipv4') ? 'is a loopback, private, link-local, metadata or reserved IPv4 address' : null;
+  if (family === 4)
+    return BLOCKED.check(address, 'ipv4')
+      ? 'is a loopback, private, link-local, metadata or reserved IPv4 address'
+      : null;
   const canonical = canonicalIpv6(address);
   const embedded = EMBEDS_IPV4.exec(canonical);
   if (embedded) return forbiddenAddress(hexToIpv4(embedded[1], embedded[2]));

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { LinksBuilder } from '../common/links/links.builder';
 import { PageQueryDto } from '../common/pagination/page.dto';
-import { ListWebhookDeliveriesQueryDto, WebhookDeliveryDto, WebhookDeliveryPageDto, WebhookDto, WebhookPageDto } from './dto/webhook.dto';
+import {
+  ListWebhookDeliveriesQueryDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryPageDto,
+  WebhookDto,
+  WebhookPageDto,
+} from './dto/webhook.dto';
 import { WebhookAttemptRow, WebhookEndpoint } from './webhook.repository';
 import { webhookId } from './webhook-signature';
 
@@ -31,10 +37,21 @@ export class WebhookMapper {
   }
 
   toPage(rows: WebhookEndpoint[], total: number, query: PageQueryDto): WebhookPageDto {
-    return this.links.page('/v1/webhooks', rows.map((row) => this.toDto(row)), total, query.currentPage, query.sizePage);
+    return this.links.page(
+      '/v1/webhooks',
+      rows.map((row) => this.toDto(row)),
+      total,
+      query.currentPage,
+      query.sizePage,
+    );
   }
 
-  toDeliveryPage(endpointId: string, rows: WebhookAttemptRow[], total: number, query: ListWebhookDeliveriesQueryDto): WebhookDeliveryPageDto {
+  toDeliveryPage(
+    endpointId: string,
+    rows: WebhookAttemptRow[],
+    total: number,
+    query: ListWebhookDeliveriesQueryDto,
+  ): WebhookDeliveryPageDto {
     const path = `/v1/webhooks/${endpointId}/deliveries`;
     const content = rows.map((row): WebhookDeliveryDto => ({
       id: row.id,
@@ -46,7 +63,9 @@ export class WebhookMapper {
       durationMs: row.durationMs,
       responseExcerpt: row.responseExcerpt,
       attemptedAt: row.attemptedAt.toISOString(),
-      links: [this.links.link('redeliver', 'POST', `${path}/${row.id}/redeliver`, 'Send this event again (same webhook-id)')],
+      links: [
+        this.links.link('redeliver', 'POST', `${path}/${row.id}/redeliver`, 'Send this event again (same webhook-id)'),
+      ],
     }));
     return this.links.page(path, content, total, query.currentPage, query.sizePage, { status: query.status });
   }

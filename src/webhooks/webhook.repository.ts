@@ -41,7 +41,15 @@ export class WebhookRepository {
   async insert(endpoint: WebhookEndpoint, manager: EntityManager): Promise<void> {
     await manager.query(
       `INSERT INTO webhook_endpoint (id, url, events, description, enabled, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-      [endpoint.id, endpoint.url, endpoint.events, endpoint.description, endpoint.enabled, endpoint.secret, endpoint.createdAt],
+      [
+        endpoint.id,
+        endpoint.url,
+        endpoint.events,
+        endpoint.description,
+        endpoint.enabled,
+        endpoint.secret,
+        endpoint.createdAt,
+      ],
     );
   }
 
@@ -52,34 +60,57 @@ export class WebhookRepository {
 
   async findPage(currentPage: number, sizePage: number): Promise<{ rows: WebhookEndpoint[]; total: number }> {
     const [rows, [{ total }]]: [EndpointRow[], Array<{ total: number }>] = await Promise.all([
-      this.dataSource.query(`SELECT * FROM webhook_endpoint ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`, [sizePage, (currentPage - 1) * sizePage]),
+      this.dataSource.query(`SELECT * FROM webhook_endpoint ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`, [
+        sizePage,
+        (currentPage - 1) * sizePage,
+      ]),
       this.dataSource.query(`SELECT count(*)::int AS total FROM webhook_endpoint`),
     ]);
     return { rows: rows.map(toEndpoint), total };
   }
 
   /** Writes the changed fields; enabling again clears the failure streak. Null when it does not exist. */
-  async update(id: string, change: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<WebhookEndpoint | null> {
-    const rows: EndpointRow[] = await this.dataSource.query(
-      `UPDATE webhook_endpoint SET url = coalesce($2, url), events = coalesce($3, events),
+  async update(
+    id: string,
+    change: { url?: string; events?: string[]; description?: string | null; enabled?: boolean },
+  ): Promise<WebhookEndpoint | null> {
+    const rows: EndpointRow[] = await this.dataSource
+      .query(
+        `UPDATE webhook_endpoint SET url = coalesce($2, url), events = coalesce($3, events),
          description = CASE WHEN $4::boolean THEN $5 ELSE description END,
          enabled = coalesce($6, enabled),
          failing_since = CASE WHEN $6 THEN NULL ELSE failing_since END,
          disabled_reason = CASE WHEN $6 IS NOT NULL THEN NULL ELSE disabled_reason END,
          updated_at = now()
        WHERE id = $1 RETURNING *`,
-      [id, change.url ?? null, change.events ?? null, change.description !== undefined, change.description ?? null, change.enabled ?? null],
-    ).then((result: [EndpointRow[], number]) => result[0]);
+        [
+          id,
+          change.url ?? null,
+          change.events ?? null,
+          change.description !== undefined,
+          change.description ?? null,
+          change.enabled ?? null,
+        ],
+      )
+      .then((result: [EndpointRow[], number]) => result[0]);
     return rows.length ? toEndpoint(rows[0]) : null;
   }
 
   async delete(id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`WITH gone AS (DELETE FROM webhook_endpoint WHERE id = $1 RETURNING 1) SELECT * FROM gone`, [id]);
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM webhook_endpoint WHERE id = $1 RETURNING 1) SELECT * FROM gone`,
+      [id],
+    );
     return rows.length > 0;
   }
 
   /** The attempt log of an endpoint, newest first. */
-  async findAttempts(endpointId: string, status: string | undefined, currentPage: number, sizePage: number): Promise<{ rows: WebhookAttemptRow[]; total: number }> {
+  async findAttempts(
+    endpointId: string,
+    status: string | undefined,
+    currentPage: number,
+    sizePage: number,
+  ): Promise<{ rows: WebhookAttemptRow[]; total: number }> {
     const filter = status ? 'AND a.status = $2' : '';
     const params: unknown[] = status ? [endpointId, status] : [endpointId];
     const [rows, [{ total }]]: [AttemptRow[], Array<{ total: number }>] = await Promise.all([
@@ -89,7 +120,10 @@ export class WebhookRepository {
          WHERE a.endpoint_id = $1 ${filter} ORDER BY a.attempted_at DESC, a.id DESC LIMIT ${sizePage} OFFSET ${(currentPage - 1) * sizePage}`,
         params,
       ),
-      this.dataSource.query(`SELECT count(*)::int AS total FROM webhook_attempt a WHERE a.endpoint_id = $1 ${filter}`, params),
+      this.dataSource.query(
+        `SELECT count(*)::int AS total FROM webhook_attempt a WHERE a.endpoint_id = $1 ${filter}`,
+        params,
+      ),
     ]);
     return {
       total,

@@ -2,7 +2,15 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query
 import { ApiTags } from '@nestjs/swagger';
 import { UuidParam } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
-import { CreatedWebhookDto, CreateWebhookDto, ListWebhookDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryPageDto, WebhookDto, WebhookPageDto } from './dto/webhook.dto';
+import {
+  CreatedWebhookDto,
+  CreateWebhookDto,
+  ListWebhookDeliveriesQueryDto,
+  UpdateWebhookDto,
+  WebhookDeliveryPageDto,
+  WebhookDto,
+  WebhookPageDto,
+} from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 
@@ -48,7 +56,10 @@ export class WebhooksController {
 
   /** Every call made to the endpoint, newest first. */
   @Get(':webhookId/deliveries')
-  deliveries(@UuidParam('webhookId') id: string, @Query() query: ListWebhookDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
+  deliveries(
+    @UuidParam('webhookId') id: string,
+    @Query() query: ListWebhookDeliveriesQueryDto,
+  ): Promise<WebhookDeliveryPageDto> {
     return this.webhooks.deliveries(id, query);
   }
 

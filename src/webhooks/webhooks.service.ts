@@ -4,7 +4,15 @@ import { ApiError } from '../common/errors/api-error';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { CreatedWebhookDto, CreateWebhookDto, ListWebhookDeliveriesQueryDto, UpdateWebhookDto, WebhookDeliveryPageDto, WebhookDto, WebhookPageDto } from './dto/webhook.dto';
+import {
+  CreatedWebhookDto,
+  CreateWebhookDto,
+  ListWebhookDeliveriesQueryDto,
+  UpdateWebhookDto,
+  WebhookDeliveryPageDto,
+  WebhookDto,
+  WebhookPageDto,
+} from './dto/webhook.dto';
 import { WebhookHttpClient } from './webhook-http.client';
 import { newSecret, sealSecret } from './webhook-signature';
 import { TargetRefused } from './webhook-target';
@@ -82,7 +90,8 @@ export class WebhooksService {
    */
   async redeliver(id: string, attemptId: string): Promise<void> {
     await this.webhooks.transaction(async (manager) => {
-      if (!(await this.webhooks.redeliver(id, attemptId, manager))) throw ApiError.notFound(`Delivery ${attemptId} of webhook ${id}`);
+      if (!(await this.webhooks.redeliver(id, attemptId, manager)))
+        throw ApiError.notFound(`Delivery ${attemptId} of webhook ${id}`);
       await this.idempotency.storeWithin(manager, HttpStatus.ACCEPTED, undefined);
     });
   }

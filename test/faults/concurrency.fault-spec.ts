@@ -29,7 +29,9 @@ describe('faults: competing workers and competing requests', () => {
     await putRecipients(service.url, 1);
     const key = randomUUID();
     const body = mailEvent(receiverIds(1)[0]);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => call('POST', `${service.url}/v1/mails`, body, { 'idempotency-key': key })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => call('POST', `${service.url}/v1/mails`, body, { 'idempotency-key': key })),
+    );
 
     const byStatus: Record<string, number> = {};
     for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
@@ -38,7 +40,9 @@ describe('faults: competing workers and competing requests', () => {
     const mailIds = new Set(accepted.map((a) => (a.body as { id: string }).id));
     const conflicts = answers.filter((a) => a.status === 409);
     const [{ n: stored }] = await fx.pg.query<{ n: number }>(fx.databaseUrl, 'SELECT count(*)::int AS n FROM mail');
-    console.log(`one Idempotency-Key, 20 concurrent POSTs: ${JSON.stringify(byStatus)}, ${replayed.length} replayed, ${mailIds.size} distinct mail id(s), ${stored} mail(s) stored`);
+    console.log(
+      `one Idempotency-Key, 20 concurrent POSTs: ${JSON.stringify(byStatus)}, ${replayed.length} replayed, ${mailIds.size} distinct mail id(s), ${stored} mail(s) stored`,
+    );
 
     expect(Object.keys(byStatus).filter((status) => status !== '202' && status !== '409')).toEqual([]);
     expect(stored).toBe(1);

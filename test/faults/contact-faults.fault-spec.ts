@@ -10,8 +10,14 @@ const SUPPORT = 'support@voyages.test';
 /** Opens `count` contact threads; each causes two mails (the forward to support and the acknowledgement). */
 async function postThreads(url: string, count: number): Promise<string[]> {
   return pool(count, 8, async (i) => {
-    const res = await call('POST', `${url}/v1/contacts`, { name: `Visitor ${i}`, mail: `visitor-${i}@example.com`, object: `Question ${i}`, message: `Hello,\nquestion number ${i}.` });
-    if (res.status !== 201) throw new Error(`POST /v1/contacts #${i}: ${res.status} ${JSON.stringify(res.body)} ${res.error ?? ''}`);
+    const res = await call('POST', `${url}/v1/contacts`, {
+      name: `Visitor ${i}`,
+      mail: `visitor-${i}@example.com`,
+      object: `Question ${i}`,
+      message: `Hello,\nquestion number ${i}.`,
+    });
+    if (res.status !== 201)
+      throw new Error(`POST /v1/contacts #${i}: ${res.status} ${JSON.stringify(res.body)} ${res.error ?? ''}`);
     return (res.body as { id: string }).id;
   });
 }
@@ -22,7 +28,11 @@ describe('faults: contact mails when the worker dies or the relay goes away', ()
 
   /** The mails the threads caused, by the table (two per thread). */
   async function contactMailIds(threads: string[]): Promise<string[]> {
-    const rows = await fx.pg.query<{ id: string }>(fx.databaseUrl, 'SELECT id FROM mail WHERE contact_message_id = ANY($1::uuid[])', [threads]);
+    const rows = await fx.pg.query<{ id: string }>(
+      fx.databaseUrl,
+      'SELECT id FROM mail WHERE contact_message_id = ANY($1::uuid[])',
+      [threads],
+    );
     return rows.map((row) => row.id);
   }
 
@@ -49,7 +59,9 @@ describe('faults: contact mails when the worker dies or the relay goes away', ()
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, threads * 2, 90_000);
     const t = await tally(api.url, ids, fx.relay);
     const toSupport = fx.relay.received.filter((copy) => copy.to.includes(SUPPORT)).length;
-    console.log(`contact mails, worker killed right after the relay's 250 for message ${killedAt}: ${describeTally('', t)}; ${toSupport} forwards to support`);
+    console.log(
+      `contact mails, worker killed right after the relay's 250 for message ${killedAt}: ${describeTally('', t)}; ${toSupport} forwards to support`,
+    );
     expect(exit.signal).toBe('SIGKILL');
     expect(allSent).toBe(true);
     expect(ids).toHaveLength(threads * 2);
@@ -57,7 +69,9 @@ describe('faults: contact mails when the worker dies or the relay goes away', ()
     expect(t.lost).toBe(0);
     expect(t.copiesWithSeveralMessageIds).toBe(0);
     expect(t.unknownMessageIds).toBe(0);
-    expect(new Set(fx.relay.received.filter((copy) => copy.to.includes(SUPPORT)).map((copy) => copy.messageId)).size).toBe(threads);
+    expect(
+      new Set(fx.relay.received.filter((copy) => copy.to.includes(SUPPORT)).map((copy) => copy.messageId)).size,
+    ).toBe(threads);
   });
 
   it('a 20 s relay outage: every contact mail received exactly once, eventually', async () => {
@@ -77,7 +91,9 @@ describe('faults: contact mails when the worker dies or the relay goes away', ()
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, ids.length, 90_000);
     await waitUntil('every copy received', () => fx.relay.received.length >= ids.length, 10_000).catch(() => undefined);
     const t = await tally(service.url, ids, fx.relay);
-    console.log(`contact mails through a 20 s relay outage after ${receivedBeforeOutage} received: ${describeTally('', t)}`);
+    console.log(
+      `contact mails through a 20 s relay outage after ${receivedBeforeOutage} received: ${describeTally('', t)}`,
+    );
     expect(ids).toHaveLength((threads + 10) * 2);
     expect(allSent).toBe(true);
     expect(t.sent).toBe(ids.length);

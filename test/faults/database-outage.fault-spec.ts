@@ -2,10 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { FaultFixture } from './fault-fixture';
 import { TEST_APPLICATION_NAME } from './fault-postgres';
 import { sleep } from './fault-relay';
-import { Answer, call, describeTally, mailEvent, postMails, putRecipients, receiverIds, tally, waitAllSent, waitUntil } from './traffic';
+import {
+  Answer,
+  call,
+  describeTally,
+  mailEvent,
+  postMails,
+  putRecipients,
+  receiverIds,
+  tally,
+  waitAllSent,
+  waitUntil,
+} from './traffic';
 
 /** The API's answers: how many of each status (and error name), and how many 503 lacked Retry-After. */
-function summarize(answers: Answer[]): { byStatus: Record<string, number>; without503RetryAfter: number; noAnswer: string[] } {
+function summarize(answers: Answer[]): {
+  byStatus: Record<string, number>;
+  without503RetryAfter: number;
+  noAnswer: string[];
+} {
   const byStatus: Record<string, number> = {};
   for (const a of answers) {
     const name = (a.body as { name?: unknown } | null)?.name;
@@ -90,7 +105,10 @@ describe('faults: the database fails under the service', () => {
     const clients = Array.from({ length: 4 }, async (_, c) => {
       for (let n = 0; running; n++) {
         // Several receivers per mail, so a mail has several delivery rows that must all be there.
-        const body = { ...mailEvent(receivers[(c + n) % 10], n), receiversId: [receivers[(c + n) % 10], receivers[(c + n + 1) % 10], receivers[(c + n + 2) % 10]] };
+        const body = {
+          ...mailEvent(receivers[(c + n) % 10], n),
+          receiversId: [receivers[(c + n) % 10], receivers[(c + n + 1) % 10], receivers[(c + n + 2) % 10]],
+        };
         const answer = await call('POST', `${api.url}/v1/mails`, body, { 'idempotency-key': randomUUID() }, 10_000);
         answers.push(answer);
         if (answer.status === 202) accepted.push((answer.body as { id: string }).id);
@@ -109,7 +127,9 @@ describe('faults: the database fails under the service', () => {
     const checker = (async () => {
       while (running) {
         // One statement, one snapshot: a committed mail must have its deliveries in it, and the reverse.
-        const { rows: [row] } = await admin.query<{ m: number; d: number }>(
+        const {
+          rows: [row],
+        } = await admin.query<{ m: number; d: number }>(
           `SELECT (SELECT count(*)::int FROM mail m WHERE NOT EXISTS (SELECT 1 FROM delivery d WHERE d.mail_id = m.id)) AS m,
                   (SELECT count(*)::int FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM mail m WHERE m.id = d.mail_id)) AS d`,
         );
@@ -148,7 +168,9 @@ describe('faults: the database fails under the service', () => {
     );
 
     expect(terminated).toBeGreaterThan(0);
-    expect(Object.keys(summary.byStatus).filter((status) => status !== '202' && status !== '503 SERVICE_UNAVAILABLE')).toEqual([]);
+    expect(
+      Object.keys(summary.byStatus).filter((status) => status !== '202' && status !== '503 SERVICE_UNAVAILABLE'),
+    ).toEqual([]);
     expect(summary.without503RetryAfter).toBe(0);
     expect(orphans.mailsWithoutDeliveries).toBe(0);
     expect(orphans.deliveriesWithoutMail).toBe(0);

@@ -39,7 +39,11 @@ export class FaultFixture {
     return { DATABASE_URL: this.databaseUrl, SMTP_URL: this.relay.url, RUN_MODE: runMode, ...extra };
   }
 
-  async start(name: string, runMode: 'all' | 'api' | 'worker', extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  async start(
+    name: string,
+    runMode: 'all' | 'api' | 'worker',
+    extra: Record<string, string> = {},
+  ): Promise<ServiceProcess> {
     const service = await ServiceProcess.start(name, this.env(runMode, extra));
     this.services.push(service);
     return service;

@@ -61,7 +61,14 @@ export class FaultReceiver {
           // Counted under an empty key: it shows up as an unknown event.
         }
         const type = json.type ?? '';
-        const call: WebhookCall = { webhookId: String(req.headers['webhook-id'] ?? ''), type, eventKey: eventKey(type, json.data), status: 0, acknowledged: false, at: Date.now() };
+        const call: WebhookCall = {
+          webhookId: String(req.headers['webhook-id'] ?? ''),
+          type,
+          eventKey: eventKey(type, json.data),
+          status: 0,
+          acknowledged: false,
+          at: Date.now(),
+        };
         this.calls.push(call);
         const mode = this.mode;
         const answer = (status: number): void => {
@@ -77,7 +84,8 @@ export class FaultReceiver {
         };
         this.open++;
         if (mode.kind === 'status') answer(mode.status);
-        else if (mode.delayMs || mode.jitterMs) this.later((mode.delayMs ?? 0) + Math.random() * (mode.jitterMs ?? 0), () => answer(200));
+        else if (mode.delayMs || mode.jitterMs)
+          this.later((mode.delayMs ?? 0) + Math.random() * (mode.jitterMs ?? 0), () => answer(200));
         else answer(200);
       });
     });
@@ -153,7 +161,8 @@ export function tallyCalls(receiver: FaultReceiver, expectedKeys: string[]): Web
   const expected = new Set(expectedKeys);
   const acknowledged = receiver.calls.filter((c) => c.acknowledged);
   const idsByEvent = new Map<string, Set<string>>();
-  for (const call of receiver.calls) idsByEvent.set(call.eventKey, (idsByEvent.get(call.eventKey) ?? new Set()).add(call.webhookId));
+  for (const call of receiver.calls)
+    idsByEvent.set(call.eventKey, (idsByEvent.get(call.eventKey) ?? new Set()).add(call.webhookId));
   const extra = (calls: WebhookCall[]): number => calls.length - new Set(calls.map((c) => c.webhookId)).size;
   const ackedEvents = new Set(acknowledged.map((c) => c.eventKey));
   const several = [...idsByEvent].filter(([, ids]) => ids.size > 1);

@@ -10,7 +10,12 @@ import { SMTPServer, SMTPServerDataStream, SMTPServerSession } from 'smtp-server
  * - `refuse`: a `421` greeting after `holdMs` (a relay that turns connections away), no message taken.
  * Stopping the relay (`stop()`) closes the port and cuts every open connection.
  */
-export type RelayMode = { kind: 'accept'; delayMs?: number } | { kind: 'tempfail' } | { kind: 'reject' } | { kind: 'stall'; seconds: number } | { kind: 'refuse'; holdMs: number };
+export type RelayMode =
+  | { kind: 'accept'; delayMs?: number }
+  | { kind: 'tempfail' }
+  | { kind: 'reject' }
+  | { kind: 'stall'; seconds: number }
+  | { kind: 'refuse'; holdMs: number };
 
 export interface ReceivedCopy {
   messageId: string;
@@ -137,12 +142,17 @@ export class FaultRelay {
   async waitForReceived(count: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.received.length < count) {
-      if (Date.now() > deadline) throw new Error(`Relay received ${this.received.length} of ${count} messages in ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`Relay received ${this.received.length} of ${count} messages in ${timeoutMs} ms`);
       await sleep(50);
     }
   }
 
-  private onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (error?: Error | null, message?: string) => void): void {
+  private onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (error?: Error | null, message?: string) => void,
+  ): void {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
@@ -159,7 +169,8 @@ export class FaultRelay {
           .then((copy) => {
             // The client hung up before our 250 (or the relay went away meanwhile): a real relay would not deliver this copy either.
             // Checked after the parse, in the same tick as the answer, so a stop during the parse cannot slip a copy in.
-            if (this.closedSessions.has(session.id) || generation !== this.generation) return answer(smtpError(421, 'Client went away'));
+            if (this.closedSessions.has(session.id) || generation !== this.generation)
+              return answer(smtpError(421, 'Client went away'));
             this.received.push(copy);
             answer(null);
             this.afterAccept?.(this.received.length);
@@ -182,7 +193,12 @@ export class FaultRelay {
   }
 
   private async parse(raw: Buffer, session: SMTPServerSession): Promise<ReceivedCopy> {
-    const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+    const parsed = await simpleParser(raw, {
+      skipHtmlToText: true,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+    });
     const mailId = parsed.headers.get('x-mail-id');
     return {
       messageId: parsed.messageId ?? '',

@@ -13,5 +13,8 @@ export default function globalSetup(): void {
   process.stdout.write(`\nService logs of this run: ${process.env.FAULTS_LOG_DIR}\n`);
   const root = join(__dirname, '..', '..');
   if (process.env.FAULTS_SKIP_BUILD === '1' && existsSync(join(root, 'dist', 'src', 'main.js'))) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }

@@ -24,7 +24,9 @@ describe('faults: the SMTP relay stalls or goes away', () => {
 
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, total, 90_000);
     const t = await tally(api.url, ids, fx.relay);
-    const attempts = (await readMails(api.url, ids)).flatMap((m) => m.deliveries).reduce((sum, d) => sum + d.attempts, 0);
+    const attempts = (await readMails(api.url, ids))
+      .flatMap((m) => m.deliveries)
+      .reduce((sum, d) => sum + d.attempts, 0);
     console.log(
       `relay stalled ${leaseSeconds * 2.5} s per message (lease ${leaseSeconds} s), two workers: ${describeTally('', t)}; ` +
         `${stalled} received during the stall, ${attempts} attempts in all, ${fx.relay.refusals.get(421) ?? 0} answers withheld from clients that had hung up`,
@@ -51,9 +53,13 @@ describe('faults: the SMTP relay stalls or goes away', () => {
 
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, total, 90_000);
     const t = await tally(service.url, ids, fx.relay);
-    const attempts = (await readMails(service.url, ids)).flatMap((m) => m.deliveries).reduce((sum, d) => sum + d.attempts, 0);
+    const attempts = (await readMails(service.url, ids))
+      .flatMap((m) => m.deliveries)
+      .reduce((sum, d) => sum + d.attempts, 0);
     const time = (d: Date): string => d.toISOString().slice(11, 23);
-    console.log(`relay down 30 s (${time(stoppedAt)} to ${time(restartedAt)}) after ${receivedBeforeOutage} received: ${describeTally('', t)}; ${attempts} attempts in all`);
+    console.log(
+      `relay down 30 s (${time(stoppedAt)} to ${time(restartedAt)}) after ${receivedBeforeOutage} received: ${describeTally('', t)}; ${attempts} attempts in all`,
+    );
     expect(allSent).toBe(true);
     expect(t.sent).toBe(total);
     expect(t.lost).toBe(0);
@@ -91,7 +97,9 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     expect(attempts).toBeGreaterThan(retried.length);
     expect(allFailed).toBe(true);
     expect(refusedMails.map((m) => m.status)).toEqual(refused.map(() => 'FAILED'));
-    expect(refusedDeliveries.map((d) => [(d.error as { code?: string } | null)?.code, d.attempts])).toEqual(refused.map(() => ['SMTP_REJECTED', 1]));
+    expect(refusedDeliveries.map((d) => [(d.error as { code?: string } | null)?.code, d.attempts])).toEqual(
+      refused.map(() => ['SMTP_REJECTED', 1]),
+    );
     expect(fx.relay.received.length).toBe(receivedBefore);
   });
 });

@@ -9,7 +9,10 @@ const ROOT = join(__dirname, '..', '..');
 
 /** The node options of `npm run start:prod` (heap bounds), so the service runs as it does in production. */
 function productionNodeOptions(): string[] {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
+  const script =
+    (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts[
+      'start:prod'
+    ] ?? '';
   return script.split(/\s+/).filter((arg) => arg.startsWith('--'));
 }
 /**
@@ -143,7 +146,10 @@ export class ServiceProcess {
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.exitInfo) throw new Error(`${this.name} exited (${this.exitInfo.code ?? this.exitInfo.signal}) before it was ready\n${this.lastLines()}`);
+      if (this.exitInfo)
+        throw new Error(
+          `${this.name} exited (${this.exitInfo.code ?? this.exitInfo.signal}) before it was ready\n${this.lastLines()}`,
+        );
       try {
         const res = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2000) });
         if (res.status === 200) return;

@@ -10,7 +10,13 @@ export interface Answer {
 }
 
 /** One HTTP call to the service on 127.0.0.1; never throws, a missing answer is status 0. */
-export async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<Answer> {
+export async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<Answer> {
   try {
     const res = await fetch(url, {
       method,
@@ -27,7 +33,13 @@ export async function call(method: string, url: string, body?: unknown, headers:
     }
     return { status: res.status, headers: res.headers, body: parsed };
   } catch (error) {
-    return { status: 0, headers: new Headers(), body: null, error: (error as Error).name === 'TimeoutError' ? 'no answer within timeout' : String((error as Error).cause ?? error) };
+    return {
+      status: 0,
+      headers: new Headers(),
+      body: null,
+      error:
+        (error as Error).name === 'TimeoutError' ? 'no answer within timeout' : String((error as Error).cause ?? error),
+    };
   }
 }
 
@@ -36,14 +48,24 @@ export const receiverIds = (count: number): string[] => Array.from({ length: cou
 /** Puts `count` receivers in the service's recipient directory. */
 export async function putRecipients(url: string, count: number): Promise<void> {
   for (const id of receiverIds(count)) {
-    const res = await call('PUT', `${url}/v1/recipients/${id}`, { email: `${id}@example.test`, firstName: 'Fault', locale: 'fr' });
-    if (res.status !== 200 && res.status !== 201) throw new Error(`PUT recipient ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    const res = await call('PUT', `${url}/v1/recipients/${id}`, {
+      email: `${id}@example.test`,
+      firstName: 'Fault',
+      locale: 'fr',
+    });
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`PUT recipient ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   }
 }
 
 /** A mail event with one receiver (so one delivery, one Message-ID per mail). */
 export function mailEvent(receiverId: string, n = 0): Record<string, unknown> {
-  return { category: 'PROFILE_COMPLETION_REQUEST', receiversId: [receiverId], variables: {}, organizationId: `org-${n}` };
+  return {
+    category: 'PROFILE_COMPLETION_REQUEST',
+    receiversId: [receiverId],
+    variables: {},
+    organizationId: `org-${n}`,
+  };
 }
 
 /** Runs `task(i)` for i in [0, count), `concurrency` at a time. */
@@ -66,7 +88,8 @@ export async function postMails(url: string, count: number, receivers: number, c
   const ids = receiverIds(receivers);
   return pool(count, concurrency, async (i) => {
     const res = await call('POST', `${url}/v1/mails`, mailEvent(ids[i % ids.length], i));
-    if (res.status !== 202) throw new Error(`POST /v1/mails #${i}: ${res.status} ${JSON.stringify(res.body)} ${res.error ?? ''}`);
+    if (res.status !== 202)
+      throw new Error(`POST /v1/mails #${i}: ${res.status} ${JSON.stringify(res.body)} ${res.error ?? ''}`);
     return (res.body as { id: string }).id;
   });
 }
@@ -89,7 +112,10 @@ export async function readMails(url: string, ids: string[]): Promise<MailView[]>
 /** Delivery rows by status, straight from the `delivery` table (null while the database is down). */
 export async function deliveryStatuses(pg: FaultPostgres, databaseUrl: string): Promise<Record<string, number> | null> {
   try {
-    const rows = await pg.query<{ status: string; n: number }>(databaseUrl, 'SELECT status, count(*)::int AS n FROM delivery GROUP BY status');
+    const rows = await pg.query<{ status: string; n: number }>(
+      databaseUrl,
+      'SELECT status, count(*)::int AS n FROM delivery GROUP BY status',
+    );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   } catch {
     return null;
@@ -100,11 +126,22 @@ export async function deliveryStatuses(pg: FaultPostgres, databaseUrl: string): 
  * Waits until `expected` deliveries are SENT (by the table). Returns whether they were, so a test
  * prints its counts before it asserts; logs what it saw last when they were not.
  */
-export function waitAllSent(pg: FaultPostgres, databaseUrl: string, expected: number, timeoutMs: number): Promise<boolean> {
+export function waitAllSent(
+  pg: FaultPostgres,
+  databaseUrl: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<boolean> {
   return waitForStatus(pg, databaseUrl, 'SENT', expected, timeoutMs);
 }
 
-export async function waitForStatus(pg: FaultPostgres, databaseUrl: string, status: string, expected: number, timeoutMs: number): Promise<boolean> {
+export async function waitForStatus(
+  pg: FaultPostgres,
+  databaseUrl: string,
+  status: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, number> | null = null;
   for (;;) {
@@ -118,7 +155,11 @@ export async function waitForStatus(pg: FaultPostgres, databaseUrl: string, stat
   }
 }
 
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -161,7 +202,13 @@ export async function tally(url: string, ids: string[], relay: FaultRelay): Prom
     duplicated: [...counts.entries()]
       .filter(([, n]) => n > 1)
       .slice(0, 3)
-      .map(([id]) => `${id} at ${relay.received.filter((c) => c.messageId === id).map((c) => new Date(c.at).toISOString().slice(11, 23)).join(' and ')}`),
+      .map(
+        ([id]) =>
+          `${id} at ${relay.received
+            .filter((c) => c.messageId === id)
+            .map((c) => new Date(c.at).toISOString().slice(11, 23))
+            .join(' and ')}`,
+      ),
   };
 }
 

@@ -19,7 +19,10 @@ async function registerEndpoint(apiUrl: string, url: string, events: string[]): 
 /** Webhook deliveries (one per event and endpoint) by status, straight from the table (null while it cannot be read). */
 async function webhookStatuses(pg: FaultPostgres, databaseUrl: string): Promise<Record<string, number> | null> {
   try {
-    const rows = await pg.query<{ status: string; n: number }>(databaseUrl, 'SELECT status, count(*)::int AS n FROM webhook_delivery GROUP BY status');
+    const rows = await pg.query<{ status: string; n: number }>(
+      databaseUrl,
+      'SELECT status, count(*)::int AS n FROM webhook_delivery GROUP BY status',
+    );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   } catch {
     return null;
@@ -27,7 +30,12 @@ async function webhookStatuses(pg: FaultPostgres, databaseUrl: string): Promise<
 }
 
 /** Waits until `condition` holds; false (after logging `what` and the last state) when it did not within `timeoutMs`. */
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number, state: () => string = () => ''): Promise<boolean> {
+async function waitFor(
+  what: string,
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  state: () => string = () => '',
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return true;
@@ -40,7 +48,12 @@ async function waitFor(what: string, condition: () => Promise<boolean> | boolean
 }
 
 /** Waits until the table holds `expected` deliveries, all SUCCEEDED, and the receiver acknowledged each event. */
-async function waitAllDelivered(fx: FaultFixture, receiver: FaultReceiver, expected: number, timeoutMs: number): Promise<boolean> {
+async function waitAllDelivered(
+  fx: FaultFixture,
+  receiver: FaultReceiver,
+  expected: number,
+  timeoutMs: number,
+): Promise<boolean> {
   let last: Record<string, number> | null = null;
   return waitFor(
     'every webhook SUCCEEDED and acknowledged',
@@ -159,21 +172,39 @@ describe('faults: webhook calls through a worker death and a receiver outage', (
     // A retry every 2 s (WEBHOOK_RETRY_SCHEDULE_SECONDS, the operator setting of the contract's
     // 5 s, 5 min, 30 min… schedule): the outage is seen through several attempts per event, in seconds.
     const service = await fx.start('webhook-outage', 'all', { WEBHOOK_RETRY_SCHEDULE_SECONDS: '2' });
-    const endpointId = await registerEndpoint(service.url, receiver.url('/outage'), ['mail.sent', 'mail.delivery.sent']);
+    const endpointId = await registerEndpoint(service.url, receiver.url('/outage'), [
+      'mail.sent',
+      'mail.delivery.sent',
+    ]);
     await putRecipients(service.url, receivers);
     const ids = await postMails(service.url, mails, receivers);
     const expected = expectedEvents(ids, receivers);
 
     // Down until every event has failed twice (connection refused).
     const failedTwice = async (): Promise<number> =>
-      (await fx.pg.query<{ n: number }>(fx.databaseUrl, `SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_attempt GROUP BY delivery_id HAVING count(*) >= 2) a`))[0].n;
-    const downOk = await waitFor('two refused attempts per event', async () => (await failedTwice()) >= expected.length, 60_000);
+      (
+        await fx.pg.query<{ n: number }>(
+          fx.databaseUrl,
+          `SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_attempt GROUP BY delivery_id HAVING count(*) >= 2) a`,
+        )
+      )[0].n;
+    const downOk = await waitFor(
+      'two refused attempts per event',
+      async () => (await failedTwice()) >= expected.length,
+      60_000,
+    );
     // Up, but answering 503, until each event has been answered 503 once.
     receiver.mode = { kind: 'status', status: 503 };
     await receiver.start();
     const reopenedAt = Date.now();
-    const answered503 = (): number => new Set(receiver.calls.filter((c) => c.status === 503).map((c) => c.eventKey)).size;
-    const unavailableOk = await waitFor('a 503 for every event', () => answered503() >= expected.length, 60_000, () => `(${answered503()} of ${expected.length})`);
+    const answered503 = (): number =>
+      new Set(receiver.calls.filter((c) => c.status === 503).map((c) => c.eventKey)).size;
+    const unavailableOk = await waitFor(
+      'a 503 for every event',
+      () => answered503() >= expected.length,
+      60_000,
+      () => `(${answered503()} of ${expected.length})`,
+    );
     // Back.
     receiver.mode = { kind: 'accept' };
     const backAt = Date.now();

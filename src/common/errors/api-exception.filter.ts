@@ -23,10 +23,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const context = attachRequestContext(request.raw as RawRequest);
     if (error instanceof IdempotentReplay) {
       // Not a failure: the answer first given to this Idempotency-Key, given again.
-      void reply.status(error.status).headers({ ...error.headers, 'x-correlation-id': context.correlationId }).send(error.body);
+      void reply
+        .status(error.status)
+        .headers({ ...error.headers, 'x-correlation-id': context.correlationId })
+        .send(error.body);
       return;
     }
-    const response = toErrorResponse(error, context.correlationId, this.config.http.publicBaseUrl ?? context.requestBaseUrl);
+    const response = toErrorResponse(
+      error,
+      context.correlationId,
+      this.config.http.publicBaseUrl ?? context.requestBaseUrl,
+    );
     if (response.unexpected) {
       this.logger.error({ err: error, correlationId: context.correlationId }, 'Unexpected error');
     }

@@ -29,24 +29,42 @@ describe('toErrorResponse', () => {
   });
 
   it('maps Fastify body errors by code and Nest exceptions by status', () => {
-    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
     expect(toErrorResponse(tooLarge, 'c', base)).toMatchObject({ status: 413, body: { name: 'PAYLOAD_TOO_LARGE' } });
-    expect(toErrorResponse(new NotFoundException(), 'c', base)).toMatchObject({ status: 404, body: { name: 'RESOURCE_NOT_FOUND' } });
+    expect(toErrorResponse(new NotFoundException(), 'c', base)).toMatchObject({
+      status: 404,
+      body: { name: 'RESOURCE_NOT_FOUND' },
+    });
     expect(toErrorResponse(new BadRequestException('Unexpected end of JSON input'), 'c', base)).toMatchObject({
       status: 400,
-      body: { name: 'MALFORMED_REQUEST', details: [{ field: 'body', location: 'body', issue: 'Unexpected end of JSON input' }] },
+      body: {
+        name: 'MALFORMED_REQUEST',
+        details: [{ field: 'body', location: 'body', issue: 'Unexpected end of JSON input' }],
+      },
     });
   });
 
   it('names what Fastify refuses before routing: long URLs, bad encoding, other media types', () => {
-    const longParam = Object.assign(new Error("'/v1/x' is exceeding the max param length"), { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 });
+    const longParam = Object.assign(new Error("'/v1/x' is exceeding the max param length"), {
+      code: 'FST_ERR_MAX_PARAM_LENGTH',
+      statusCode: 414,
+    });
     expect(toErrorResponse(longParam, 'c', base)).toMatchObject({ status: 414, body: { name: 'URI_TOO_LONG' } });
-    const badUrl = Object.assign(new Error("'/%E0%A4%A' is not a valid url component"), { code: 'FST_ERR_BAD_URL', statusCode: 400 });
+    const badUrl = Object.assign(new Error("'/%E0%A4%A' is not a valid url component"), {
+      code: 'FST_ERR_BAD_URL',
+      statusCode: 400,
+    });
     expect(toErrorResponse(badUrl, 'c', base)).toMatchObject({ status: 400, body: { name: 'MALFORMED_REQUEST' } });
     expect(toErrorResponse(new HttpException('Unsupported Media Type', 415), 'c', base)).toMatchObject({
       status: 415,
       body: { name: 'UNSUPPORTED_MEDIA_TYPE', details: [{ field: 'Content-Type', location: 'header' }] },
     });
-    expect(toErrorResponse(new HttpException('Request Header Fields Too Large', 431), 'c', base)).toMatchObject({ status: 431, body: { name: 'HEADERS_TOO_LARGE' } });
+    expect(toErrorResponse(new HttpException('Request Header Fields Too Large', 431), 'c', base)).toMatchObject({
+      status: 431,
+      body: { name: 'HEADERS_TOO_LARGE' },
+    });
   });
 });

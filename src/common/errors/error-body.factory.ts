@@ -60,14 +60,32 @@ export function toErrorResponse(error: unknown, correlationId: string, baseUrl: 
   };
 }
 
-function classify(error: unknown): { name: ErrorName; message: string; details: ErrorDetail[]; headers: Record<string, string>; unexpected: boolean } {
+function classify(error: unknown): {
+  name: ErrorName;
+  message: string;
+  details: ErrorDetail[];
+  headers: Record<string, string>;
+  unexpected: boolean;
+} {
   if (error instanceof ApiError) {
-    return { name: error.errorName, message: error.message, details: error.details, headers: error.headers, unexpected: false };
+    return {
+      name: error.errorName,
+      message: error.message,
+      details: error.details,
+      headers: error.headers,
+      unexpected: false,
+    };
   }
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && Object.hasOwn(FASTIFY_ERRORS, code)) {
     const { name, field, location } = FASTIFY_ERRORS[code];
-    return { name, message: ApiError.defaultMessage(name), details: [{ field, location, issue: (error as Error).message }], headers: {}, unexpected: false };
+    return {
+      name,
+      message: ApiError.defaultMessage(name),
+      details: [{ field, location, issue: (error as Error).message }],
+      headers: {},
+      unexpected: false,
+    };
   }
   if (isDatabaseUnavailable(error)) {
     // Logged (the cause matters to ops) but answered as what it is: try again shortly.
@@ -82,20 +100,51 @@ function classify(error: unknown): { name: ErrorName; message: string; details: 
   // A JSON syntax error or a forbidden `__proto__` key from Fastify's body parser.
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (error instanceof SyntaxError || (statusCode === 400 && !(error instanceof HttpException))) {
-    return { name: 'MALFORMED_REQUEST', message: 'The request body is not valid JSON.', details: [{ field: 'body', location: 'body', issue: (error as Error).message }], headers: {}, unexpected: false };
+    return {
+      name: 'MALFORMED_REQUEST',
+      message: 'The request body is not valid JSON.',
+      details: [{ field: 'body', location: 'body', issue: (error as Error).message }],
+      headers: {},
+      unexpected: false,
+    };
   }
   const status = error instanceof HttpException ? error.getStatus() : typeof statusCode === 'number' ? statusCode : 500;
   const name = BY_STATUS[status];
   if (name === 'MALFORMED_REQUEST' || name === 'PAYLOAD_TOO_LARGE') {
     // What the body parser said (e.g. "Unexpected token b in JSON at position 1").
-    return { name, message: ApiError.defaultMessage(name), details: [{ field: 'body', location: 'body', issue: (error as Error).message }], headers: {}, unexpected: false };
+    return {
+      name,
+      message: ApiError.defaultMessage(name),
+      details: [{ field: 'body', location: 'body', issue: (error as Error).message }],
+      headers: {},
+      unexpected: false,
+    };
   }
   if (name === 'UNSUPPORTED_MEDIA_TYPE') {
     // Nest hands Fastify's FST_ERR_CTP_INVALID_MEDIA_TYPE over as a bare 415 HttpException.
-    return { name, message: ApiError.defaultMessage(name), details: [{ field: 'Content-Type', location: 'header', issue: 'must be application/json' }], headers: {}, unexpected: false };
+    return {
+      name,
+      message: ApiError.defaultMessage(name),
+      details: [{ field: 'Content-Type', location: 'header', issue: 'must be application/json' }],
+      headers: {},
+      unexpected: false,
+    };
   }
-  if (name) return { name, message: ApiError.defaultMessage(name), details: failedChecks(error), headers: {}, unexpected: false };
-  return { name: 'INTERNAL_SERVER_ERROR', message: ApiError.defaultMessage('INTERNAL_SERVER_ERROR'), details: [], headers: {}, unexpected: true };
+  if (name)
+    return {
+      name,
+      message: ApiError.defaultMessage(name),
+      details: failedChecks(error),
+      headers: {},
+      unexpected: false,
+    };
+  return {
+    name: 'INTERNAL_SERVER_ERROR',
+    message: ApiError.defaultMessage('INTERNAL_SERVER_ERROR'),
+    details: [],
+    headers: {},
+    unexpected: true,
+  };
 }
 
 /** The failed checks of a readiness probe (terminus puts them under `error`), one detail each. */

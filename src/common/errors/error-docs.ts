@@ -5,19 +5,27 @@ export const ERROR_EXPLANATIONS: Record<ErrorName, string> = {
   VALIDATION_ERROR:
     'A field, query parameter, path value or header breaks a rule. `details` has one entry per problem: `field`, `location` (`body`, `query`, `path`, `header`), the `value` when it helps and the `issue`. Fix those values and send again; nothing was created.',
   MALFORMED_REQUEST: 'The body is not parseable JSON (or nests deeper than 32 levels). Send a valid JSON document.',
-  UNAUTHORIZED: 'No valid `Authorization: Bearer <API key or JWT>`. Send a key of `API_KEYS` (services) or a valid token of the configured issuer (people).',
-  FORBIDDEN: 'The caller is authenticated but may not do this (e.g. a customer replacing a conversation, or acting as another person).',
-  RESOURCE_NOT_FOUND: 'No such resource: an unknown id, an id that is not a UUID, a resource of another person, or an unknown route.',
-  CONFLICT: 'The action is not allowed in the resource’s current state (e.g. cancelling a sent mail, writing to an archived conversation), or a request with the same `Idempotency-Key` is still running.',
-  PRECONDITION_FAILED: '`If-Match` does not match the current `ETag`: someone changed the resource since you read it. Read it again, then retry with its new `ETag`.',
+  UNAUTHORIZED:
+    'No valid `Authorization: Bearer <API key or JWT>`. Send a key of `API_KEYS` (services) or a valid token of the configured issuer (people).',
+  FORBIDDEN:
+    'The caller is authenticated but may not do this (e.g. a customer replacing a conversation, or acting as another person).',
+  RESOURCE_NOT_FOUND:
+    'No such resource: an unknown id, an id that is not a UUID, a resource of another person, or an unknown route.',
+  CONFLICT:
+    'The action is not allowed in the resource’s current state (e.g. cancelling a sent mail, writing to an archived conversation), or a request with the same `Idempotency-Key` is still running.',
+  PRECONDITION_FAILED:
+    '`If-Match` does not match the current `ETag`: someone changed the resource since you read it. Read it again, then retry with its new `ETag`.',
   REQUEST_TIMEOUT: 'The request was not received completely within `REQUEST_TIMEOUT_SECONDS`.',
   PAYLOAD_TOO_LARGE: 'The body is over 1 MB.',
   URI_TOO_LONG: 'The URL is over 8 KB.',
   UNSUPPORTED_MEDIA_TYPE: 'The body is not `application/json` (a form post, for instance).',
   HEADERS_TOO_LARGE: 'The request headers are too large.',
-  IDEMPOTENCY_KEY_REUSED: 'This `Idempotency-Key` was already used by this caller with a different body within 24 h. Use a new key for a new request.',
-  TOO_MANY_REQUESTS: 'Over a rate limit (`RATE_LIMIT_PER_MINUTE` per caller, or `CONTACT_RATE_LIMIT_PER_HOUR` new contact threads). Wait the seconds of `Retry-After`.',
-  INTERNAL_SERVER_ERROR: 'An unexpected error. Nothing about it is in the body; the service logged it with the `debug_id`, which support can look up.',
+  IDEMPOTENCY_KEY_REUSED:
+    'This `Idempotency-Key` was already used by this caller with a different body within 24 h. Use a new key for a new request.',
+  TOO_MANY_REQUESTS:
+    'Over a rate limit (`RATE_LIMIT_PER_MINUTE` per caller, or `CONTACT_RATE_LIMIT_PER_HOUR` new contact threads). Wait the seconds of `Retry-After`.',
+  INTERNAL_SERVER_ERROR:
+    'An unexpected error. Nothing about it is in the body; the service logged it with the `debug_id`, which support can look up.',
   SERVICE_UNAVAILABLE: 'The database cannot be reached. Retry after the seconds of `Retry-After`; nothing was stored.',
 };
 

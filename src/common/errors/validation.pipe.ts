@@ -7,7 +7,11 @@ import { explainUnknownQueryParameter } from '../validation/query-parameters';
 import { findTextProblems } from '../validation/text-input';
 import { ApiError, ErrorDetail, ErrorLocation } from './api-error';
 
-const LOCATIONS: Partial<Record<ArgumentMetadata['type'], ErrorLocation>> = { body: 'body', query: 'query', param: 'path' };
+const LOCATIONS: Partial<Record<ArgumentMetadata['type'], ErrorLocation>> = {
+  body: 'body',
+  query: 'query',
+  param: 'path',
+};
 
 /**
  * The global ValidationPipe, answering with one `details` entry per broken rule and where the
@@ -75,12 +79,24 @@ function isPrimitive(type: unknown): boolean {
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
-    const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
+    const field = parent
+      ? /^\d+$/.test(error.property)
+        ? `${parent}[${error.property}]`
+        : `${parent}.${error.property}`
+      : error.property;
     // A missing required field is one problem, not every rule its value would have had to meet.
-    if (error.value === undefined && error.constraints && !error.children?.length) return [{ field, issue: 'is required' }];
+    if (error.value === undefined && error.constraints && !error.children?.length)
+      return [{ field, issue: 'is required' }];
     // A null where null is refused is one problem, not also "must be a string", "must not be empty"…
-    const constraints = error.value === null && error.constraints?.[IS_NOT_NULL] ? { [IS_NOT_NULL]: error.constraints[IS_NOT_NULL] } : error.constraints;
-    const own = Object.values(constraints ?? {}).map((issue) => ({ field, value: describe(error.value), issue: issue.replace(/^property \S+ /, '') }));
+    const constraints =
+      error.value === null && error.constraints?.[IS_NOT_NULL]
+        ? { [IS_NOT_NULL]: error.constraints[IS_NOT_NULL] }
+        : error.constraints;
+    const own = Object.values(constraints ?? {}).map((issue) => ({
+      field,
+      value: describe(error.value),
+      issue: issue.replace(/^property \S+ /, ''),
+    }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

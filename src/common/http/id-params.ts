@@ -20,7 +20,14 @@ export class TextIdPipe implements PipeTransform<string, string> {
 
   transform(value: string): string {
     if (value.length < 1 || value.length > 255 || textProblem(value)) {
-      throw ApiError.validation([{ field: this.name, value: value.slice(0, 50), location: 'path', issue: 'must be 1 to 255 characters without control characters' }]);
+      throw ApiError.validation([
+        {
+          field: this.name,
+          value: value.slice(0, 50),
+          location: 'path',
+          issue: 'must be 1 to 255 characters without control characters',
+        },
+      ]);
     }
     return value;
   }

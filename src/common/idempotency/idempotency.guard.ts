@@ -32,10 +32,23 @@ export class IdempotencyGuard implements CanActivate {
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (key === undefined) return true;
     if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
-      throw ApiError.validation([{ field: 'Idempotency-Key', location: 'header', value: String(key).slice(0, 50), issue: 'must be 1 to 255 characters' }]);
+      throw ApiError.validation([
+        {
+          field: 'Idempotency-Key',
+          location: 'header',
+          value: String(key).slice(0, 50),
+          issue: 'must be 1 to 255 characters',
+        },
+      ]);
     }
-    const id: KeyScope = { caller: keyOwner(currentCaller(), request.ip), scope: `POST ${request.url.split('?')[0]}`, key };
-    const requestHash = createHash('sha256').update(canonicalJson(request.body ?? null)).digest('hex');
+    const id: KeyScope = {
+      caller: keyOwner(currentCaller(), request.ip),
+      scope: `POST ${request.url.split('?')[0]}`,
+      key,
+    };
+    const requestHash = createHash('sha256')
+      .update(canonicalJson(request.body ?? null))
+      .digest('hex');
     const existing = await this.keys.find(id);
     if (existing) throw IdempotentReplay.of(existing, requestHash);
     this.cls.set<IdempotentRequest>(IDEMPOTENT_REQUEST, { ...id, requestHash });
@@ -59,7 +72,9 @@ function keyOwner(caller: Caller, clientAddress: string): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

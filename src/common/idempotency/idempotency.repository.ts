@@ -48,7 +48,15 @@ export class IdempotencyRepository {
              response_headers = EXCLUDED.response_headers, created_at = now()
          WHERE idempotency_key.created_at <= now() - ${TTL}
        RETURNING 1`,
-      [id.caller, id.scope, id.key, response.requestHash, response.statusCode, JSON.stringify(response.body ?? null), response.headers],
+      [
+        id.caller,
+        id.scope,
+        id.key,
+        response.requestHash,
+        response.statusCode,
+        JSON.stringify(response.body ?? null),
+        response.headers,
+      ],
     );
     return rows.length > 0;
   }

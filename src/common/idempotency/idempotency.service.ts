@@ -62,15 +62,26 @@ export class IdempotencyService {
    * from the body's self link of a 201/202). No-op without a key. When a concurrent request took the
    * key first, throws its answer (IdempotentReplay), which rolls this transaction back.
    */
-  async storeWithin(manager: EntityManager, statusCode: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
+  async storeWithin(
+    manager: EntityManager,
+    statusCode: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     const request = this.current();
     if (!request) return;
     const location = locationOf(statusCode, body);
-    const stored = await this.keys.store(request, { requestHash: request.requestHash, statusCode, body, headers: location ? { ...headers, location } : headers }, manager);
+    const stored = await this.keys.store(
+      request,
+      { requestHash: request.requestHash, statusCode, body, headers: location ? { ...headers, location } : headers },
+      manager,
+    );
     if (!stored) {
       // The other request committed before this insert returned: its answer is visible here.
       const first = await this.keys.find(request, manager);
-      throw first ? IdempotentReplay.of(first, request.requestHash) : ApiError.conflict('A request with this Idempotency-Key was being processed; retry shortly.');
+      throw first
+        ? IdempotentReplay.of(first, request.requestHash)
+        : ApiError.conflict('A request with this Idempotency-Key was being processed; retry shortly.');
     }
   }
 

@@ -10,7 +10,9 @@ function controllers(dir = join(__dirname, '..', '..')): Array<new (...args: nev
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return controllers(path);
     if (!/\.controller\.ts$/.test(entry.name)) return [];
-    return Object.values(require(path) as Record<string, unknown>).filter((value): value is new () => unknown => typeof value === 'function' && Reflect.hasMetadata(PATH_METADATA, value));
+    return Object.values(require(path) as Record<string, unknown>).filter(
+      (value): value is new () => unknown => typeof value === 'function' && Reflect.hasMetadata(PATH_METADATA, value),
+    );
   });
 }
 
@@ -22,7 +24,8 @@ describe('@Idempotent', () => {
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of Object.getOwnPropertyNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST) continue;
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.POST)
+          continue;
         posts.push(`${controller.name}.${name}`);
         const guards = (Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? [];
         if (!guards.includes(IdempotencyGuard)) without.push(`${controller.name}.${name}`);

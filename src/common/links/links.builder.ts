@@ -28,7 +28,11 @@ export class LinksBuilder {
   ) {}
 
   baseUrl(): string {
-    return this.config.http.publicBaseUrl ?? this.cls.get<string>(BASE_URL_KEY) ?? `http://localhost:${this.config.http.port}`;
+    return (
+      this.config.http.publicBaseUrl ??
+      this.cls.get<string>(BASE_URL_KEY) ??
+      `http://localhost:${this.config.http.port}`
+    );
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
@@ -57,11 +61,23 @@ export class LinksBuilder {
     nextCursor?: string,
   ): Page<T> {
     const totalPages = Math.ceil(totalElements / sizePage);
-    return { totalElements, totalPages, currentPage, content, links: this.pageLinks(path, { ...filters, sizePage }, currentPage, totalPages, nextCursor) };
+    return {
+      totalElements,
+      totalPages,
+      currentPage,
+      content,
+      links: this.pageLinks(path, { ...filters, sizePage }, currentPage, totalPages, nextCursor),
+    };
   }
 
   /** `self`, `first`, `last` and, where they exist, `prev` and `next` of a page. */
-  private pageLinks(path: string, query: Record<string, string | number | undefined>, page: number, totalPages: number, nextCursor?: string): LinkDto[] {
+  private pageLinks(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    page: number,
+    totalPages: number,
+    nextCursor?: string,
+  ): LinkDto[] {
     const last = Math.max(totalPages, 1);
     const to = (rel: string, target: number, title: string, cursor?: string): LinkDto => ({
       href: this.url(path, { ...query, currentPage: target, cursor }),

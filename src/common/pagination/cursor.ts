@@ -16,6 +16,14 @@ export function encodeCursor(cursor: KeysetCursor): string {
 /** The cursor of a `next` link; 400 when it was not made by this service. */
 export function decodeCursor(value: string): KeysetCursor {
   const match = FORMAT.exec(Buffer.from(value, 'base64url').toString('utf8'));
-  if (!match) throw ApiError.validation([{ field: 'cursor', location: 'query', value: value.slice(0, 50), issue: 'must be the cursor of a next link, as given' }]);
+  if (!match)
+    throw ApiError.validation([
+      {
+        field: 'cursor',
+        location: 'query',
+        value: value.slice(0, 50),
+        issue: 'must be the cursor of a next link, as given',
+      },
+    ]);
   return { createdAtMicros: match[1], id: match[2] };
 }

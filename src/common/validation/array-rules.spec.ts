@@ -34,7 +34,10 @@ describe('ArrayDistinct', () => {
 
 describe('oversizedArrays', () => {
   it('finds arrays over their @ArrayMaxSize, in nested instances too, one detail each', () => {
-    const outer = Object.assign(new Outer(), { ids: [1, 2, 3, 4], inner: Object.assign(new Inner(), { items: [1, 2, 3] }) });
+    const outer = Object.assign(new Outer(), {
+      ids: [1, 2, 3, 4],
+      inner: Object.assign(new Inner(), { items: [1, 2, 3] }),
+    });
     expect(oversizedArrays(outer, 'body')).toEqual([
       { field: 'ids', value: '[array of 4]', location: 'body', issue: 'must contain at most 3 elements' },
       { field: 'inner.items', value: '[array of 3]', location: 'body', issue: 'must contain at most 2 elements' },
@@ -44,9 +47,12 @@ describe('oversizedArrays', () => {
 });
 
 describe('isPlainEmail', () => {
-  it.each(['camille@example.com', 'camille.martin+trips@sub.example.co', 'support@voyages.test'])('accepts %s', (address) => {
-    expect(isPlainEmail(address)).toBe(true);
-  });
+  it.each(['camille@example.com', 'camille.martin+trips@sub.example.co', 'support@voyages.test'])(
+    'accepts %s',
+    (address) => {
+      expect(isPlainEmail(address)).toBe(true);
+    },
+  );
 
   it.each([
     'Camille <camille@example.com>',

@@ -40,12 +40,18 @@ export function oversizedArrays(entity: object, location?: ErrorLocation): Error
       const max = Number(rule.constraints[0]);
       if (Array.isArray(items) && items.length > max) {
         const field = path ? `${path}.${rule.propertyName}` : rule.propertyName;
-        problems.push({ field, value: `[array of ${items.length}]`, location, issue: `must contain at most ${max} elements` });
+        problems.push({
+          field,
+          value: `[array of ${items.length}]`,
+          location,
+          issue: `must contain at most ${max} elements`,
+        });
       }
     }
     for (const [key, child] of Object.entries(value)) {
       if (child === null || typeof child !== 'object' || Array.isArray(child)) continue;
-      if (Object.getPrototypeOf(child) !== Object.prototype) stack.push({ value: child, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+      if (Object.getPrototypeOf(child) !== Object.prototype)
+        stack.push({ value: child, path: path ? `${path}.${key}` : key, depth: depth + 1 });
     }
   }
   return problems;

@@ -17,7 +17,8 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -39,21 +40,27 @@ export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request: FastifyRequest, body: string | Buffer, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    // Zero bytes labelled JSON (what many clients send on a POST or DELETE without a body) is an
-    // absent body, as without the header: routes whose body is optional accept it.
-    if (text.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    if (jsonDepthExceeds(text)) {
-      done(
-        ApiError.validation([{ field: 'body', location: 'body', issue: `JSON must not be nested deeper than ${MAX_JSON_DEPTH} levels` }]),
-        undefined,
-      );
-      return;
-    }
-    parse(request, text, done);
-  });
+  fastify.addContentTypeParser(
+    JSON_MEDIA_TYPE,
+    { parseAs: 'string', bodyLimit },
+    (request: FastifyRequest, body: string | Buffer, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      // Zero bytes labelled JSON (what many clients send on a POST or DELETE without a body) is an
+      // absent body, as without the header: routes whose body is optional accept it.
+      if (text.length === 0) {
+        done(null, undefined);
+        return;
+      }
+      if (jsonDepthExceeds(text)) {
+        done(
+          ApiError.validation([
+            { field: 'body', location: 'body', issue: `JSON must not be nested deeper than ${MAX_JSON_DEPTH} levels` },
+          ]),
+          undefined,
+        );
+        return;
+      }
+      parse(request, text, done);
+    },
+  );
 }

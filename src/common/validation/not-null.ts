@@ -10,15 +10,17 @@ export const IS_NOT_NULL = 'isNotNull';
  * were absent; this runs the field's rules for every value but `undefined`, and names null itself.
  */
 export function OptionalNotNull(): PropertyDecorator {
-  return applyDecorators(ValidateIf((_object, value) => value !== undefined), (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: IS_NOT_NULL,
-      target: target.constructor,
-      propertyName: propertyName as string,
-      validator: {
-        validate: (value: unknown) => value !== null,
-        defaultMessage: () => 'must not be null (leave the field out to keep its value)',
-      },
-    }),
+  return applyDecorators(
+    ValidateIf((_object, value) => value !== undefined),
+    (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name: IS_NOT_NULL,
+        target: target.constructor,
+        propertyName: propertyName as string,
+        validator: {
+          validate: (value: unknown) => value !== null,
+          defaultMessage: () => 'must not be null (leave the field out to keep its value)',
+        },
+      }),
   );
 }

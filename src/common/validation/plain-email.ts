@@ -10,7 +10,13 @@ const PLAIN_ADDRESS = /^[^\s"(),:;<>[\\\]@]+@[^\s"(),:;<>[\\\]@]+$/;
  * reads as another one). The one rule for every address a client gives us.
  */
 export function isPlainEmail(value: unknown): boolean {
-  return typeof value === 'string' && value.length <= 254 && PLAIN_ADDRESS.test(value) && !hasInvisibleCharacters(value) && isEmail(value);
+  return (
+    typeof value === 'string' &&
+    value.length <= 254 &&
+    PLAIN_ADDRESS.test(value) &&
+    !hasInvisibleCharacters(value) &&
+    isEmail(value)
+  );
 }
 
 export function IsPlainEmail(options?: ValidationOptions): PropertyDecorator {
@@ -22,7 +28,8 @@ export function IsPlainEmail(options?: ValidationOptions): PropertyDecorator {
       options,
       validator: {
         validate: (value: unknown) => isPlainEmail(value),
-        defaultMessage: (args) => `${args?.property ?? 'value'} must be a plain e-mail address (name@domain), without display name, quotes or comments`,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'value'} must be a plain e-mail address (name@domain), without display name, quotes or comments`,
       },
     });
 }

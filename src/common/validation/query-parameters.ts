@@ -22,6 +22,8 @@ const PAGE_PARAMETER_SPELLINGS: Record<string, string> = {
  */
 export function explainUnknownQueryParameter(detail: ErrorDetail): void {
   if (detail.issue !== 'should not exist') return;
-  const meant = Object.hasOwn(PAGE_PARAMETER_SPELLINGS, detail.field) ? PAGE_PARAMETER_SPELLINGS[detail.field] : undefined;
+  const meant = Object.hasOwn(PAGE_PARAMETER_SPELLINGS, detail.field)
+    ? PAGE_PARAMETER_SPELLINGS[detail.field]
+    : undefined;
   detail.issue = meant ? `unknown query parameter; did you mean ${meant}?` : 'unknown query parameter';
 }

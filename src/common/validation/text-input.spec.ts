@@ -23,9 +23,12 @@ describe('textProblem', () => {
     expect(textProblem(text)).toBeNull();
   });
 
-  it.each(['a\u0000b', 'a\u0001', 'tab\there', 'line\nbreak', 'cr\rhere', 'esc\u001b[0m', 'del\u007f'])('refuses %j in a single-line value', (text) => {
-    expect(textProblem(text)).toMatch(/control characters/);
-  });
+  it.each(['a\u0000b', 'a\u0001', 'tab\there', 'line\nbreak', 'cr\rhere', 'esc\u001b[0m', 'del\u007f'])(
+    'refuses %j in a single-line value',
+    (text) => {
+      expect(textProblem(text)).toMatch(/control characters/);
+    },
+  );
 
   it('allows tab, CR and LF in a multi-line value, but no other control character', () => {
     expect(textProblem('a\r\n\tb', true)).toBeNull();
@@ -52,17 +55,33 @@ describe('findTextProblems', () => {
     });
     Object.assign(value, { variables: { good: 'x', ['k\u0000']: 'v', nestedMap: { inner: 'a\ud800' } } });
     const problems = findTextProblems(value, 'body');
-    expect(problems.map((p) => p.field)).toEqual(['name', 'nested.title', 'tags[1]', 'variables.k\u0000', 'variables.nestedMap.inner']);
+    expect(problems.map((p) => p.field)).toEqual([
+      'name',
+      'nested.title',
+      'tags[1]',
+      'variables.k\u0000',
+      'variables.nestedMap.inner',
+    ]);
     expect(problems.every((p) => p.location === 'body')).toBe(true);
   });
 
   it('names a bare value by the parameter it came from', () => {
-    expect(findTextProblems('a\u0000', 'path', 'recipientId')).toEqual([expect.objectContaining({ field: 'recipientId', location: 'path' })]);
-    expect(findTextProblems({ receiverId: 'x\u0000' }, 'query')).toEqual([expect.objectContaining({ field: 'receiverId', location: 'query' })]);
+    expect(findTextProblems('a\u0000', 'path', 'recipientId')).toEqual([
+      expect.objectContaining({ field: 'recipientId', location: 'path' }),
+    ]);
+    expect(findTextProblems({ receiverId: 'x\u0000' }, 'query')).toEqual([
+      expect.objectContaining({ field: 'receiverId', location: 'query' }),
+    ]);
   });
 
   it('stops at 20 problems, whatever the size of the input', () => {
-    expect(findTextProblems(Array.from({ length: 100_000 }, () => '\u0000'), 'body', 'items')).toHaveLength(20);
+    expect(
+      findTextProblems(
+        Array.from({ length: 100_000 }, () => '\u0000'),
+        'body',
+        'items',
+      ),
+    ).toHaveLength(20);
   });
 
   it('walks deep values without recursion', () => {
@@ -75,21 +94,71 @@ describe('findTextProblems', () => {
 describe('ids and addresses: no invisible or direction-changing character', () => {
   // Bidirectional controls, zero-width characters, BOM, Arabic letter mark, Mongolian vowel
   // separator, word joiner, soft hyphen, line and paragraph separators, a C1 control, a tag character.
-  const invisible = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\ufeff', '\u061c', '\u180e', '\u2060', '\u00ad', '\u2028', '\u2029', '\u0085', '\u{e0041}'];
+  const invisible = [
+    '\u202a',
+    '\u202b',
+    '\u202c',
+    '\u202d',
+    '\u202e',
+    '\u2066',
+    '\u2067',
+    '\u2068',
+    '\u2069',
+    '\u200b',
+    '\u200c',
+    '\u200d',
+    '\u200e',
+    '\u200f',
+    '\ufeff',
+    '\u061c',
+    '\u180e',
+    '\u2060',
+    '\u00ad',
+    '\u2028',
+    '\u2029',
+    '\u0085',
+    '\u{e0041}',
+  ];
 
-  it.each(invisible.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))('finds %s', (_name, c) => {
-    expect(hasInvisibleCharacters(`evil${c}@example.com`)).toBe(true);
-  });
+  it.each(invisible.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`, c]))(
+    'finds %s',
+    (_name, c) => {
+      expect(hasInvisibleCharacters(`evil${c}@example.com`)).toBe(true);
+    },
+  );
 
   it.each(['user-42', 'Gone.User@example.com', 'r-éèà', 'usr_漢字', 'مستخدم-7', '😀'])('accepts %j', (text) => {
     expect(hasInvisibleCharacters(text)).toBe(false);
   });
 
   it('knows ids and addresses by their names', () => {
-    for (const name of ['id', 'receiversId', 'receiverId', 'publicationId', 'tripPublicationId', 'lastReadMessageId', 'email', 'mail', 'participants', 'recipientId']) {
+    for (const name of [
+      'id',
+      'receiversId',
+      'receiverId',
+      'publicationId',
+      'tripPublicationId',
+      'lastReadMessageId',
+      'email',
+      'mail',
+      'participants',
+      'recipientId',
+    ]) {
       expect([name, isIdentifierField(name)]).toEqual([name, true]);
     }
-    for (const name of ['name', 'object', 'message', 'content', 'note', 'description', 'tripReference', 'firstName', 'variables', 'invalid', 'paid']) {
+    for (const name of [
+      'name',
+      'object',
+      'message',
+      'content',
+      'note',
+      'description',
+      'tripReference',
+      'firstName',
+      'variables',
+      'invalid',
+      'paid',
+    ]) {
       expect([name, isIdentifierField(name)]).toEqual([name, false]);
     }
   });
@@ -103,14 +172,23 @@ describe('ids and addresses: no invisible or direction-changing character', () =
       participants: ['agent\u2066'],
     });
     const problems = findTextProblems(value, 'body');
-    expect(problems.map((p) => p.field).sort()).toEqual(['email', 'nested.customerId', 'participants[0]', 'receiversId[1]']);
+    expect(problems.map((p) => p.field).sort()).toEqual([
+      'email',
+      'nested.customerId',
+      'participants[0]',
+      'receiversId[1]',
+    ]);
     expect(problems.every((p) => /invisible/.test(p.issue))).toBe(true);
   });
 
   it('refuses them in a path or query value named as an id', () => {
-    expect(findTextProblems('a\u200bb', 'path', 'recipientId')).toEqual([expect.objectContaining({ field: 'recipientId', location: 'path' })]);
+    expect(findTextProblems('a\u200bb', 'path', 'recipientId')).toEqual([
+      expect.objectContaining({ field: 'recipientId', location: 'path' }),
+    ]);
     expect(findTextProblems('\u202eevil@example.com', 'path', 'email')).toHaveLength(1);
-    expect(findTextProblems({ receiverId: 'x\u200f' }, 'query')).toEqual([expect.objectContaining({ field: 'receiverId', location: 'query' })]);
+    expect(findTextProblems({ receiverId: 'x\u200f' }, 'query')).toEqual([
+      expect.objectContaining({ field: 'receiverId', location: 'query' }),
+    ]);
     expect(findTextProblems('Dana \u200f', 'path', 'category')).toEqual([]);
   });
 });

@@ -45,9 +45,12 @@ function isMultiLine(owner: object, key: string): boolean {
 /** Why `text` breaks the rule, or null. */
 export function textProblem(text: string, multiLine = false): string | null {
   if ((multiLine ? CONTROL_EXCEPT_LINE_BREAKS : CONTROL).test(text)) {
-    return multiLine ? 'must not contain control characters other than tab, CR and LF' : 'must not contain line breaks or other control characters';
+    return multiLine
+      ? 'must not contain control characters other than tab, CR and LF'
+      : 'must not contain line breaks or other control characters';
   }
-  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) return 'must be valid Unicode text (no lone UTF-16 surrogate)';
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed())
+    return 'must be valid Unicode text (no lone UTF-16 surrogate)';
   return null;
 }
 
@@ -65,7 +68,9 @@ export function isIdentifierField(name: string): boolean {
 export function identifierProblem(text: string): string | null {
   return (
     textProblem(text) ??
-    (hasInvisibleCharacters(text) ? 'must not contain invisible or direction-changing characters (zero-width, bidirectional controls) in an id or an address' : null)
+    (hasInvisibleCharacters(text)
+      ? 'must not contain invisible or direction-changing characters (zero-width, bidirectional controls) in an id or an address'
+      : null)
   );
 }
 
@@ -84,14 +89,22 @@ export function findTextProblems(value: unknown, location?: ErrorLocation, field
     const item = stack.pop()!;
     if (typeof item.value === 'string') {
       const issue = item.identifier ? identifierProblem(item.value) : textProblem(item.value, item.multiLine);
-      if (issue) problems.push({ field: item.path || location || 'value', value: shorten(item.value), location, issue });
+      if (issue)
+        problems.push({ field: item.path || location || 'value', value: shorten(item.value), location, issue });
       continue;
     }
-    if (item.value === null || typeof item.value !== 'object' || seen.has(item.value) || item.depth > MAX_DEPTH) continue;
+    if (item.value === null || typeof item.value !== 'object' || seen.has(item.value) || item.depth > MAX_DEPTH)
+      continue;
     seen.add(item.value);
     if (Array.isArray(item.value)) {
       for (let index = item.value.length - 1; index >= 0; index--) {
-        stack.push({ value: item.value[index], path: `${item.path}[${index}]`, multiLine: item.multiLine, identifier: item.identifier, depth: item.depth + 1 });
+        stack.push({
+          value: item.value[index],
+          path: `${item.path}[${index}]`,
+          multiLine: item.multiLine,
+          identifier: item.identifier,
+          depth: item.depth + 1,
+        });
       }
       continue;
     }
@@ -103,7 +116,13 @@ export function findTextProblems(value: unknown, location?: ErrorLocation, field
         problems.push({ field: path, location, issue: `name ${keyIssue}` });
         continue;
       }
-      stack.push({ value: (owner as Record<string, unknown>)[key], path, multiLine: isMultiLine(owner, key), identifier: isIdentifierField(key), depth: item.depth + 1 });
+      stack.push({
+        value: (owner as Record<string, unknown>)[key],
+        path,
+        multiLine: isMultiLine(owner, key),
+        identifier: isIdentifierField(key),
+        depth: item.depth + 1,
+      });
     }
   }
   return problems;

@@ -9,6 +9,9 @@ export const LAYOUT_HTML = join(__dirname, 'layout.html.hbs');
 /** The HTML of layout.mjml (a Handlebars template), as `npm run templates` writes it to layout.html.hbs. */
 export function compileLayout(): string {
   // mjml 4 compiles synchronously (its published types describe mjml 5's promise).
-  const { html } = mjml2html(readFileSync(LAYOUT_MJML, 'utf8'), { validationLevel: 'strict', minify: false }) as unknown as { html: string };
+  const { html } = mjml2html(readFileSync(LAYOUT_MJML, 'utf8'), {
+    validationLevel: 'strict',
+    minify: false,
+  }) as unknown as { html: string };
   return `${html.trim()}\n`;
 }

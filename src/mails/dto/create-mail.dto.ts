@@ -30,7 +30,9 @@ function IsCallerCategory(): PropertyDecorator {
       validator: {
         validate: (value: unknown) => CALLER_CATEGORIES.includes(value as MailCategory),
         defaultMessage: (args) => {
-          const own = MAIL_CATEGORIES.includes(args?.value as MailCategory) ? `${String(args?.value)} is sent by the service itself, not by callers; ` : '';
+          const own = MAIL_CATEGORIES.includes(args?.value as MailCategory)
+            ? `${String(args?.value)} is sent by the service itself, not by callers; `
+            : '';
           return `${args?.property ?? 'category'} ${own}must be one of the following values: ${CALLER_CATEGORIES.join(', ')}`;
         },
       },
@@ -107,7 +109,25 @@ export class CreateMailDto {
    */
   @IsOptional()
   @IsMailVariables()
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object', required: ['amount', 'currency'], additionalProperties: false, properties: { amount: { type: 'number' }, currency: { type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' } } }] } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: {
+      oneOf: [
+        { type: 'string' },
+        { type: 'number' },
+        { type: 'boolean' },
+        {
+          type: 'object',
+          required: ['amount', 'currency'],
+          additionalProperties: false,
+          properties: {
+            amount: { type: 'number' },
+            currency: { type: 'string', pattern: '^[A-Z]{3}$', example: 'EUR' },
+          },
+        },
+      ],
+    },
+  })
   variables?: Record<string, VariableValue>;
 
   /** Language of the mail for every receiver; when absent, each receiver's own, else French. */

@@ -11,11 +11,14 @@ export function variablesProblem(value: unknown): string | null {
   const entries = Object.entries(value);
   if (entries.length > MAX_VARIABLES) return `must have at most ${MAX_VARIABLES} keys`;
   for (const [key, item] of entries) {
-    if (!KEY.test(key)) return `key "${key.slice(0, 70)}" must be a letter followed by up to 63 letters, digits or underscores`;
+    if (!KEY.test(key))
+      return `key "${key.slice(0, 70)}" must be a letter followed by up to 63 letters, digits or underscores`;
     if (isMoney(item)) continue;
-    if (!['string', 'number', 'boolean'].includes(typeof item)) return `value of "${key}" must be a string, a number, a boolean or {amount, currency}`;
+    if (!['string', 'number', 'boolean'].includes(typeof item))
+      return `value of "${key}" must be a string, a number, a boolean or {amount, currency}`;
     if (typeof item === 'number' && !Number.isFinite(item)) return `value of "${key}" must be a finite number`;
-    if (String(item).length > MAX_VARIABLE_LENGTH) return `value of "${key}" must be at most ${MAX_VARIABLE_LENGTH} characters`;
+    if (String(item).length > MAX_VARIABLE_LENGTH)
+      return `value of "${key}" must be at most ${MAX_VARIABLE_LENGTH} characters`;
   }
   return null;
 }

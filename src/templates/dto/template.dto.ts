@@ -6,7 +6,12 @@ import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
 // Listed in full: the Swagger plugin writes a union's values in the order the compiler happened to
 // meet them, which differs from one build to the next.
 const VARIABLE_TYPES = ['string', 'number', 'date', 'money', 'boolean'] as const satisfies readonly VariableType[];
-const REFERENCE_FIELDS = ['publicationId', 'reservationId', 'organizationId', 'establishmentId'] as const satisfies readonly MailReferenceField[];
+const REFERENCE_FIELDS = [
+  'publicationId',
+  'reservationId',
+  'organizationId',
+  'establishmentId',
+] as const satisfies readonly MailReferenceField[];
 
 export class MoneyExampleDto {
   /** @example 480 */
@@ -30,7 +35,11 @@ export class TemplateVariableDto {
       { type: 'string' },
       { type: 'number' },
       { type: 'boolean' },
-      { type: 'object', required: ['amount', 'currency'], properties: { amount: { type: 'number' }, currency: { type: 'string', example: 'EUR' } } },
+      {
+        type: 'object',
+        required: ['amount', 'currency'],
+        properties: { amount: { type: 'number' }, currency: { type: 'string', example: 'EUR' } },
+      },
     ],
   })
   example: string | number | boolean | MoneyExampleDto;

@@ -22,7 +22,13 @@ export interface ClaimedWebhook {
  * `busy` (already at their share in this worker), so one slow endpoint never takes every slot.
  * `SKIP LOCKED`: workers never wait on each other nor claim the same delivery.
  */
-export async function claimDueWebhookCalls(db: DataSource, limit: number, perEndpoint: number, busy: string[], leaseSeconds: number): Promise<ClaimedWebhook[]> {
+export async function claimDueWebhookCalls(
+  db: DataSource,
+  limit: number,
+  perEndpoint: number,
+  busy: string[],
+  leaseSeconds: number,
+): Promise<ClaimedWebhook[]> {
   const rows: ClaimRow[] = await db.query(
     `WITH candidates AS (
        SELECT d.id, d.endpoint_id, d.due_at FROM webhook_delivery d

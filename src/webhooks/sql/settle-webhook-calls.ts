@@ -20,7 +20,11 @@ export interface WebhookOutcome {
  * failure streak. An endpoint that has failed without a single success for `disableAfterHours` is
  * disabled.
  */
-export async function settleWebhookCalls(db: DataSource, outcomes: WebhookOutcome[], disableAfterHours: number): Promise<void> {
+export async function settleWebhookCalls(
+  db: DataSource,
+  outcomes: WebhookOutcome[],
+  disableAfterHours: number,
+): Promise<void> {
   const o = outcomes;
   await db.query(
     `WITH o AS (
