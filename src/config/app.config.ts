@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject, randomBytes } from 'node:crypto';
 import { isPlainEmail } from '../common/validation/plain-email';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
@@ -142,6 +142,21 @@ export interface WebhookConfig {
   perEndpointConcurrency: number;
 }
 
+export interface InboundConfig {
+  /** Domain of the `bounces+{token}@` envelope senders and `reply+{token}@` Reply-To addresses (INBOUND_DOMAIN). */
+  domain: string;
+  /** HMAC key of those tokens (INBOUND_SECRET); required in production when INBOUND_DOMAIN is set. */
+  secret: Buffer;
+  /** Port of the inbound SMTP listener (INBOUND_SMTP_PORT); undefined: no listener (production default). */
+  smtpPort?: number;
+  /** Address the listener binds (INBOUND_SMTP_HOST): all interfaces in production, loopback locally. */
+  smtpHost: string;
+  /** Largest message accepted, by the listener (`552` beyond) and by the HTTP way (`413`). */
+  maxBytes: number;
+  /** Raw inbound messages are deleted after this many days (INBOUND_RETENTION_DAYS). */
+  retentionDays: number;
+}
+
 export interface LiveConfig {
   /** A message still unread this long after it was sent mails its receiver a digest. */
   unreadMailDelaySeconds: number;
@@ -171,6 +186,7 @@ export interface AppConfig {
   auth: AuthConfig;
   rateLimit: RateLimitConfig;
   webhooks: WebhookConfig;
+  inbound: InboundConfig;
   live: LiveConfig;
 }
 
@@ -233,6 +249,7 @@ export function loadConfig(env: Env): AppConfig {
     auth: readAuth(read, production),
     rateLimit: readRateLimits(read),
     webhooks: readWebhooks(read, production),
+    inbound: readInbound(read, production),
     live: {
       unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
       unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),
@@ -476,5 +493,35 @@ function readWebhooks(read: EnvReader, production: boolean): WebhookConfig {
     timeoutSeconds: read.int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60),
     concurrency: read.int('WEBHOOK_CONCURRENCY', 64, 1, 1000),
     perEndpointConcurrency: read.int('WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000),
+  };
+}
+
+/**
+ * Without INBOUND_SECRET: locally a fixed key, so the tokens of mails in the kept `.data/` inbox
+ * still answer after a restart; in production (no INBOUND_DOMAIN, so no address routes to us) a
+ * random one, so a key published here signs nothing there.
+ */
+const LOCAL_INBOUND_SECRET = Buffer.from('communication-local-inbound-secret-not-for-production');
+
+function readInbound(read: EnvReader, production: boolean): InboundConfig {
+  const domain = read.raw('INBOUND_DOMAIN');
+  if (domain !== undefined && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$/i.test(domain)) {
+    read.problems.push(`INBOUND_DOMAIN must be a domain name such as inbound.example.com (got "${domain}")`);
+  }
+  const secretText = read.raw('INBOUND_SECRET');
+  if (secretText !== undefined && Buffer.byteLength(secretText) < 32) {
+    read.problems.push('INBOUND_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  }
+  if (production && domain !== undefined && secretText === undefined) {
+    read.problems.push('INBOUND_SECRET is required when NODE_ENV=production and INBOUND_DOMAIN is set');
+  }
+  const port = read.raw('INBOUND_SMTP_PORT');
+  return {
+    domain: (domain ?? 'inbound.localhost').toLowerCase(),
+    secret: secretText !== undefined ? Buffer.from(secretText) : production ? randomBytes(32) : LOCAL_INBOUND_SECRET,
+    smtpPort: port !== undefined || !production ? read.int('INBOUND_SMTP_PORT', 2525, 0, 65535) : undefined,
+    smtpHost: read.string('INBOUND_SMTP_HOST', production ? '0.0.0.0' : '127.0.0.1'),
+    maxBytes: read.int('INBOUND_MAX_BYTES', 25 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+    retentionDays: read.int('INBOUND_RETENTION_DAYS', 30, 1, 3650),
   };
 }
