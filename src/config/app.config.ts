@@ -143,6 +143,12 @@ export interface WebhookConfig {
 }
 
 export interface InboundConfig {
+  /**
+   * Mail comes back to us: sent copies carry `bounces+`/`reply+` addresses. Locally always; in
+   * production once INBOUND_DOMAIN says where (otherwise copies keep MAIL_FROM as envelope sender
+   * and the Reply-To of before, since addresses of an unroutable domain would lose every answer).
+   */
+  enabled: boolean;
   /** Domain of the `bounces+{token}@` envelope senders and `reply+{token}@` Reply-To addresses (INBOUND_DOMAIN). */
   domain: string;
   /** HMAC key of those tokens (INBOUND_SECRET); required in production when INBOUND_DOMAIN is set. */
@@ -517,6 +523,7 @@ function readInbound(read: EnvReader, production: boolean): InboundConfig {
   }
   const port = read.raw('INBOUND_SMTP_PORT');
   return {
+    enabled: domain !== undefined || !production,
     domain: (domain ?? 'inbound.localhost').toLowerCase(),
     secret: secretText !== undefined ? Buffer.from(secretText) : production ? randomBytes(32) : LOCAL_INBOUND_SECRET,
     smtpPort: port !== undefined || !production ? read.int('INBOUND_SMTP_PORT', 2525, 0, 65535) : undefined,
