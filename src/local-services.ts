@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadConfig } from './config/app.config';
 import { Env } from './config/env.reader';
 import { EmbeddedPostgres, freePort, shownPath, startEmbeddedPostgres } from './database/embedded-postgres';
 import { SmtpInbox } from './delivery/smtp-inbox';
@@ -37,7 +38,14 @@ export async function startLocalServices(env: Env): Promise<LocalServices> {
       local.postgres = { dataDir: shownPath(dataDir) };
     }
     if (!env.SMTP_URL?.trim()) {
-      inbox = new SmtpInbox('127.0.0.1', join(process.cwd(), '.data', 'inbox'));
+      inbox = new SmtpInbox('127.0.0.1', join(process.cwd(), '.data', 'inbox'), {
+        // The page's "Reply / Répondre" form sends to the service's inbound listener (contract A2),
+        // read from the configuration when a reply is sent (a wrong one is then shown on the page).
+        replyRelay: () => {
+          const { smtpHost, smtpPort } = loadConfig({ ...env, ...local.env }).inbound;
+          return smtpPort ? { host: smtpHost, port: smtpPort } : undefined;
+        },
+      });
       // The usual ports of a local SMTP catcher when free, else any free ones.
       await inbox.start(await freePort(1025), await freePort(1080));
       local.env.SMTP_URL = inbox.smtpUrl;
