@@ -9,6 +9,7 @@ import { ApiValidationPipe } from './common/errors/validation.pipe';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
+import { DocsModule } from './docs/docs.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { EventsModule } from './events/events.module';
 import { ConversationsModule } from './conversations/conversations.module';
@@ -51,6 +52,7 @@ export class AppModule {
         ConversationsModule,
         SuppressionsModule,
         WebhooksModule,
+        DocsModule,
       ],
       providers: [
         { provide: APP_LOGGER, useValue: logger },

@@ -2,12 +2,13 @@ import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from 
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
+import { CALLER_KEY } from '../common/context/request-caller';
 import { ApiError } from '../common/errors/api-error';
 import { AppConfig, InjectConfig } from '../config/app.config';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { acceptsQueryToken, RouteAccess, routeAccess } from './access.decorator';
 import { Authenticator, unauthorized } from './authenticator';
-import { ANONYMOUS, Caller, CALLER_KEY, UNCHECKED_SERVICE } from './caller';
+import { ANONYMOUS, Caller, UNCHECKED_SERVICE } from './caller';
 
 /**
  * The one place that says who is calling (401 when a token is sent but stands for nobody, or none

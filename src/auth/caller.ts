@@ -1,23 +1,18 @@
-import { ClsServiceManager } from 'nestjs-cls';
+import { CallerIdentity, requestCaller } from '../common/context/request-caller';
 import { ApiError } from '../common/errors/api-error';
 
 export type Role = 'customer' | 'agent' | 'admin';
 
 /**
  * Who is calling, as the auth guard established it: a service (API key), a person (JWT), or
- * nobody (a public endpoint, or AUTH_MODE=off). Policies decide from this alone.
+ * nobody (a public endpoint, or AUTH_MODE=off). Policies decide from this alone. Kept in the
+ * request context (common/context/request-caller.ts), whose identity part the shared layer reads.
  */
-export interface Caller {
-  kind: 'anonymous' | 'service' | 'person';
-  /** API key name for a service, token `sub` for a person; null when anonymous or when AUTH_MODE=off. */
-  id: string | null;
+export interface Caller extends CallerIdentity {
   roles: Role[];
   /** Establishment ids an agent works for. */
   establishments: string[];
 }
-
-/** Where the guard keeps the caller in the request's CLS context. */
-export const CALLER_KEY = 'caller';
 
 export const ANONYMOUS: Caller = Object.freeze({
   kind: 'anonymous',
@@ -41,8 +36,7 @@ export function seesEverything(caller: Caller): boolean {
 
 /** The caller of the current request (anonymous outside a request or before the guard ran). */
 export function currentCaller(): Caller {
-  const cls = ClsServiceManager.getClsService();
-  return (cls.isActive() ? cls.get<Caller | undefined>(CALLER_KEY) : undefined) ?? ANONYMOUS;
+  return requestCaller<Caller>() ?? ANONYMOUS;
 }
 
 /**

@@ -2,7 +2,6 @@ import { Global, Module, Provider } from '@nestjs/common';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { ErrorsDocsController } from './errors/errors-docs.controller';
 import { LinksBuilder } from './links/links.builder';
 
 /**
@@ -16,7 +15,6 @@ const CLS: Provider = { provide: ClsService, useValue: ClsServiceManager.getClsS
 /** Cross-cutting pieces every feature module uses. */
 @Global()
 @Module({
-  controllers: [ErrorsDocsController],
   providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
   exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
 })

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { createPublicKey, KeyObject, randomBytes } from 'node:crypto';
-import { isPlainEmail } from '../common/validation/plain-email';
+import { isPlainEmail } from './plain-email';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
 export const RUN_MODES = ['all', 'api', 'worker'] as const;

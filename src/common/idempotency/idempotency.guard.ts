@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { Caller, currentCaller } from '../../auth/caller';
+import { CallerIdentity, requestCaller } from '../context/request-caller';
 import { ApiError } from '../errors/api-error';
 import { IdempotencyRepository, KeyScope } from './idempotency.repository';
 import { IDEMPOTENT_REQUEST, IdempotentReplay, IdempotentRequest } from './idempotency.service';
@@ -42,7 +42,7 @@ export class IdempotencyGuard implements CanActivate {
       ]);
     }
     const id: KeyScope = {
-      caller: keyOwner(currentCaller(), request.ip),
+      caller: keyOwner(requestCaller(), request.ip),
       scope: `POST ${request.url.split('?')[0]}`,
       key,
     };
@@ -60,11 +60,11 @@ export class IdempotencyGuard implements CanActivate {
  * Whose keys these are, so that no caller ever gets another's answer: a service under its key name
  * (as before, so keys stored by an earlier version still replay), a person under `sub:<sub>`, a
  * caller without a token under `ip:<client address>`; '' when AUTH_MODE=off. Key names never hold
- * a colon (API_KEYS), so the three never meet.
+ * a colon (API_KEYS), so the three never meet. No caller in the context counts as a caller without a token.
  */
-function keyOwner(caller: Caller, clientAddress: string): string {
-  if (caller.kind === 'person') return `sub:${caller.id}`;
-  if (caller.kind === 'anonymous') return `ip:${clientAddress}`;
+function keyOwner(caller: CallerIdentity | undefined, clientAddress: string): string {
+  if (caller?.kind === 'person') return `sub:${caller.id}`;
+  if (caller === undefined || caller.kind === 'anonymous') return `ip:${clientAddress}`;
   return caller.id ?? '';
 }
 

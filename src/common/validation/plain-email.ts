@@ -1,24 +1,10 @@
-import { isEmail, registerDecorator, ValidationOptions } from 'class-validator';
-import { hasInvisibleCharacters } from './text-input';
+import { registerDecorator, ValidationOptions } from 'class-validator';
+import { isPlainEmail } from '../../config/plain-email';
 
-/** Nothing a mail header could read as a second address, a comment, a group or a display name. */
-const PLAIN_ADDRESS = /^[^\s"(),:;<>[\\\]@]+@[^\s"(),:;<>[\\\]@]+$/;
+/** The rule itself is config/plain-email.ts (the configuration checks addresses with it too). */
+export { isPlainEmail };
 
-/**
- * A plain `local@domain` address (at most 254 characters): no display name, quotes, comments,
- * groups, whitespace, line breaks, nor invisible or direction-changing characters (an address that
- * reads as another one). The one rule for every address a client gives us.
- */
-export function isPlainEmail(value: unknown): boolean {
-  return (
-    typeof value === 'string' &&
-    value.length <= 254 &&
-    PLAIN_ADDRESS.test(value) &&
-    !hasInvisibleCharacters(value) &&
-    isEmail(value)
-  );
-}
-
+/** A DTO field that holds a plain `local@domain` address (isPlainEmail). */
 export function IsPlainEmail(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({

@@ -1,4 +1,5 @@
-import { findTextProblems, hasInvisibleCharacters, isIdentifierField, MultiLine, textProblem } from './text-input';
+import { hasInvisibleCharacters } from '../../config/plain-email';
+import { findTextProblems, isIdentifierField, MultiLine, textProblem } from './text-input';
 
 class Nested {
   @MultiLine()

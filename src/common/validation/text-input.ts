@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { hasInvisibleCharacters } from '../../config/plain-email';
 import type { ErrorDetail, ErrorLocation } from '../errors/api-error';
 
 /**
@@ -10,7 +11,7 @@ import type { ErrorDetail, ErrorLocation } from '../errors/api-error';
  *
  * Ids and e-mail addresses (fields named `id`, `…Id`, `…Ids`, `email`, `mail`, `participants`,
  * and path or query values of those names) also refuse the characters that show as nothing or
- * reorder the text around them (see INVISIBLE): `\u202Eevil@…` must not be stored as an address
+ * reorder the text around them (hasInvisibleCharacters, config/plain-email.ts): `\u202Eevil@…` must not be stored as an address
  * that reads as another one. Free text keeps them: right-to-left languages and emoji need them.
  */
 
@@ -20,13 +21,6 @@ const MULTI_LINE = Symbol('multiLine');
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_EXCEPT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-/**
- * Controls (C0, DEL, C1), format characters (bidirectional controls U+202A–202E, U+2066–2069,
- * U+200E/200F, U+061C; zero-width U+200B–200D, U+2060, U+FEFF; soft hyphen; tags), every other
- * default-ignorable code point (U+180E, variation selectors, fillers) and the line and paragraph
- * separators U+2028/2029. One class test per string: linear.
- */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 /** Field names that hold an id or an address. */
 const IDENTIFIER_FIELD = /(?:^id|Ids?|^e?mail|^participants)$/;
 /** A problem list stops growing here: a huge bad array must not make a huge error body. */
@@ -52,11 +46,6 @@ export function textProblem(text: string, multiLine = false): string | null {
   if (!(text as string & { isWellFormed(): boolean }).isWellFormed())
     return 'must be valid Unicode text (no lone UTF-16 surrogate)';
   return null;
-}
-
-/** Whether `text` holds a character that shows as nothing or changes the direction of the text (see INVISIBLE). */
-export function hasInvisibleCharacters(text: string): boolean {
-  return INVISIBLE.test(text);
 }
 
 /** Whether a field of this name holds an id or an e-mail address. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Probe } from '../../auth/access.decorator';
-import { errorsPage } from './error-docs';
+import { Probe } from '../auth/access.decorator';
+import { errorsPage } from '../common/errors/error-docs';
 
 /** The page every error's `information_link` points into (`/docs/errors#<name>`). */
 @ApiExcludeController()
