@@ -9,6 +9,7 @@ import { ApiValidationPipe } from './common/errors/validation.pipe';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
+import { DeliveryModule } from './delivery/delivery.module';
 import { DocsModule } from './docs/docs.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { EventsModule } from './events/events.module';
@@ -47,6 +48,7 @@ export class AppModule {
         HealthModule,
         RecipientsModule,
         MailsModule,
+        DeliveryModule,
         TemplatesModule,
         ContactsModule,
         ConversationsModule,

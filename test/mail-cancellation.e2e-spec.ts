@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { MailRepository } from '../src/mails/mail.repository';
+import { MailDeliveryWorker } from '../src/delivery/mail-delivery.worker';
 import { FaultRelay } from './faults/fault-relay';
 import { createTestDatabase, startApp, TestApp } from './harness';
 import { MailBody, putRecipients, settled, sleep, waitForMail } from './fixtures';
@@ -235,7 +235,7 @@ describe('A cancellation reaching the attempt of a worker that then died (real P
         .post('/v1/mails')
         .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille', 'john'] })
         .expect(202);
-      const [claimed] = await api.app.get(MailRepository).claimDue(1, 5);
+      const [claimed] = await api.app.get(MailDeliveryWorker).claim(1, 5);
       const waiting = claimed.receiverId === 'camille' ? 'john' : 'camille';
 
       const answer = await request(api.url).delete(`/v1/mails/${posted.body.id}`).expect(202);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
-import { MAIL_DELIVERIES } from '../src/mails/mail-delivery.worker';
+import { MAIL_DELIVERIES } from '../src/mails/mail-deliveries.queue';
 import { Queues } from '../src/queue/queues';
 import { WEBHOOK_CALLS } from '../src/webhooks/webhook-call.handler';
 import { putRecipients } from './fixtures';

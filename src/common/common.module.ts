@@ -1,5 +1,6 @@
 import { Global, Module, Provider } from '@nestjs/common';
 import { ClsService, ClsServiceManager } from 'nestjs-cls';
+import { EventViews } from './events/event-views';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { LinksBuilder } from './links/links.builder';
@@ -15,7 +16,7 @@ const CLS: Provider = { provide: ClsService, useValue: ClsServiceManager.getClsS
 /** Cross-cutting pieces every feature module uses. */
 @Global()
 @Module({
-  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
-  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService],
+  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews],
+  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews],
 })
 export class CommonModule {}

@@ -12,7 +12,7 @@ export interface ThreadWriter {
   lastSendingDate: Date;
 }
 
-/** Named queries of contact messages, so services never assemble SQL (their mails are mails: MailRepository). */
+/** Named queries of contact messages, so services never assemble SQL (their mails are mails: MailWriter). */
 @Injectable()
 export class ContactRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

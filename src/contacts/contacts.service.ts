@@ -8,9 +8,8 @@ import { EventsRepository } from '../events/events.repository';
 import { UuidOr404Pipe } from '../common/http/id-params';
 import { PageQueryDto } from '../common/pagination/page.dto';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { MailFactory } from '../mails/mail.factory';
-import { MailRepository, MailWithDeliveries } from '../mails/mail.repository';
-import { MailDeliveryWorker } from '../mails/mail-delivery.worker';
+import { MailSpec } from '../mails/mail.factory';
+import { MailWriter } from '../mails/mail.writer';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { ContactCategory, DEFAULT_LOCALE, MailCategory } from '../catalog/mail-category';
 import { ContactMessageEntity } from './contact-message.entity';
@@ -42,9 +41,7 @@ export class ContactsService {
 
   constructor(
     private readonly contacts: ContactRepository,
-    private readonly mails: MailRepository,
-    private readonly factory: MailFactory,
-    private readonly worker: MailDeliveryWorker,
+    private readonly mails: MailWriter,
     private readonly mapper: ContactMapper,
     private readonly policy: ContactPolicy,
     private readonly limits: RateLimits,
@@ -98,8 +95,10 @@ export class ContactsService {
       });
       const targets = opener ? this.replyTargets(message, opener, writers) : this.openingTargets(message);
       await this.contacts.insertMessage(manager, message);
-      const mails = targets.map((target) => this.mail(message, target, correlationId));
-      if (mails.length) await this.mails.insertMails(mails, manager);
+      await this.mails.create(
+        manager,
+        targets.map((target) => this.mail(message, target, correlationId)),
+      );
       const answer = this.mapper.toDto(message);
       await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
@@ -110,7 +109,7 @@ export class ContactsService {
       return answer;
     });
     // Its mails are committed: the worker looks now rather than at its next poll.
-    this.worker.nudge();
+    this.mails.nudge();
     return created;
   }
 
@@ -204,8 +203,8 @@ export class ContactsService {
   }
 
   /** A contact mail quotes its message (read when it is sent) and goes to an address known now. */
-  private mail(message: ContactMessageEntity, target: ContactTarget, correlationId: string): MailWithDeliveries {
-    return this.factory.build({
+  private mail(message: ContactMessageEntity, target: ContactTarget, correlationId: string): MailSpec {
+    return {
       category: target.category,
       receivers: [{ id: target.receiverId, email: normalize(target.toAddress) }],
       variables: target.greetingName ? { greetingName: target.greetingName } : {},
@@ -213,7 +212,7 @@ export class ContactsService {
       correlationId,
       contactMessageId: message.id,
       replyTo: target.replyTo,
-    });
+    };
   }
 }
 

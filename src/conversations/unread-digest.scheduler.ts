@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { MailCategory } from '../catalog/mail-category';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { MailFactory } from '../mails/mail.factory';
-import { MailRepository } from '../mails/mail.repository';
+import { MailWriter } from '../mails/mail.writer';
 import { ReadMarkerRepository, UnreadConversationRow } from './read-marker.repository';
 
 interface DigestRow {
@@ -33,8 +32,7 @@ interface DigestRow {
 export class UnreadDigestScheduler {
   constructor(
     private readonly markers: ReadMarkerRepository,
-    private readonly mails: MailRepository,
-    private readonly factory: MailFactory,
+    private readonly mails: MailWriter,
     private readonly cls: ClsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -56,7 +54,7 @@ export class UnreadDigestScheduler {
       pending &&
       wanted &&
       digest.scheduled_at?.getTime() === wanted.scheduledAt.getTime() &&
-      (await this.sameList(manager, pending, wanted.variables))
+      JSON.stringify(await this.mails.scheduledVariables(manager, pending)) === JSON.stringify(wanted.variables)
     ) {
       // Same mail, same time: it now also covers the newer messages.
       await manager.query(`UPDATE unread_digest SET scheduled_through = $2 WHERE receiver_id = $1`, [
@@ -68,9 +66,9 @@ export class UnreadDigestScheduler {
     let next = wanted;
     if (pending) {
       const { cancelled } = await this.mails.cancel(
+        manager,
         { mailId: pending, leaveInFlight: true },
         this.cls.getId() ?? null,
-        manager,
       );
       if (!cancelled.length) {
         // Its sending has begun: it went out (or is going out) with what it listed.
@@ -82,35 +80,24 @@ export class UnreadDigestScheduler {
     }
     let mailId: string | null = null;
     if (next) {
-      const digest = this.factory.build(
-        {
-          category: MailCategory.CONVERSATION_UNREAD_MESSAGES,
-          receivers: [{ id: receiverId }],
-          variables: next.variables,
-          scheduledAt: next.scheduledAt,
-          correlationId: this.cls.getId() ?? randomUUID(),
-        },
+      [mailId] = await this.mails.create(
+        manager,
+        [
+          {
+            category: MailCategory.CONVERSATION_UNREAD_MESSAGES,
+            receivers: [{ id: receiverId }],
+            variables: next.variables,
+            scheduledAt: next.scheduledAt,
+            correlationId: this.cls.getId() ?? randomUUID(),
+          },
+        ],
         now,
       );
-      mailId = digest.mail.id;
-      await this.mails.insertMails([digest], manager);
     }
     await manager.query(
       `UPDATE unread_digest SET mail_id = $2, scheduled_at = $3, scheduled_through = $4, last_sent_at = $5, sent_through = $6 WHERE receiver_id = $1`,
       [receiverId, mailId, next?.scheduledAt ?? null, next?.through ?? null, lastSentAt, sentThrough],
     );
-  }
-
-  private async sameList(
-    manager: EntityManager,
-    mailId: string,
-    variables: Record<string, string | number>,
-  ): Promise<boolean> {
-    const rows: Array<{ variables: Record<string, unknown> }> = await manager.query(
-      `SELECT variables FROM mail WHERE id = $1 AND status = 'SCHEDULED'`,
-      [mailId],
-    );
-    return rows.length > 0 && JSON.stringify(rows[0].variables) === JSON.stringify(variables);
   }
 }
 

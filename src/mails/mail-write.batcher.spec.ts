@@ -1,4 +1,5 @@
-import { MailRepository, MailWithDeliveries } from './mail.repository';
+import { MailWithDeliveries } from './mail.entity';
+import { MailInserter } from './mail.inserter';
 import { MailWriteBatcher } from './mail-write.batcher';
 
 /** A mail row with `receivers` deliveries; only its id and sizes matter to the batcher. */
@@ -11,27 +12,27 @@ function row(id: string, receivers = 1): MailWithDeliveries {
 
 describe('MailWriteBatcher', () => {
   /** Records each insert; fails any statement holding a mail whose id starts with "bad". */
-  function repository(): { statements: string[][]; repo: MailRepository } {
+  function inserter(): { statements: string[][]; repo: MailInserter } {
     const statements: string[][] = [];
     const repo = {
-      insertMails: async (rows: MailWithDeliveries[]) => {
+      insert: async (rows: MailWithDeliveries[]) => {
         statements.push(rows.map((r) => r.mail.id));
         await new Promise((resolve) => setImmediate(resolve));
         if (rows.some((r) => r.mail.id.startsWith('bad'))) throw new Error('constraint violated');
       },
-    } as unknown as MailRepository;
+    } as unknown as MailInserter;
     return { statements, repo };
   }
 
   it('writes the requests that arrive during a write together, in the next statement', async () => {
-    const { statements, repo } = repository();
+    const { statements, repo } = inserter();
     const batcher = new MailWriteBatcher(repo);
     await Promise.all(['a', 'b', 'c', 'd'].map((id) => batcher.write([row(id)])));
     expect(statements).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
   it('answers each request of a failed group on its own: one bad row does not fail its neighbours', async () => {
-    const { statements, repo } = repository();
+    const { statements, repo } = inserter();
     const batcher = new MailWriteBatcher(repo);
     const outcomes = await Promise.allSettled(['first', 'ok-1', 'bad-1', 'ok-2'].map((id) => batcher.write([row(id)])));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
@@ -39,7 +40,7 @@ describe('MailWriteBatcher', () => {
   });
 
   it('keeps a statement within 5,000 deliveries, taking at least one request', async () => {
-    const { statements, repo } = repository();
+    const { statements, repo } = inserter();
     const batcher = new MailWriteBatcher(repo);
     await Promise.all([
       batcher.write([row('first')]),

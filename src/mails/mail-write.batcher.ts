@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MailRepository, MailWithDeliveries } from './mail.repository';
+import { MailWithDeliveries } from './mail.entity';
+import { MailInserter } from './mail.inserter';
 
 /** A flush stops taking requests past these sizes, so one statement stays reasonably small. */
 const MAX_MAILS = 500;
@@ -22,7 +23,7 @@ export class MailWriteBatcher {
   private readonly waiting: Waiting[] = [];
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly mails: MailRepository) {}
+  constructor(private readonly inserter: MailInserter) {}
 
   /** Resolves once `rows` are committed; rejects with the database's error if they are not. */
   write(rows: MailWithDeliveries[]): Promise<void> {
@@ -36,14 +37,14 @@ export class MailWriteBatcher {
     while (this.waiting.length) {
       const group = this.takeGroup();
       try {
-        await this.mails.insertMails(group.flatMap((item) => item.rows));
+        await this.inserter.insert(group.flatMap((item) => item.rows));
         group.forEach((item) => item.committed());
       } catch (error) {
         if (group.length === 1) {
           group[0].failed(error);
           continue;
         }
-        await Promise.all(group.map((item) => this.mails.insertMails(item.rows).then(item.committed, item.failed)));
+        await Promise.all(group.map((item) => this.inserter.insert(item.rows).then(item.committed, item.failed)));
       }
     }
   }

@@ -8,7 +8,6 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { ContactMessageEntity } from '../contacts/contact-message.entity';
 import { MailCategory, ProductType } from '../catalog/mail-category';
 import type { VariableValue } from '../catalog/mail-variables';
 import { DeliveryEntity } from './delivery.entity';
@@ -99,7 +98,8 @@ export class MailEntity {
 
   /** The contact message a contact mail quotes (CONTACT_* categories); null for every other mail. */
   @Column({ name: 'contact_message_id', type: 'uuid', nullable: true })
-  @ForeignKey(() => ContactMessageEntity, { name: 'mail_contact_message_id_fkey', onDelete: 'CASCADE' })
+  // The table by name: contacts/ builds contact mails, so mails/ does not import contacts/.
+  @ForeignKey('contact_message', { name: 'mail_contact_message_id_fkey', onDelete: 'CASCADE' })
   contactMessageId: string | null;
 
   /** Reply-To of a mail that invites an answer (a contact mail: the other party of the thread). */
@@ -108,4 +108,10 @@ export class MailEntity {
 
   @OneToMany(() => DeliveryEntity, (delivery) => delivery.mail)
   deliveries?: DeliveryEntity[];
+}
+
+/** A mail and its deliveries, as MailFactory builds them and MailQueries reads them. */
+export interface MailWithDeliveries {
+  mail: MailEntity;
+  deliveries: DeliveryEntity[];
 }

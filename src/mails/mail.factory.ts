@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { MailCategory, MailReferenceField, ProductType } from '../catalog/mail-category';
 import type { VariableValue } from '../catalog/mail-variables';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { senderDomain } from '../delivery/message-id';
 import { DeliveryEntity } from './delivery.entity';
-import { MailEntity } from './mail.entity';
-import { MailWithDeliveries } from './mail.repository';
+import { MailEntity, MailWithDeliveries } from './mail.entity';
+import { senderDomain } from './message-id';
 import { DeliveryStatus, MailStatus } from './mail-status';
 
 /** What a mail is, whoever asks for it: a caller's event, an unread digest, a contact thread. */

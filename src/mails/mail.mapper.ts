@@ -5,7 +5,7 @@ import { DeliveryEntity } from './delivery.entity';
 import { DeliveryAttemptDto, DeliveryDto, MailDto, MailPageDto } from './dto/mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { MailEntity } from './mail.entity';
-import { DeliveryAttempt } from './mail.repository';
+import { DeliveryAttempt } from './mail.queries';
 import { DeliveryStatus, MailStatus, UNFINISHED } from './mail-status';
 
 /** Turns mails into their responses; the only place that adds their links. */

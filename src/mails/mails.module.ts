@@ -1,21 +1,34 @@
 import { Module } from '@nestjs/common';
-import { DeliveryModule } from '../delivery/delivery.module';
-import { RecipientsModule } from '../recipients/recipients.module';
-import { SuppressionsModule } from '../suppressions/suppressions.module';
-import { MailDeliveryWorker } from './mail-delivery.worker';
+import { MailEventRenderer } from './mail-event.renderer';
 import { MailWriteBatcher } from './mail-write.batcher';
+import { MailCommands } from './mail.commands';
 import { MailFactory } from './mail.factory';
+import { MailInserter } from './mail.inserter';
 import { MailMapper } from './mail.mapper';
-import { MailRepository } from './mail.repository';
+import { MailQueries } from './mail.queries';
+import { MailWriter } from './mail.writer';
 import { MailsController } from './mails.controller';
 import { MailsService } from './mails.service';
 
+/**
+ * The API side of mails: what a mail is and how it is accepted, listed, cancelled, retried and
+ * shown; the worker side that sends its deliveries is delivery/ (DeliveryModule).
+ */
 @Module({
-  imports: [DeliveryModule, RecipientsModule, SuppressionsModule],
   controllers: [MailsController],
-  providers: [MailsService, MailRepository, MailFactory, MailMapper, MailDeliveryWorker, MailWriteBatcher],
-  // Webhooks render mails as the API shows them; conversations (unread digests) and contacts write
-  // their mails in their own transactions, and wake the worker.
-  exports: [MailsService, MailRepository, MailFactory, MailDeliveryWorker],
+  providers: [
+    MailsService,
+    MailQueries,
+    MailCommands,
+    MailInserter,
+    MailFactory,
+    MailMapper,
+    MailWriteBatcher,
+    MailWriter,
+    MailEventRenderer,
+  ],
+  // Contacts and conversations (unread digests) create and cancel their mails in their own
+  // transactions, and wake the worker, through MailWriter alone.
+  exports: [MailWriter],
 })
 export class MailsModule {}

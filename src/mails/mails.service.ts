@@ -19,13 +19,16 @@ import {
   MailDto,
   MailPageDto,
 } from './dto/mail.dto';
-import { MailDeliveryWorker } from './mail-delivery.worker';
 import { MailWriteBatcher } from './mail-write.batcher';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
 import { variableProblems } from '../catalog/mail-variables';
 import { MailFactory } from './mail.factory';
 import { MailMapper } from './mail.mapper';
-import { MailRepository, MailWithDeliveries } from './mail.repository';
+import { MailCommands } from './mail.commands';
+import { MailWithDeliveries } from './mail.entity';
+import { MailInserter } from './mail.inserter';
+import { MailQueries } from './mail.queries';
+import { MailWriter } from './mail.writer';
 import { MailStatus } from './mail-status';
 
 export const MAX_BATCH_SIZE = 500;
@@ -35,11 +38,13 @@ export class MailsService {
   private readonly validator = new ApiValidationPipe();
 
   constructor(
-    private readonly mails: MailRepository,
+    private readonly queries: MailQueries,
+    private readonly commands: MailCommands,
+    private readonly inserter: MailInserter,
     private readonly mapper: MailMapper,
     private readonly idempotency: IdempotencyService,
-    private readonly worker: MailDeliveryWorker,
-    private readonly writer: MailWriteBatcher,
+    private readonly writer: MailWriter,
+    private readonly batcher: MailWriteBatcher,
     private readonly links: LinksBuilder,
     private readonly cls: ClsService,
     private readonly metrics: MetricsService,
@@ -97,19 +102,13 @@ export class MailsService {
   }
 
   async findOne(id: string): Promise<MailDto> {
-    const found = await this.mails.findWithDeliveries(id);
+    const found = await this.queries.findWithDeliveries(id);
     if (!found) throw ApiError.notFound(`Mail ${id}`);
     return this.mapper.toDto(found.mail, found.deliveries);
   }
 
-  /** Mails as GET /v1/mails/{id} shows them, by id (the `data` of mail webhooks, rendered when they are sent). */
-  async findViews(ids: string[]): Promise<Map<string, MailDto>> {
-    const found = await this.mails.findManyWithDeliveries(ids);
-    return new Map(found.map(({ mail, deliveries }) => [mail.id, this.mapper.toDto(mail, deliveries)]));
-  }
-
   async list(query: ListMailsQueryDto): Promise<MailPageDto> {
-    const { rows, total, last } = await this.mails.findPage(
+    const { rows, total, last } = await this.queries.findPage(
       query,
       query.cursor === undefined ? undefined : decodeCursor(query.cursor),
     );
@@ -127,7 +126,7 @@ export class MailsService {
    * delivery had already ended.
    */
   async cancel(id: string): Promise<HttpResult<MailDto>> {
-    const { cancelled, requested } = await this.mails.cancel({ mailId: id }, this.cls.getId());
+    const { cancelled, requested } = await this.commands.cancel({ mailId: id }, this.cls.getId());
     const mail = await this.findOne(id);
     if (requested.length) return new HttpResult(mail, HttpStatus.ACCEPTED);
     if (!cancelled.length)
@@ -152,8 +151,8 @@ export class MailsService {
         },
       ]);
     }
-    return this.mails.transaction(async (manager) => {
-      const { cancelled, requested } = await this.mails.cancel({ ...ids, categories }, this.cls.getId(), manager);
+    return this.commands.transaction(async (manager) => {
+      const { cancelled, requested } = await this.commands.cancel({ ...ids, categories }, this.cls.getId(), manager);
       const answer = { count: cancelled.length, mailIds: cancelled, requestedMailIds: requested };
       await this.idempotency.storeWithin(manager, HttpStatus.OK, answer);
       return answer;
@@ -162,7 +161,7 @@ export class MailsService {
 
   async reschedule(id: string, dto: RescheduleMailDto): Promise<MailDto> {
     const scheduledAt = futureDate(dto.scheduledAt, 'scheduledAt');
-    const moved = await this.mails.reschedule(id, scheduledAt);
+    const moved = await this.commands.reschedule(id, scheduledAt);
     const mail = await this.findOne(id);
     if (!moved) throw ApiError.conflict(`Mail ${id} is ${mail.status}: only a SCHEDULED mail can be rescheduled.`);
     return mail;
@@ -173,21 +172,21 @@ export class MailsService {
    * the retry left it, read in its transaction) and the Idempotency-Key's answer commit together.
    */
   async retry(id: string): Promise<MailDto> {
-    const mail = await this.mails.transaction(async (manager) => {
-      const count = await this.mails.retryFailed(id, manager);
-      const found = await this.mails.findWithDeliveries(id, manager);
+    const mail = await this.commands.transaction(async (manager) => {
+      const count = await this.commands.retryFailed(id, manager);
+      const found = await this.queries.findWithDeliveries(id, manager);
       if (!found) throw ApiError.notFound(`Mail ${id}`);
       const answer = this.mapper.toDto(found.mail, found.deliveries);
       if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, or was cancelled.`);
       await this.idempotency.storeWithin(manager, HttpStatus.ACCEPTED, answer);
       return answer;
     });
-    this.worker.nudge();
+    this.writer.nudge();
     return mail;
   }
 
   async attempts(mailId: string, receiverId: string): Promise<DeliveryAttemptDto[]> {
-    const attempts = await this.mails.findAttempts(mailId, receiverId);
+    const attempts = await this.queries.findAttempts(mailId, receiverId);
     if (!attempts) throw ApiError.notFound(`Delivery of mail ${mailId} to ${receiverId}`);
     return this.mapper.toAttemptDtos(attempts);
   }
@@ -198,15 +197,15 @@ export class MailsService {
    */
   private async store(rows: MailWithDeliveries[], statusCode: number, body: unknown): Promise<void> {
     if (this.idempotency.active()) {
-      await this.mails.transaction(async (manager) => {
-        if (rows.length) await this.mails.insertMails(rows, manager);
+      await this.commands.transaction(async (manager) => {
+        if (rows.length) await this.inserter.insert(rows, manager);
         await this.idempotency.storeWithin(manager, statusCode, body);
       });
     } else if (rows.length) {
-      await this.writer.write(rows);
+      await this.batcher.write(rows);
     }
     for (const { mail } of rows) this.metrics.mailsAccepted.inc({ category: mail.category });
-    if (rows.some(({ mail }) => mail.status === MailStatus.PENDING)) this.worker.nudge();
+    if (rows.some(({ mail }) => mail.status === MailStatus.PENDING)) this.writer.nudge();
   }
 
   /** The rows of a valid event: the mail and one delivery per receiver, due now or at its time. */

@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { EventViews } from '../common/events/event-views';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { MailsService } from '../mails/mails.service';
 import { QueueHandler } from '../queue/queue-handler';
 import { Queues } from '../queue/queues';
 import { ClaimedWebhook, claimDueWebhookCalls } from './sql/claim-due-webhook-calls';
@@ -42,7 +42,7 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: Queues,
     private readonly client: WebhookHttpClient,
-    private readonly mails: MailsService,
+    private readonly views: EventViews,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -126,30 +126,16 @@ export class WebhookCallHandler implements QueueHandler<WebhookCall, WebhookOutc
   }
 
   /**
-   * The JSON bodies `{type, timestamp, data}`. Events of mails hold ids only: their `data` is the
-   * mail as GET /v1/mails/{id} shows it now (one query for the whole claim), or for a
-   * `mail.delivery.*` event, that receiver's delivery with its `mailId`.
+   * The JSON bodies `{type, timestamp, data}`. Events that hold ids only (mail events) get the
+   * resource as the API shows it now, rendered by its module (EventViews; one query per claim).
    */
   private async render(claimed: ClaimedWebhook[]): Promise<Map<string, string>> {
-    const mailIds = [
-      ...new Set(claimed.filter((d) => d.type.startsWith('mail.')).map((d) => (d.data as { mailId: string }).mailId)),
-    ];
-    const mails = mailIds.length ? await this.mails.findViews(mailIds) : new Map();
-    const bodies = new Map<string, string>();
-    for (const delivery of claimed) {
-      let data = delivery.data;
-      if (delivery.type.startsWith('mail.')) {
-        const ref = delivery.data as { mailId: string; receiverId?: string };
-        const mail = mails.get(ref.mailId);
-        if (mail && ref.receiverId === undefined) data = mail;
-        else if (mail)
-          data = {
-            ...mail.deliveries.find((d: { receiverId: string }) => d.receiverId === ref.receiverId),
-            mailId: ref.mailId,
-          };
-      }
-      bodies.set(delivery.id, JSON.stringify({ type: delivery.type, timestamp: delivery.eventAt.toISOString(), data }));
-    }
-    return bodies;
+    const data = await this.views.render(claimed);
+    return new Map(
+      claimed.map((call, index) => [
+        call.id,
+        JSON.stringify({ type: call.type, timestamp: call.eventAt.toISOString(), data: data[index] }),
+      ]),
+    );
   }
 }

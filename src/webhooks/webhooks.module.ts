@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { MailsModule } from '../mails/mails.module';
 import { WebhookCallHandler } from './webhook-call.handler';
 import { WebhookHttpClient } from './webhook-http.client';
 import { WebhookMapper } from './webhook.mapper';
@@ -7,9 +6,11 @@ import { WebhookRepository } from './webhook.repository';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
-/** Webhook endpoints and their calls; deliveries are queued by the outbox trigger (migration 1764000005000). */
+/**
+ * Webhook endpoints and their calls; deliveries are queued by the outbox trigger (migration
+ * 1764000005000). The data of mail events is rendered by mails/ through common's EventViews.
+ */
 @Module({
-  imports: [MailsModule],
   controllers: [WebhooksController],
   providers: [WebhooksService, WebhookRepository, WebhookMapper, WebhookHttpClient, WebhookCallHandler],
 })

@@ -1,5 +1,5 @@
 import { DeliveryConfig } from '../config/app.config';
-import { DeliveryErrorCode } from './mail-status';
+import { DeliveryErrorCode } from '../mails/mail-status';
 
 export type RetryDecision =
   { retry: true; at: Date } | { retry: false; code: DeliveryErrorCode.RETRIES_EXHAUSTED | DeliveryErrorCode.EXPIRED };

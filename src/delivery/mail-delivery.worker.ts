@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { CLS_ID, ClsService } from 'nestjs-cls';
+import { DataSource } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { classifySmtpError, SmtpTransport } from '../delivery/smtp.transport';
-import { TemplateRenderer } from '../delivery/template.renderer';
 import { MetricsService } from '../health/metrics.service';
 import { QueueHandler } from '../queue/queue-handler';
 import { Queues } from '../queue/queues';
@@ -10,12 +10,13 @@ import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
 import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
-import { ClaimedDelivery, MailRepository, Settlement } from './mail.repository';
-import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
+import { MAIL_DELIVERIES } from '../mails/mail-deliveries.queue';
+import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from '../mails/mail-status';
 import { nextAttempt } from './retry-policy';
-
-/** The queue of mail deliveries (its LISTEN channel is `queue_mail_deliveries`). */
-export const MAIL_DELIVERIES = 'mail_deliveries';
+import { classifySmtpError, SmtpTransport } from './smtp.transport';
+import { ClaimedDelivery, claimDueDeliveries } from './sql/claim-due-deliveries';
+import { settleDeliveries, Settlement } from './sql/settle-deliveries';
+import { TemplateRenderer } from './template.renderer';
 
 /** Replies to RCPT TO that mean the address itself is refused for good: it joins the suppression list. */
 const HARD_BOUNCE_CODES = [550, 551, 553];
@@ -36,7 +37,7 @@ export class MailDeliveryWorker
   private readonly logger = new Logger(MailDeliveryWorker.name);
 
   constructor(
-    private readonly mails: MailRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: Queues,
     private readonly recipients: RecipientsService,
     private readonly suppressions: SuppressionsService,
@@ -52,18 +53,18 @@ export class MailDeliveryWorker
     this.queues.register(this, { concurrency, leaseSeconds, pollMs: pollingIntervalSeconds * 1000 });
   }
 
-  /** New work was committed by this process: the workers of every process look now. */
+  /** New deliveries were committed by this process: the workers of every process look now (as MailWriter.nudge). */
   nudge(): void {
     this.queues.nudge(MAIL_DELIVERIES);
   }
 
   claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    return this.mails.claimDue(limit, leaseSeconds);
+    return claimDueDeliveries(this.dataSource, limit, leaseSeconds);
   }
 
   /** The status each delivery now has (CANCELLED when a cancellation reached the attempt), or null if it was no longer this attempt's. */
   async settle(settlements: Settlement[]): Promise<Array<StoredDeliveryStatus | null>> {
-    const settled = await this.mails.settle(settlements);
+    const settled = await settleDeliveries(this.dataSource, settlements);
     return settlements.map((settlement) => settled.get(settlement.id) ?? null);
   }
 

@@ -1,5 +1,5 @@
 import { nextAttempt } from './retry-policy';
-import { DeliveryErrorCode } from './mail-status';
+import { DeliveryErrorCode } from '../mails/mail-status';
 
 describe('nextAttempt', () => {
   const policy = { retryBaseSeconds: 30, retryMaxSeconds: 3600, maxAttempts: 10, maxAgeHours: 24 };
