@@ -1,7 +1,10 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** The first answer to a POST sent with an Idempotency-Key, replayed for 24 hours. */
 @Entity('idempotency_key')
+// Written by hand in migrations/ (IdempotencyKeyAge1765000091000), named here so that a generated
+// migration leaves it alone (test/schema.e2e-spec.ts): the maintenance job deletes keys by age.
+@Index('idempotency_key_created_idx', { synchronize: false })
 export class IdempotencyKeyEntity {
   /** Who used the key (an API key name, `sub:<token sub>`, `ip:<address>` without a token; '' when AUTH_MODE=off): callers never share keys. */
   @PrimaryColumn({ type: 'text', default: '' })
