@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { LOST_CALL_EXCERPT } from '../src/webhooks/sql/claim-due-webhook-calls';
 import { sleep } from './fixtures';
