@@ -596,6 +596,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inbound/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What came in, newest first, by kind. */
+        get: operations["Inbound_list"];
+        put?: never;
+        /**
+         * Hand in a message received elsewhere (an MX or a provider's inbound webhook that uploads what
+         *     it receives), raw, as `message/rfc822`: it is classified and applied as if it had reached the
+         *     inbound SMTP listener. The same message again (same Message-ID) changes nothing and answers
+         *     200 with the first one's record.
+         */
+        post: operations["Inbound_receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbound/messages/{inboundId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One inbound message: what it was and what it became. */
+        get: operations["Inbound_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -751,7 +791,7 @@ export interface components {
         };
         DeliveryErrorDto: {
             /** @enum {string} */
-            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "RETRIES_EXHAUSTED" | "EXPIRED";
+            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "RETRIES_EXHAUSTED" | "EXPIRED" | "BOUNCED";
             /** @description What happened, in words. */
             message: string;
             /** @description The relay's reply, when it gave one (`550 5.1.1 No such user`). */
@@ -760,7 +800,7 @@ export interface components {
         DeliveryDto: {
             receiverId: string;
             /** @enum {string} */
-            status: "SCHEDULED" | "PENDING" | "SENT" | "FAILED" | "CANCELLED";
+            status: "SCHEDULED" | "PENDING" | "SENT" | "FAILED" | "CANCELLED" | "BOUNCED";
             /** @description Attempts made so far. */
             attempts: number;
             /**
@@ -781,6 +821,11 @@ export interface components {
              *     had accepted that copy.
              */
             cancelRequested: boolean;
+            /**
+             * Format: date-time
+             * @description When its receiver reported this copy as spam (a complaint came back); null otherwise.
+             */
+            complainedAt: string | null;
         };
         MailDto: {
             /** Format: uuid */
@@ -883,7 +928,7 @@ export interface components {
              * @description Null while the attempt is under way.
              * @enum {string|null}
              */
-            outcome: "SENT" | "TEMPORARY_FAILURE" | "PERMANENT_FAILURE" | null;
+            outcome: "SENT" | "TEMPORARY_FAILURE" | "PERMANENT_FAILURE" | "BOUNCED" | "DELAYED" | null;
             smtpResponse: string | null;
         };
         TemplateVariableDto: {
@@ -1320,7 +1365,7 @@ export interface components {
             /** @description The address, lower-cased. */
             email: string;
             /** @enum {string} */
-            reason: "HARD_BOUNCE" | "MANUAL";
+            reason: "HARD_BOUNCE" | "COMPLAINT" | "MANUAL";
             note: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1357,12 +1402,12 @@ export interface components {
              *       "mail.failed"
              *     ]
              */
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
             /** @example Booking service: delivery outcomes */
             description?: string;
         };
         CreatedWebhookDto: {
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
             /** @description The signing secret (`whsec_…`): shown in this answer only, keep it. */
             secret: string;
             id: string;
@@ -1383,7 +1428,7 @@ export interface components {
             links: components["schemas"]["LinkDto"][];
         };
         WebhookDto: {
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
             id: string;
             url: string;
             description: string | null;
@@ -1411,7 +1456,7 @@ export interface components {
         UpdateWebhookDto: {
             /** Format: uri */
             url?: string;
-            events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
             /** @description null clears the description. */
             description?: string | null;
             /**
@@ -1440,6 +1485,44 @@ export interface components {
         };
         WebhookDeliveryPageDto: {
             content: components["schemas"]["WebhookDeliveryDto"][];
+            totalElements: number;
+            totalPages: number;
+            currentPage: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        InboundMessageDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "REJECTED" | "UNRECOGNISED";
+            /**
+             * Format: date-time
+             * @example 2026-12-07T10:15:00.000Z
+             */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description The address of its `From` header (a mailer daemon for a bounce).
+             */
+            from: string | null;
+            /** @description Where it was delivered: the envelope recipients (SMTP), or its addressee headers (HTTP). */
+            to: string[];
+            subject: string | null;
+            /** @description Its `Message-ID`; the same one again is recognised as a duplicate. */
+            messageId: string | null;
+            /** @description The delivery (the copy we sent to one person) it is about, when one was found. */
+            deliveryId: string | null;
+            mailId: string | null;
+            /** @description The contact thread a reply was posted in (its first message's id). */
+            contactId: string | null;
+            conversationId: string | null;
+            /** @description The contact message or conversation message a REPLY became. */
+            postedMessageId: string | null;
+            /** @description Why it was REJECTED, UNRECOGNISED or changed nothing, in words; null when it did what its kind says. */
+            reason: string | null;
+            links: components["schemas"]["LinkDto"][];
+        };
+        InboundMessagePageDto: {
+            content: components["schemas"]["InboundMessageDto"][];
             totalElements: number;
             totalPages: number;
             currentPage: number;
@@ -3597,7 +3680,7 @@ export interface operations {
                 sizePage?: number;
                 /** @description Exactly this address (any case). */
                 email?: string;
-                reason?: "HARD_BOUNCE" | "MANUAL";
+                reason?: "HARD_BOUNCE" | "COMPLAINT" | "MANUAL";
             };
             header?: {
                 /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
@@ -4128,6 +4211,166 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Inbound_list: {
+        parameters: {
+            query?: {
+                /** @description The page to read, 1-based. */
+                currentPage?: number;
+                /** @description Items per page. */
+                sizePage?: number;
+                kind?: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "REJECTED" | "UNRECOGNISED";
+            };
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessagePageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Inbound_receive: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+                /** @description Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The whole message, headers and body. */
+        requestBody: {
+            content: {
+                "message/rfc822": string;
+            };
+        };
+        responses: {
+            /** @description Received before: the earlier record, nothing changed. */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageDto"];
+                };
+            };
+            /** @description Received: what it became. */
+            202: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Inbound_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                inboundId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];

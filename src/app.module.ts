@@ -15,6 +15,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import { EventsModule } from './events/events.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
+import { InboundModule } from './inbound/inbound.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
@@ -54,6 +55,7 @@ export class AppModule {
         ConversationsModule,
         SuppressionsModule,
         WebhooksModule,
+        InboundModule,
         DocsModule,
       ],
       providers: [

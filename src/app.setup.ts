@@ -66,6 +66,12 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
 
   app.useLogger(app.get(NestPinoLogger));
   registerJsonBodyParser(fastify, config.http.bodyLimitBytes);
+  // POST /v1/inbound/messages: a raw message, up to INBOUND_MAX_BYTES (413 beyond, read no further).
+  fastify.addContentTypeParser(
+    'message/rfc822',
+    { parseAs: 'buffer', bodyLimit: config.inbound.maxBytes },
+    (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body),
+  );
 
   // The request's context (correlation id, base URL of links) for everything done on its behalf,
   // entered in the first hook: cheaper than a Nest middleware, which goes through middie. A

@@ -38,6 +38,15 @@ export type ContactCategory = (typeof CONTACT_CATEGORIES)[number];
 
 export const MAIL_CATEGORIES = Object.values(MailCategory);
 
+/**
+ * Mails that invite an answer (contract A2): their copies carry a `reply+` Reply-To, and what is
+ * answered is posted in their contact thread or conversation.
+ */
+export const ANSWERABLE_CATEGORIES: ReadonlySet<string> = new Set([
+  ...CONTACT_CATEGORIES,
+  MailCategory.CONVERSATION_UNREAD_MESSAGES,
+]);
+
 /** The ids a mail event may carry; a category requires some of them. */
 export type MailReferenceField = 'publicationId' | 'reservationId' | 'organizationId' | 'establishmentId';
 

@@ -11,5 +11,7 @@ import { ContactsService } from './contacts.service';
   imports: [MailsModule],
   controllers: [ContactsController],
   providers: [ContactsService, ContactRepository, ContactMapper, ContactPolicy],
+  // Replies that come back by mail are posted through it (src/inbound).
+  exports: [ContactsService],
 })
 export class ContactsModule {}

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import { EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
@@ -34,6 +35,9 @@ interface ContactTarget {
 const SUPPORT_RECEIVER = 'support';
 
 const threadIdPipe = new UuidOr404Pipe();
+
+/** The longest `message` of POST /v1/contacts, which a reply by mail keeps to as well. */
+const MAX_MESSAGE_LENGTH = 10_000;
 
 @Injectable()
 export class ContactsService {
@@ -93,14 +97,7 @@ export class ContactsService {
         locale: dto.locale ?? DEFAULT_LOCALE,
         correlationId,
       });
-      const targets = opener ? this.replyTargets(message, opener, writers) : this.openingTargets(message);
-      await this.contacts.insertMessage(manager, message);
-      await this.mails.create(
-        manager,
-        targets.map((target) => this.mail(message, target, correlationId)),
-      );
-      const answer = this.mapper.toDto(message);
-      await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
+      const answer = await this.write(manager, message, opener, writers);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       // Counted after the Idempotency-Key is taken: a concurrent retry with the same key waits on
       // it, then replays the first answer and rolls back, without being refused by this limit.
@@ -111,6 +108,62 @@ export class ContactsService {
     // Its mails are committed: the worker looks now rather than at its next poll.
     this.mails.nudge();
     return created;
+  }
+
+  /**
+   * A reply that came back by mail (contract A2) to a `reply+` address of this thread, from the
+   * address that copy was sent to: written by that address (the opener's, or the support inbox),
+   * and mailed to the other party like any reply. The inbound service has checked the token and
+   * the sender; it runs this in its own transaction and nudges the worker after the commit.
+   * Returns the id of the new message.
+   */
+  async replyByMail(
+    manager: EntityManager,
+    reply: { threadId: string; writerAddress: string; writerName: string | null; subject: string | null; text: string },
+  ): Promise<string> {
+    const opener = await this.contacts.lockThread(manager, reply.threadId);
+    if (!opener) throw ApiError.notFound(`Contact thread ${reply.threadId}`);
+    const writers = await this.contacts.findThreadWriters(manager, opener.id);
+    if (reply.text.length > MAX_MESSAGE_LENGTH)
+      throw ApiError.validation(
+        [{ field: 'message', issue: `must be at most ${MAX_MESSAGE_LENGTH} characters` }],
+        `The reply is longer than a contact message may be (${MAX_MESSAGE_LENGTH} characters).`,
+      );
+    const byOpener = sameAddress(reply.writerAddress, opener.mail);
+    const known = writers.find((writer) => sameAddress(writer.mail, reply.writerAddress));
+    const message = Object.assign(new ContactMessageEntity(), {
+      id: randomUUID(),
+      conversationId: opener.id,
+      sendingDate: laterThan(writers),
+      receiverId: null,
+      transmitterId: byOpener ? opener.transmitterId : null,
+      name: (reply.writerName?.trim() || known?.name || (byOpener ? opener.name : 'Support')).slice(0, 200),
+      mail: reply.writerAddress,
+      object: (withoutReplyPrefix(reply.subject ?? '') || opener.object).slice(0, 200),
+      message: reply.text,
+      locale: byOpener ? opener.locale : DEFAULT_LOCALE,
+      correlationId: this.cls.getId(),
+    });
+    await this.write(manager, message, opener, writers);
+    return message.id;
+  }
+
+  /** Stores a message, the mails it causes and its `contact.created` event; returns its view. */
+  private async write(
+    manager: EntityManager,
+    message: ContactMessageEntity,
+    opener: ContactMessageEntity | null,
+    writers: ThreadWriter[],
+  ): Promise<ContactDto> {
+    const targets = opener ? this.replyTargets(message, opener, writers) : this.openingTargets(message);
+    await this.contacts.insertMessage(manager, message);
+    await this.mails.create(
+      manager,
+      targets.map((target) => this.mail(message, target, message.correlationId)),
+    );
+    const answer = this.mapper.toDto(message);
+    await this.events.append(manager, [{ type: 'contact.created', data: answer }]);
+    return answer;
   }
 
   async findOne(id: string): Promise<ContactDto> {
@@ -228,6 +281,11 @@ function normalize(address: string): string {
 
 function sameAddress(a: string, b: string): boolean {
   return normalize(a) === normalize(b);
+}
+
+/** A subject without the `Re:` / `RE :` / `Fwd:` / `TR :` prefixes mail clients add. */
+function withoutReplyPrefix(subject: string): string {
+  return subject.replace(/^\s*((re|fwd?|tr|aw|sv)\s*:\s*)+/i, '').trim();
 }
 
 /** Now, or just after the thread's latest message, so a thread's order is the order of writing. */

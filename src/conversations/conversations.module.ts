@@ -25,6 +25,6 @@ import { UnreadDigestScheduler } from './unread-digest.scheduler';
     TimelineRepository,
     UnreadDigestScheduler,
   ],
-  exports: [ConversationPolicy, ConversationRepository],
+  exports: [ConversationPolicy, ConversationRepository, ConversationsService],
 })
 export class ConversationsModule {}

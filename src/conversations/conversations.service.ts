@@ -2,8 +2,9 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { actingId, Caller, currentCaller } from '../auth/caller';
+import { actingId, Caller, currentCaller, UNCHECKED_SERVICE } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
+import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { EventsRepository, NewEvent } from '../events/events.repository';
 import { TimelineEntryType } from './dto/live.dto';
@@ -32,6 +33,8 @@ export interface TaggedConversation {
 
 @Injectable()
 export class ConversationsService {
+  private readonly validator = new ApiValidationPipe();
+
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly mapper: ConversationMapper,
@@ -207,45 +210,74 @@ export class ConversationsService {
     return this.mapper.toMessageDto(message);
   }
 
-  /**
-   * Posts a message under the conversation's row lock: messages of one conversation are written
-   * one after the other, each sent strictly after the previous one, so the newest is always the
-   * conversation's lastMessage. A message reopens a CLOSED conversation.
-   */
+  /** POST …/messages: the caller's message (see `post`), its answer kept for its Idempotency-Key. */
   async postMessage(id: string, dto: CreateMessageDto): Promise<MessageDto> {
     const caller = currentCaller();
     // A person writes as their sub when they send none; a service (or anyone with AUTH_MODE=off) must say who writes.
     const transmitterId = actingId(caller, 'transmitterId', dto.transmitterId);
     if (transmitterId === undefined) throw invalid('transmitterId', 'is required');
     return this.conversations.transaction(async (manager) => {
-      const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
-      if (!conversation) throw notFound(id);
-      if (conversation.status === ConversationStatus.ARCHIVED)
-        throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
-      const message = this.newMessage(caller, conversation, dto, transmitterId, after(conversation.updatedAt), '');
-      await this.conversations.insertMessage(manager, message);
-      const entries = [postedEntry(message)];
-      if (conversation.status !== ConversationStatus.OPEN)
-        entries.push({
-          type: TimelineEntryType.STATUS_CHANGED,
-          actorId: transmitterId,
-          at: message.sendingDate,
-          data: { from: conversation.status, to: ConversationStatus.OPEN },
-        });
-      await this.timeline.append(manager, conversation.id, entries);
-      conversation.status = ConversationStatus.OPEN;
-      conversation.lastMessageId = message.id;
-      await this.touch(manager, conversation, message.sendingDate);
-      // After the touch: the digest lists the conversations by their latest activity.
-      if (message.receiverId) await this.digests.refresh(manager, message.receiverId);
-      const answer = this.mapper.toMessageDto(message);
-      await this.events.append(manager, [
-        conversationEvent('message.created', conversation, answer),
-        conversationEvent('conversation.updated', conversation, this.mapper.toDto(conversation, message)),
-      ]);
+      const answer = await this.post(manager, caller, id, dto, transmitterId);
       await this.idempotency.storeWithin(manager, HttpStatus.CREATED, answer);
       return answer;
     });
+  }
+
+  /**
+   * A reply that came back by mail (contract A2) from a participant the unread digest was sent to:
+   * posted as that participant, to the other side, as POST …/messages would. The inbound service
+   * has checked the token and the sender and runs this in its own transaction. Returns the id.
+   */
+  async postByMail(
+    manager: EntityManager,
+    reply: { conversationId: string; participantId: string; text: string },
+  ): Promise<string> {
+    const dto = (await this.validator.transform(
+      { content: reply.text, transmitterId: reply.participantId },
+      { type: 'body', metatype: CreateMessageDto },
+    )) as CreateMessageDto;
+    const posted = await this.post(manager, UNCHECKED_SERVICE, reply.conversationId, dto, reply.participantId);
+    return posted.id;
+  }
+
+  /**
+   * Posts a message under the conversation's row lock: messages of one conversation are written
+   * one after the other, each sent strictly after the previous one, so the newest is always the
+   * conversation's lastMessage. A message reopens a CLOSED conversation.
+   */
+  private async post(
+    manager: EntityManager,
+    caller: Caller,
+    id: string,
+    dto: CreateMessageDto,
+    transmitterId: string,
+  ): Promise<MessageDto> {
+    const conversation = await this.conversations.lockById(manager, id, this.policy.scope(caller));
+    if (!conversation) throw notFound(id);
+    if (conversation.status === ConversationStatus.ARCHIVED)
+      throw ApiError.conflict('The conversation is archived: no message can be posted any more.');
+    const message = this.newMessage(caller, conversation, dto, transmitterId, after(conversation.updatedAt), '');
+    await this.conversations.insertMessage(manager, message);
+    const entries = [postedEntry(message)];
+    if (conversation.status !== ConversationStatus.OPEN)
+      entries.push({
+        type: TimelineEntryType.STATUS_CHANGED,
+        actorId: transmitterId,
+        at: message.sendingDate,
+        data: { from: conversation.status, to: ConversationStatus.OPEN },
+      });
+    await this.timeline.append(manager, conversation.id, entries);
+    conversation.status = ConversationStatus.OPEN;
+    conversation.lastMessageId = message.id;
+    await this.touch(manager, conversation, message.sendingDate);
+    // After the touch: the digest lists the conversations by their latest activity.
+    if (message.receiverId) await this.digests.refresh(manager, message.receiverId);
+    const answer = this.mapper.toMessageDto(message);
+    await this.events.append(manager, [
+      conversationEvent('message.created', conversation, answer),
+      conversationEvent('conversation.updated', conversation, this.mapper.toDto(conversation, message)),
+    ]);
+    return answer;
   }
 
   /** Status only moves forward (SENT → DELIVERED → READ); receivedDate is set when it is first reached. */

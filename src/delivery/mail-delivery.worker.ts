@@ -9,7 +9,8 @@ import { Queues } from '../queue/queues';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
+import { ANSWERABLE_CATEGORIES, DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
+import { InboundAddresses } from './inbound-address';
 import { MAIL_DELIVERIES } from '../mails/mail-deliveries.queue';
 import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from '../mails/mail-status';
 import { nextAttempt } from './retry-policy';
@@ -35,6 +36,8 @@ export class MailDeliveryWorker
 {
   readonly name = MAIL_DELIVERIES;
   private readonly logger = new Logger(MailDeliveryWorker.name);
+  /** Where answers and bounces come back (contract A2); none when inbound mail is off. */
+  private readonly inbound?: InboundAddresses;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,7 +49,9 @@ export class MailDeliveryWorker
     private readonly metrics: MetricsService,
     private readonly cls: ClsService,
     @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    if (config.inbound.enabled) this.inbound = new InboundAddresses(config.inbound.domain, config.inbound.secret);
+  }
 
   onModuleInit(): void {
     const { concurrency, leaseSeconds, pollingIntervalSeconds } = this.config.delivery;
@@ -188,7 +193,11 @@ export class MailDeliveryWorker
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,
-        replyTo: mail.replyTo ?? undefined,
+        replyTo:
+          this.inbound && ANSWERABLE_CATEGORIES.has(mail.category)
+            ? this.inbound.address('reply', delivery.id)
+            : (mail.replyTo ?? undefined),
+        envelopeFrom: this.inbound?.address('bounces', delivery.id),
         messageId: delivery.messageId,
         headers: {
           ...rendered.headers,

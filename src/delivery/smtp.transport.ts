@@ -12,6 +12,8 @@ export interface OutgoingMail {
   /** `<id@domain>`, fixed per delivery so a retry never yields a second id. */
   messageId: string;
   replyTo?: string;
+  /** The envelope sender (MAIL FROM, the Return-Path of the copy): where bounces go; MAIL_FROM's address by default. */
+  envelopeFrom?: string;
   /** Headers set by the service itself (ids it generated, fixed values); never client data. */
   headers: Record<string, string>;
 }
@@ -123,6 +125,7 @@ export class SmtpTransport implements OnApplicationShutdown {
       text: mail.text,
       messageId: mail.messageId,
       headers: mail.headers,
+      ...(mail.envelopeFrom ? { envelope: { from: mail.envelopeFrom, to: mail.to } } : {}),
       disableFileAccess: true,
       disableUrlAccess: true,
     });

@@ -4,6 +4,8 @@ export const EVENT_TYPES = [
   'mail.failed',
   'mail.delivery.sent',
   'mail.delivery.failed',
+  'mail.delivery.bounced',
+  'mail.delivery.complained',
   'mail.cancelled',
   'contact.created',
   'conversation.created',

@@ -12,6 +12,7 @@ import { DeliveryErrorCode, StoredDeliveryStatus } from './mail-status';
 // declare); named here so that a generated migration leaves them alone (test/schema.e2e-spec.ts).
 @Index('delivery_receiver_idx', { synchronize: false })
 @Index('delivery_due_idx', { synchronize: false })
+@Index('delivery_message_id_idx', { synchronize: false })
 export class DeliveryEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -75,6 +76,10 @@ export class DeliveryEntity {
    */
   @Column({ name: 'cancel_requested', type: 'boolean', default: false })
   cancelRequested: boolean;
+
+  /** When its receiver reported this copy as spam (a feedback report came back, contract A2). */
+  @Column({ name: 'complained_at', type: 'timestamptz', nullable: true })
+  complainedAt: Date | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;

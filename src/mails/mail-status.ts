@@ -14,6 +14,8 @@ export enum DeliveryStatus {
   SENT = 'SENT',
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
+  /** Accepted by the relay, then reported undeliverable by a bounce (contract A2); counts as failed. */
+  BOUNCED = 'BOUNCED',
 }
 
 /**
@@ -30,12 +32,18 @@ export enum DeliveryErrorCode {
   SUPPRESSED = 'SUPPRESSED',
   RETRIES_EXHAUSTED = 'RETRIES_EXHAUSTED',
   EXPIRED = 'EXPIRED',
+  /** A bounce came back after the relay had accepted the copy. */
+  BOUNCED = 'BOUNCED',
 }
 
 export enum AttemptOutcome {
   SENT = 'SENT',
   TEMPORARY_FAILURE = 'TEMPORARY_FAILURE',
   PERMANENT_FAILURE = 'PERMANENT_FAILURE',
+  /** Not an attempt of ours: a bounce received for a copy the relay had accepted. */
+  BOUNCED = 'BOUNCED',
+  /** Not an attempt of ours: a report that the copy is delayed on its way. */
+  DELAYED = 'DELAYED',
 }
 
 /** Deliveries that have not ended: a cancellation stops them (a SENDING one when its attempt ends). */

@@ -94,6 +94,7 @@ export class MailMapper {
           }
         : null,
       cancelRequested: delivery.cancelRequested,
+      complainedAt: delivery.complainedAt?.toISOString() ?? null,
     };
   }
 }

@@ -179,6 +179,7 @@ interface DeliveryJson {
   error: string | null;
   smtp_response: string | null;
   cancel_requested: boolean;
+  complained_at: string | null;
   updated_at: string;
 }
 
@@ -240,6 +241,7 @@ function toMailWithDeliveries(row: MailRow): MailWithDeliveries {
       error: d.error,
       smtpResponse: d.smtp_response,
       cancelRequested: d.cancel_requested,
+      complainedAt: date(d.complained_at),
       updatedAt: new Date(d.updated_at),
     }),
   );

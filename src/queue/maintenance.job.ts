@@ -5,17 +5,20 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 import { DELETE_EXPIRED_RATE_LIMITS } from './sql/delete-expired-rate-limits';
 import { DELETE_OLD_EVENTS } from './sql/delete-old-events';
 import { DELETE_OLD_IDEMPOTENCY_KEYS } from './sql/delete-old-idempotency-keys';
+import { DELETE_OLD_INBOUND_MESSAGES } from './sql/delete-old-inbound-messages';
 import { DELETE_OLD_WEBHOOK_CALLS } from './sql/delete-old-webhook-calls';
 
 /**
  * Every retention of the service, one line each: a name for the logs and a statement that deletes
- * at most `$1` rows past their time and answers `n`, how many it deleted.
+ * at most `$1` rows past their time (`$2` and on: what `params` reads from the configuration) and
+ * answers `n`, how many it deleted.
  */
-const RETENTIONS: ReadonlyArray<{ name: string; sql: string }> = [
+const RETENTIONS: ReadonlyArray<{ name: string; sql: string; params?: (config: AppConfig) => unknown[] }> = [
   { name: 'events', sql: DELETE_OLD_EVENTS },
   { name: 'webhookCalls', sql: DELETE_OLD_WEBHOOK_CALLS },
   { name: 'rateLimits', sql: DELETE_EXPIRED_RATE_LIMITS },
   { name: 'idempotencyKeys', sql: DELETE_OLD_IDEMPOTENCY_KEYS },
+  { name: 'inboundMessages', sql: DELETE_OLD_INBOUND_MESSAGES, params: (c) => [c.inbound.retentionDays] },
 ];
 
 const EVERY_MS = 5 * 60_000;
@@ -57,11 +60,12 @@ export class MaintenanceJob implements OnApplicationBootstrap, OnApplicationShut
 
   private async pass(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
-    for (const { name, sql } of RETENTIONS) {
+    for (const { name, sql, params } of RETENTIONS) {
       deleted[name] = 0;
+      const values = [BATCH, ...(params?.(this.config) ?? [])];
       try {
         for (let batch = 0; batch < MAX_BATCHES; batch++) {
-          const [{ n }]: Array<{ n: number }> = await this.dataSource.query(sql, [BATCH]);
+          const [{ n }]: Array<{ n: number }> = await this.dataSource.query(sql, values);
           deleted[name] += n;
           if (n < BATCH) break;
         }

@@ -32,6 +32,8 @@ export class DeliveryDto {
    * had accepted that copy.
    */
   cancelRequested: boolean;
+  /** When its receiver reported this copy as spam (a complaint came back); null otherwise. */
+  complainedAt: string | null;
 }
 
 export class MailDto {

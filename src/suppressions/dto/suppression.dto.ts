@@ -4,8 +4,10 @@ import { LinkDto } from '../../common/links/link.dto';
 import { PageDto, PageQueryDto } from '../../common/pagination/page.dto';
 
 export enum SuppressionReason {
-  /** The relay refused the address at RCPT TO (550, 551, 553). */
+  /** The relay refused the address at RCPT TO (550, 551, 553), or a bounce reported it does not exist (5.1.x, 5.2.1). */
   HARD_BOUNCE = 'HARD_BOUNCE',
+  /** Its receiver reported one of our mails as spam (a feedback report). */
+  COMPLAINT = 'COMPLAINT',
   /** Added through PUT /v1/suppressions/{email}. */
   MANUAL = 'MANUAL',
 }

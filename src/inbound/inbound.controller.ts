@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpStatus, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { HttpResult } from '../common/http/http-result';
+import { UuidParam } from '../common/http/id-params';
+import { InboundMessageDto, InboundMessagePageDto, ListInboundMessagesQueryDto } from './dto/inbound-message.dto';
+import { InboundQueries } from './inbound.queries';
+import { InboundService } from './inbound.service';
+
+export const RFC822 = 'message/rfc822';
+
+@ApiTags('inbound')
+@Controller('v1/inbound/messages')
+export class InboundController {
+  constructor(
+    private readonly inbound: InboundService,
+    private readonly queries: InboundQueries,
+  ) {}
+
+  /**
+   * Hand in a message received elsewhere (an MX or a provider's inbound webhook that uploads what
+   * it receives), raw, as `message/rfc822`: it is classified and applied as if it had reached the
+   * inbound SMTP listener. The same message again (same Message-ID) changes nothing and answers
+   * 200 with the first one's record.
+   */
+  @Post()
+  @Idempotent()
+  @ApiConsumes(RFC822)
+  @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'The whole message, headers and body.' })
+  @ApiAcceptedResponse({ type: InboundMessageDto, description: 'Received: what it became.' })
+  @ApiOkResponse({ type: InboundMessageDto, description: 'Received before: the earlier record, nothing changed.' })
+  async receive(@Body() raw: Buffer): Promise<HttpResult<InboundMessageDto>> {
+    const { message, duplicate } = await this.inbound.receive(raw, null, 'HTTP');
+    return new HttpResult(message, duplicate ? HttpStatus.OK : HttpStatus.ACCEPTED);
+  }
+
+  /** What came in, newest first, by kind. */
+  @Get()
+  list(@Query() query: ListInboundMessagesQueryDto): Promise<InboundMessagePageDto> {
+    return this.queries.list(query);
+  }
+
+  /** One inbound message: what it was and what it became. */
+  @Get(':inboundId')
+  get(@UuidParam('inboundId') id: string): Promise<InboundMessageDto> {
+    return this.queries.get(id);
+  }
+}
