@@ -1,7 +1,10 @@
 import type { AddressObject } from 'mailparser';
 import { Client } from 'pg';
 import request from 'supertest';
+import { loadConfig } from '../src/config/app.config';
+import { InboundAddresses } from '../src/delivery/inbound-address';
 import { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
+import { waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { AUDIENCE, bearer, ISSUER, JwksServer, signingKey, signToken } from './tokens';
 
@@ -15,6 +18,14 @@ const header = (mail: ReceivedMail, name: string): string | undefined => {
 const aboutContact = (id: string) => (mail: ReceivedMail) => header(mail, 'x-contact-id') === id;
 const addresses = (field: AddressObject | AddressObject[] | undefined): string[] =>
   (Array.isArray(field) ? field : field ? [field] : []).flatMap((group) => group.value.map((a) => a.address ?? ''));
+/**
+ * Each contact mail's Reply-To is the `reply+` address of its own copy (contract A2, inbound mail
+ * on as it always is locally): an answer is posted in the thread and goes to the other party. The
+ * copy is named by its Message-ID, `<delivery id@domain>`.
+ */
+const inbound = loadConfig({ DATABASE_URL: 'postgres://localhost/x', SMTP_URL: 'smtp://localhost' }).inbound;
+const replyAddressOf = (mail: ReceivedMail): string =>
+  new InboundAddresses(inbound.domain, inbound.secret).address('reply', /^<([^@]+)@/.exec(mail.parsed.messageId!)![1]);
 
 describe('Contact us (real Postgres, real SMTP)', () => {
   let databaseUrl: string;
@@ -55,17 +66,20 @@ describe('Contact us (real Postgres, real SMTP)', () => {
    */
   async function mailsOf(contactId: string, expected: number): Promise<ReceivedMail[]> {
     await inbox.waitFor(aboutContact(contactId), expected);
-    const deadline = Date.now() + 15_000;
-    let statuses: string[];
-    for (;;) {
-      const rows = await db.query<{ status: string }>(
-        'SELECT d.status FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1',
-        [contactId],
-      );
-      statuses = rows.rows.map((r) => r.status);
-      if (statuses.every((status) => ['SENT', 'FAILED', 'CANCELLED'].includes(status)) || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let statuses: string[] = [];
+    await waitUntil(
+      `the deliveries of contact ${contactId} settled`,
+      async () => {
+        const rows = await db.query<{ status: string }>(
+          'SELECT d.status FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1',
+          [contactId],
+        );
+        statuses = rows.rows.map((r) => r.status);
+        return statuses.every((status) => ['SENT', 'FAILED', 'CANCELLED'].includes(status));
+      },
+      15_000,
+      100,
+    );
     expect(statuses).toEqual(Array(expected).fill('SENT'));
     const mails = inbox.messages.filter(aboutContact(contactId));
     expect(mails).toHaveLength(expected);
@@ -125,7 +139,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       const forward = to(mails, SUPPORT);
       expect(header(forward, 'x-mail-category')).toBe('CONTACT_FORWARD');
       expect(forward.parsed.subject).toBe('[Contact] Dog on the trip');
-      expect(addresses(forward.parsed.replyTo)).toEqual([visitor.mail]);
+      expect(addresses(forward.parsed.replyTo)).toEqual([replyAddressOf(forward)]);
       expect(forward.parsed.text).toContain('Can I bring my dog?');
       expect(forward.parsed.text).toContain('Camille Martin');
       expect(header(forward, 'x-correlation-id')).toBe('contact-open-1');
@@ -137,7 +151,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       expect(acknowledgement.parsed.subject).toContain('Dog on the trip');
       expect(acknowledgement.parsed.text).toContain('Bonjour Camille Martin');
       expect(acknowledgement.parsed.text).toContain('Can I bring my dog?');
-      expect(addresses(acknowledgement.parsed.replyTo)).toEqual([SUPPORT]);
+      expect(addresses(acknowledgement.parsed.replyTo)).toEqual([replyAddressOf(acknowledgement)]);
       expect(acknowledgement.parsed.messageId).not.toBe(forward.parsed.messageId);
     });
 
@@ -191,7 +205,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       expect(reply.parsed.subject).toBe('Re: Dog on the trip');
       expect(reply.parsed.text).toContain('Yes, dogs are welcome.');
       expect(reply.parsed.text).toContain('Bonjour Camille Martin');
-      expect(addresses(reply.parsed.replyTo)).toEqual([SUPPORT]);
+      expect(addresses(reply.parsed.replyTo)).toEqual([replyAddressOf(reply)]);
     });
 
     it('sends a reply from the visitor to support only (the same address in another case is the same person)', async () => {
@@ -202,7 +216,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
       const [reply] = await mailsOf(res.body.id, 1);
       expect(reply.envelopeTo).toEqual([SUPPORT]);
       // Support answers by mail to the thread's own address, not to what a reply claims.
-      expect(addresses(reply.parsed.replyTo)).toEqual([visitor.mail]);
+      expect(addresses(reply.parsed.replyTo)).toEqual([replyAddressOf(reply)]);
       expect(reply.parsed.text).toContain('Great, thank you!');
     });
 
@@ -220,7 +234,7 @@ describe('Contact us (real Postgres, real SMTP)', () => {
         .expect(201);
       const [mail] = await mailsOf(first.body.id, 1);
       expect(mail.envelopeTo).toEqual([visitor.mail]);
-      expect(addresses(mail.parsed.replyTo)).toEqual([SUPPORT]);
+      expect(addresses(mail.parsed.replyTo)).toEqual([replyAddressOf(mail)]);
       expect(mail.parsed.text).toContain('Bonjour Camille Martin');
 
       const later = await api()
@@ -276,16 +290,24 @@ describe('Contact us (real Postgres, real SMTP)', () => {
     async function settledMails(
       contactId: string,
     ): Promise<Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }>> {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const rows = await db.query(
-          `SELECT d.email AS to_address, m.category AS kind, d.status, d.attempts, d.error_code AS error
-           FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 ORDER BY m.category`,
-          [contactId],
-        );
-        if (rows.rows.every((r) => ['SENT', 'FAILED'].includes(r.status)) || Date.now() > deadline) return rows.rows;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      let rows: Array<{ to_address: string; kind: string; status: string; attempts: number; error: string | null }> =
+        [];
+      await waitUntil(
+        `the deliveries of contact ${contactId} settled`,
+        async () => {
+          rows = (
+            await db.query(
+              `SELECT d.email AS to_address, m.category AS kind, d.status, d.attempts, d.error_code AS error
+               FROM delivery d JOIN mail m ON m.id = d.mail_id WHERE m.contact_message_id = $1 ORDER BY m.category`,
+              [contactId],
+            )
+          ).rows;
+          return rows.every((r) => ['SENT', 'FAILED'].includes(r.status));
+        },
+        20_000,
+        200,
+      );
+      return rows;
     }
 
     it('fails a mail the server refuses for good (5xx) at once, and still sends the others', async () => {
@@ -725,7 +747,7 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
     expect(own.body).toMatchObject({ conversationId: thread.body.id, transmitterId: 'customer-A' });
     const [toSupport] = await mailsOf(own.body.id, 1);
     expect(toSupport.envelopeTo).toEqual([SUPPORT]);
-    expect(addresses(toSupport.parsed.replyTo)).toEqual([opener.mail]);
+    expect(addresses(toSupport.parsed.replyTo)).toEqual([replyAddressOf(toSupport)]);
 
     const answer = await api()
       .post('/v1/contacts')
@@ -740,7 +762,7 @@ describe('Replies in a contact thread (AUTH_MODE=on, real tokens and JWKS)', () 
       .expect(201);
     const [toOpener] = await mailsOf(answer.body.id, 1);
     expect(toOpener.envelopeTo).toEqual([opener.mail]);
-    expect(addresses(toOpener.parsed.replyTo)).toEqual([SUPPORT]);
+    expect(addresses(toOpener.parsed.replyTo)).toEqual([replyAddressOf(toOpener)]);
     expect(toOpener.parsed.text).toContain('Done.');
 
     const byAdmin = await api()

@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { actingId, currentCaller } from '../auth/caller';
 import { ApiError } from '../common/errors/api-error';
+import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { EventsRepository } from '../events/events.repository';
 import { UuidOr404Pipe } from '../common/http/id-params';
@@ -36,12 +37,10 @@ const SUPPORT_RECEIVER = 'support';
 
 const threadIdPipe = new UuidOr404Pipe();
 
-/** The longest `message` of POST /v1/contacts, which a reply by mail keeps to as well. */
-const MAX_MESSAGE_LENGTH = 10_000;
-
 @Injectable()
 export class ContactsService {
   private readonly supportInbox: string;
+  private readonly validator = new ApiValidationPipe();
 
   constructor(
     private readonly contacts: ContactRepository,
@@ -124,23 +123,28 @@ export class ContactsService {
     const opener = await this.contacts.lockThread(manager, reply.threadId);
     if (!opener) throw ApiError.notFound(`Contact thread ${reply.threadId}`);
     const writers = await this.contacts.findThreadWriters(manager, opener.id);
-    if (reply.text.length > MAX_MESSAGE_LENGTH)
-      throw ApiError.validation(
-        [{ field: 'message', issue: `must be at most ${MAX_MESSAGE_LENGTH} characters` }],
-        `The reply is longer than a contact message may be (${MAX_MESSAGE_LENGTH} characters).`,
-      );
     const byOpener = sameAddress(reply.writerAddress, opener.mail);
     const known = writers.find((writer) => sameAddress(writer.mail, reply.writerAddress));
+    // The same rules as POST /v1/contacts (lengths, text without control characters).
+    const dto = (await this.validator.transform(
+      {
+        name: (reply.writerName?.trim() || known?.name || (byOpener ? opener.name : 'Support')).slice(0, 200),
+        mail: reply.writerAddress,
+        object: (withoutReplyPrefix(reply.subject ?? '') || opener.object).slice(0, 200),
+        message: reply.text,
+      },
+      { type: 'body', metatype: CreateContactDto },
+    )) as CreateContactDto;
     const message = Object.assign(new ContactMessageEntity(), {
       id: randomUUID(),
       conversationId: opener.id,
       sendingDate: laterThan(writers),
       receiverId: null,
       transmitterId: byOpener ? opener.transmitterId : null,
-      name: (reply.writerName?.trim() || known?.name || (byOpener ? opener.name : 'Support')).slice(0, 200),
-      mail: reply.writerAddress,
-      object: (withoutReplyPrefix(reply.subject ?? '') || opener.object).slice(0, 200),
-      message: reply.text,
+      name: dto.name,
+      mail: dto.mail,
+      object: dto.object,
+      message: dto.message,
       locale: byOpener ? opener.locale : DEFAULT_LOCALE,
       correlationId: this.cls.getId(),
     });

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpStatus, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiError } from '../common/errors/api-error';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { HttpResult } from '../common/http/http-result';
 import { UuidParam } from '../common/http/id-params';
@@ -29,7 +30,12 @@ export class InboundController {
   @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'The whole message, headers and body.' })
   @ApiAcceptedResponse({ type: InboundMessageDto, description: 'Received: what it became.' })
   @ApiOkResponse({ type: InboundMessageDto, description: 'Received before: the earlier record, nothing changed.' })
-  async receive(@Body() raw: Buffer): Promise<HttpResult<InboundMessageDto>> {
+  async receive(@Body() raw: unknown): Promise<HttpResult<InboundMessageDto>> {
+    // A JSON body (or none) is not a message: only message/rfc822 is read as bytes.
+    if (!Buffer.isBuffer(raw) || raw.length === 0)
+      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `The body must be a whole message sent as ${RFC822}.`, [
+        { field: 'Content-Type', location: 'header', issue: `must be ${RFC822}, with the message as the body` },
+      ]);
     const { message, duplicate } = await this.inbound.receive(raw, null, 'HTTP');
     return new HttpResult(message, duplicate ? HttpStatus.OK : HttpStatus.ACCEPTED);
   }

@@ -62,13 +62,17 @@ export class InboundService {
     envelope: Envelope | null,
     via: InboundVia,
   ): Promise<{ message: InboundMessageDto; duplicate: boolean }> {
-    const parsed = await parseInbound(raw);
+    const parsed: ParsedInbound & { unreadable?: string } = await parseInbound(raw).catch((error: Error) =>
+      unreadable(error),
+    );
     const dedupeKey = parsed.messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`;
     const earlier = await this.inbound.findByDedupeKey(dedupeKey);
     if (earlier) return { message: this.mapper.toDto(earlier), duplicate: true };
     const to = envelope?.to ?? recipientsOf(parsed);
     const ours = to.map((address) => this.addresses.parse(address)).filter((a): a is InboundAddress => a !== null);
-    const classification = classify(parsed);
+    const classification: Classification = parsed.unreadable
+      ? { kind: 'UNRECOGNISED', recipients: [], reason: `The message could not be read: ${parsed.unreadable}` }
+      : classify(parsed);
     const id = randomUUID();
     const applied = await this.cls.run(async () => {
       this.cls.set(CLS_ID, this.cls.getId() ?? id);
@@ -214,7 +218,7 @@ export class InboundService {
     }
     if (!copy) return { ...none, kind: 'UNRECOGNISED', reason: 'The reply address names no mail of ours.' };
     const about = { ...none, deliveryId: copy.deliveryId, mailId: copy.mailId };
-    const text = c.replyText?.trim() ?? '';
+    const text = plainText(c.replyText ?? '');
     if (!text) return { ...about, kind: 'REJECTED', reason: 'The reply holds no text of its own.' };
     try {
       // A savepoint: a reply the thread refuses (archived, too long) is recorded, nothing of it kept.
@@ -276,9 +280,21 @@ export class InboundService {
   }
 }
 
+/** A message mailparser could not read is still recorded (UNRECOGNISED), never refused for ever. */
+function unreadable(error: Error): ParsedInbound & { unreadable?: string } {
+  return { to: [], references: [], headers: {}, headerAddresses: {}, attachments: [], unreadable: error.message };
+}
+
 function recipientsOf(parsed: ParsedInbound): string[] {
   const fromHeaders = DELIVERED_TO.flatMap((name) => parsed.headerAddresses?.[name] ?? []);
   return [...new Set([...fromHeaders, ...parsed.to].map((address) => address.toLowerCase()))];
+}
+
+/** Line breaks as LF, and no control character but tab and LF: what a posted text may hold. */
+function plainText(text: string): string {
+  const lines = text.replace(/\r\n?/g, '\n');
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return lines.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim();
 }
 
 function sameAddress(a: string | null | undefined, b: string | null | undefined): boolean {
