@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { waitUntil } from './fixtures';
 import { startApp, startInbox, TestApp } from './harness';
 import { PostgresProcess, startPostgresProcess } from './postgres.process';
 
@@ -75,12 +76,12 @@ describe('Database outage (a dedicated real Postgres, stopped and started)', () 
 
     postgres = await startPostgresProcess(join(dir, 'pg'), port);
     expect(Number(new URL(postgres.url).port)).toBe(port);
-    let status = 0;
-    for (let i = 0; i < 60 && status !== 200; i++) {
-      status = (await request(service.url).get('/health/ready')).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(status).toBe(200);
+    await waitUntil(
+      'the service ready again',
+      async () => (await request(service.url).get('/health/ready')).status === 200,
+      30_000,
+      500,
+    );
     const accepted = await request(service.url).post('/v1/mails').send(mail).expect(202);
     await request(service.url).get(`/v1/mails/${accepted.body.id}`).expect(200);
   }, 90_000);

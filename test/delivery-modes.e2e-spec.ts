@@ -3,7 +3,9 @@ import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
-import { putRecipients, settled, sleep, waitForMail } from './fixtures';
+import { MAIL_DELIVERIES } from '../src/mails/mail-deliveries.queue';
+import { Queues } from '../src/queue/queues';
+import { putRecipients, settled, waitForMail } from './fixtures';
 
 const byMailId = (id: string) => (mail: ReceivedMail) => mail.parsed.headers.get('x-mail-id') === id;
 
@@ -34,7 +36,8 @@ describe('Delivery roles and the user directory (real Postgres, real SMTP)', () 
       .post('/v1/mails')
       .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['camille'] })
       .expect(202);
-    await sleep(2500);
+    // Nothing in this process claims: its delivery runner is registered but was never started.
+    expect(api.app.get(Queues).runner(MAIL_DELIVERIES)).toMatchObject({ started: false, inHand: 0 });
     const waiting = await request(api.url).get(`/v1/mails/${res.body.id}`).expect(200);
     expect(waiting.body).toMatchObject({
       status: 'PENDING',
@@ -42,11 +45,16 @@ describe('Delivery roles and the user directory (real Postgres, real SMTP)', () 
     });
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
 
+    const workerStartedAt = Date.now();
     const worker = await start({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { RUN_MODE: 'worker' } });
     await request(worker.url).get(`/v1/mails/${res.body.id}`).expect(404);
     await inbox.waitFor(byMailId(res.body.id));
     const mail = await waitForMail(api.url, res.body.id, settled);
     expect(mail.status).toBe('SENT');
+    // Its one attempt began once the worker was there: the API process never claimed it.
+    const attempts = await request(api.url).get(`/v1/mails/${res.body.id}/deliveries/camille/attempts`).expect(200);
+    expect(attempts.body).toHaveLength(1);
+    expect(Date.parse(attempts.body[0].startedAt)).toBeGreaterThanOrEqual(workerStartedAt);
   });
 
   it('retries a delivery while the user directory is unreachable, then sends it to the address it gives', async () => {

@@ -5,6 +5,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { MaintenanceJob } from '../src/queue/maintenance.job';
 import { EventsRepository } from '../src/events/events.repository';
+import { waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
 /** The outbox core: events written with their change, announced on commit only, replayable, kept 24 h. */
@@ -33,9 +34,6 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
   });
 
   const events = (): EventsRepository => service.app.get(EventsRepository);
-  const waitFor = async (check: () => boolean): Promise<void> => {
-    for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
 
   it('writes conversation and message events with the change, with their routing and correlation id, and announces their ids', async () => {
     const created = await api()
@@ -58,8 +56,7 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
       data: { id: conversation.id, tripReference: 'REF-1' },
     });
     expect(stored[1].data).toMatchObject({ id: conversation.lastMessage.id, content: 'Bonjour' });
-    await waitFor(() => stored.every((e) => notified.includes(e.id)));
-    expect(notified).toEqual(expect.arrayContaining(stored.map((e) => e.id)));
+    await waitUntil('both ids announced', () => stored.every((e) => notified.includes(e.id)), 5000);
 
     const byParticipant = await events().findAfter(stored[0].id, 100, { participantId: 'customer-9' });
     expect(byParticipant.map((e) => e.id)).toEqual([stored[1].id]);
@@ -79,8 +76,7 @@ describe('Events outbox (real Postgres, LISTEN/NOTIFY)', () => {
     const [committed] = await dataSource.transaction((manager) =>
       events().append(manager, [{ type: 'contact.created', data: { id: 'kept' } }]),
     );
-    await waitFor(() => notified.includes(committed));
-    expect(notified).toContain(committed);
+    await waitUntil('the committed id announced', () => notified.includes(committed), 5000);
     expect(notified).not.toContain(ids[0]);
     const after = await events().findAfter('0', 1000);
     expect(after.length).toBe(before.length + 1);

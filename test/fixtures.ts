@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import request from 'supertest';
 
 /** Puts receivers in the recipient directory of the app at `url`. */
@@ -32,6 +33,67 @@ export async function waitForMail(
   }
 }
 
+/**
+ * Polls `condition` until it holds; throws, naming `what`, once `timeoutMs` have passed. The one
+ * wait-for-a-condition helper of the suites (the fault suite's too): wait for what must happen,
+ * never for a fixed time.
+ */
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * The barrier before checking that a mail did not arrive (or not twice): waits until the mail queue
+ * of the database is at rest, no attempt open (a claim opens it before any SMTP traffic, the settle
+ * closes it after the relay's answer) and no unfinished delivery due. Past it, every copy sent so far
+ * is in the inbox and none is about to go.
+ */
+export async function deliveriesAtRest(databaseUrl: string, timeoutMs = 20_000): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await waitUntil(
+      'the mail queue at rest (no attempt open, no delivery due)',
+      async () => {
+        const { rows } = await db.query<{ busy: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM delivery_attempt WHERE finished_at IS NULL)
+               OR EXISTS (SELECT 1 FROM delivery WHERE status IN ('SCHEDULED', 'PENDING', 'SENDING') AND due_at <= now()) AS busy`,
+        );
+        return !rows[0].busy;
+      },
+      timeoutMs,
+    );
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * The barrier before checking that a mail was not claimed (not sent before its time, not sent once
+ * cancelled): a test-mode mail (claimed and settled like any other, sent to nobody) due at `at`
+ * (now when absent), awaited until settled. The workers claim due deliveries oldest due first
+ * (the delivery claim's ORDER BY due_at), so once it is settled every delivery that was due before
+ * it has been claimed, its attempt counted; one still unclaimed was not due.
+ */
+export async function claimedThrough(url: string, receiverId: string, at?: Date): Promise<void> {
+  // Never in the past when it arrives (refused), and never before `at` (no barrier).
+  const scheduledAt = at && new Date(Math.max(at.getTime(), Date.now() + 1000)).toISOString();
+  const res = await request(url)
+    .post('/v1/mails')
+    .send({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: [receiverId], testMode: true, scheduledAt });
+  if (res.status !== 202) throw new Error(`POST barrier mail: ${res.status} ${JSON.stringify(res.body)}`);
+  await waitForMail(url, (res.body as MailBody).id, settled, 30_000);
+}
+
 /** Every delivery has its outcome and the mail's status follows them (both read in one snapshot). */
 export const settled = (mail: MailBody): boolean =>
   !['SCHEDULED', 'PENDING'].includes(mail.status) &&
@@ -55,8 +117,4 @@ export interface MailBody {
     error: { code: string; message: string; smtpResponse: string | null } | null;
   }>;
   links: Array<{ rel: string; href: string; method: string }>;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
-import { MailBody, putRecipients, sleep } from './fixtures';
+import { claimedThrough, deliveriesAtRest, MailBody, putRecipients } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
 interface Message {
@@ -30,7 +30,8 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
   let inbox: SmtpInbox;
   let one: TestApp;
   let two: TestApp;
-  const env = { UNREAD_MAIL_DELAY_SECONDS: '2', UNREAD_MAIL_INTERVAL_SECONDS: '3600' };
+  const DELAY_MS = 2000;
+  const env = { UNREAD_MAIL_DELAY_SECONDS: String(DELAY_MS / 1000), UNREAD_MAIL_INTERVAL_SECONDS: '3600' };
 
   beforeAll(async () => {
     inbox = await startInbox();
@@ -202,7 +203,10 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
 
     // A new unread message within UNREAD_MAIL_INTERVAL_SECONDS waits for the interval.
     await post(one.url, late2, 'agent-g', 'One more thing');
-    await sleep(4000); // well past the delays, and time for a duplicate
+    // Well past the delay: the workers have claimed every mail due by then (oldest due first), and
+    // the attempts of those they took have ended.
+    await claimedThrough(one.url, 'cust-quick', new Date(Date.now() + DELAY_MS + 500));
+    await deliveriesAtRest(one.config.database.url);
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('late@voyages.test'))).toHaveLength(1);
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('quick@voyages.test'))).toHaveLength(0);
 
@@ -231,7 +235,8 @@ describe('Live conversations: markers, unread counts, timeline, unread mail (two
     two = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env });
     const [mail] = await inbox.waitFor((m) => m.envelopeTo.includes('restart@voyages.test'), 1, 20_000);
     expect(mail.parsed.subject).toContain('non lus');
-    await sleep(3000);
+    // Nothing in flight nor due any more (a second copy would be one or the other).
+    await deliveriesAtRest(databaseUrl);
     expect(inbox.messages.filter((m) => m.envelopeTo.includes('restart@voyages.test'))).toHaveLength(1);
   });
 });

@@ -1,12 +1,10 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
-import { sleep } from './fixtures';
+import { EventsRepository } from '../src/events/events.repository';
+import { waitUntil } from './fixtures';
 import { createTestDatabase, LogCapture, startApp, startInbox, TestApp } from './harness';
 import { SseClient, SseEvent } from './sse-client';
-
-/** Long enough for an event that is sent to arrive (it takes milliseconds), short enough to keep the tests quick. */
-const ABSENCE_MS = 500;
 
 /**
  * Event ids are taken at insert and transactions commit in any order: a stream must not send an id
@@ -30,6 +28,7 @@ describe('Live events in id order (transactions committing out of order, real Po
     // The app started first keeps the process's log destination (as in live-events.e2e-spec.ts).
     impatient = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl, env: { SSE_ORDER_WAIT_MS: '300' }, logs });
     api = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl });
+    watchReads();
   });
 
   afterAll(async () => {
@@ -82,13 +81,13 @@ describe('Live events in id order (transactions committing out of order, real Po
     return { connection, eventId: rows[0].id, xid: rows[0].xid };
   }
 
-  /** The ids of the conversation's streamed events above `afterId`, from the table. */
+  /** The ids of the conversation's streamed events above `afterId`, from the table, by number (the text alias `id` would sort '10' before '5'). */
   async function storedIds(conversationId: string, afterId: string): Promise<string[]> {
     const reader = new Client({ connectionString: databaseUrl });
     await reader.connect();
     try {
       const { rows } = await reader.query<{ id: string }>(
-        `SELECT id::text AS id FROM event WHERE conversation_id = $1 AND id > $2 AND type IN ('message.created', 'message.updated', 'conversation.updated', 'read-marker.updated') ORDER BY id`,
+        `SELECT id::text AS id FROM event WHERE conversation_id = $1 AND id > $2 AND type IN ('message.created', 'message.updated', 'conversation.updated', 'read-marker.updated') ORDER BY event.id`,
         [conversationId, afterId],
       );
       return rows.map((row) => row.id);
@@ -96,6 +95,38 @@ describe('Live events in id order (transactions committing out of order, real Po
       await reader.end();
     }
   }
+
+  /**
+   * Transactions the hub of `api` found still open while events waited for them (`held`), then
+   * found ended while still waiting (`waitedOut`: what waited was held until then), and the replays
+   * it read (conversation, Last-Event-ID).
+   */
+  const held = new Set<string>();
+  const waitedOut = new Set<string>();
+  const replays = new Set<string>();
+  /**
+   * Watches the reads of the hub of `api` (its EventsRepository, spied on): a test waits until the
+   * hub holds an event for an open transaction, or has read a replay, before it checks that nothing
+   * was sent (a barrier, where a sleep would prove nothing), and checks that it held it until the
+   * transaction ended.
+   */
+  function watchReads(): void {
+    const repository = api.app.get(EventsRepository);
+    const stillOpen = repository.stillOpen.bind(repository);
+    const findAfter = repository.findAfter.bind(repository);
+    jest.spyOn(repository, 'stillOpen').mockImplementation(async (xids) => {
+      const open = await stillOpen(xids);
+      for (const xid of xids) (open.includes(xid) ? held : waitedOut).add(xid);
+      return open;
+    });
+    jest.spyOn(repository, 'findAfter').mockImplementation(async (afterId, limit, filter, upToId) => {
+      const page = await findAfter(afterId, limit, filter, upToId);
+      if (filter?.conversationId) replays.add(`${filter.conversationId}>${afterId}`);
+      return page;
+    });
+  }
+  const heldFor = (xid: string) =>
+    waitUntil(`the hub holding events for the open transaction ${xid}`, () => held.has(xid), 4000, 5);
 
   const ids = (events: SseEvent[]) => events.map((event) => event.id!);
   const ascending = (list: string[]) => [...list].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
@@ -105,7 +136,7 @@ describe('Live events in id order (transactions committing out of order, real Po
     const stream = await open(`${api.url}/v1/conversations/${id}/events`);
     const slow = await openTransaction(id);
     await post(id, 'agent-o1', 'committed first, with a larger id');
-    await sleep(ABSENCE_MS);
+    await heldFor(slow.xid);
     expect(stream.events).toEqual([]);
 
     await slow.connection.query('COMMIT');
@@ -113,6 +144,7 @@ describe('Live events in id order (transactions committing out of order, real Po
     expect(ids(received)[0]).toBe(slow.eventId);
     expect(received.map((e) => e.event)).toEqual(['message.updated', 'message.created', 'conversation.updated']);
     expect(ids(received)).toEqual(ascending(ids(received)));
+    expect(waitedOut).toContain(slow.xid);
     const last = stream.lastEventId!;
     stream.close();
 
@@ -121,15 +153,21 @@ describe('Live events in id order (transactions committing out of order, real Po
     await post(id, 'agent-o1', 'posted while the client was away');
     const again = await open(`${api.url}/v1/conversations/${id}/events`, { 'last-event-id': last });
     // The replay stops below the open transaction's id: what is above it follows once it has ended.
-    await sleep(ABSENCE_MS);
+    await heldFor(slower.xid);
+    await waitUntil('the replay read', () => replays.has(`${id}>${last}`), 4000, 5);
     expect(again.events).toEqual([]);
     await slower.connection.query('COMMIT');
     const expected = await storedIds(id, last);
     expect(expected).toHaveLength(3);
     expect(expected[0]).toBe(slower.eventId);
     await again.waitFor(() => true, 3);
-    await sleep(100); // nothing more (nor twice) comes
-    expect(ids(again.events)).toEqual(expected);
+    expect(waitedOut).toContain(slower.xid);
+    // Nothing more (nor twice) comes: a later message's events, sent after, arrive alone.
+    await post(id, 'agent-o1', 'after the replay');
+    const after = (await storedIds(id, last)).slice(3);
+    expect(after).toHaveLength(2);
+    await again.waitFor((e) => e.id === after[1]);
+    expect(ids(again.events)).toEqual([...expected, ...after]);
   });
 
   it('an event above a rolled-back one is sent as soon as that transaction has ended', async () => {
@@ -137,7 +175,7 @@ describe('Live events in id order (transactions committing out of order, real Po
     const stream = await open(`${api.url}/v1/conversations/${id}/events`);
     const doomed = await openTransaction(id);
     await post(id, 'agent-o2', 'committed while the other transaction is open');
-    await sleep(ABSENCE_MS);
+    await heldFor(doomed.xid);
     expect(stream.events).toEqual([]);
 
     await doomed.connection.query('ROLLBACK');
@@ -146,6 +184,7 @@ describe('Live events in id order (transactions committing out of order, real Po
     expect(received.map((e) => e.event)).toEqual(['message.created', 'conversation.updated']);
     expect(ids(received)).toEqual(ascending(ids(received)));
     expect(BigInt(received[0].id!)).toBeGreaterThan(BigInt(doomed.eventId));
+    expect(waitedOut).toContain(doomed.xid);
     expect(await storedIds(id, '0')).toEqual(ids(received));
   });
 

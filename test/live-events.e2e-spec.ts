@@ -2,7 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { EventStreamHub } from '../src/events/event-stream.hub';
 import { createTestDatabase, LogCapture, startApp, startInbox, TestApp } from './harness';
+import { waitUntil } from './fixtures';
 import { SseClient } from './sse-client';
 import { AUDIENCE, ISSUER } from './tokens';
 
@@ -131,14 +133,18 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     await post(one.url, b, 'agent-3', 'Seconde conversation');
     const created = await stream.waitFor((e) => e.event === 'message.created', 2);
     expect(created.map((e) => JSON.parse(e.data!).conversationId).sort()).toEqual([a, b].sort());
+    // A fixed wait on purpose: what is tested is a duration, the stream outliving REQUEST_TIMEOUT_SECONDS (2 s).
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(stream.ended).toBe(false);
     expect(stream.comments.length).toBeGreaterThanOrEqual(2);
     // The token never reaches the request log.
     const urls = logs.lines.map((line) => JSON.stringify(line.req ?? ''));
     expect(urls.some((u) => u.includes('/v1/participants/cust-2/events'))).toBe(false); // still open: not logged yet
+    const hub = one.app.get(EventStreamHub);
+    const streamsBefore = hub.openStreams;
     stream.close();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The instance has seen it close (what it logs about that is written by then).
+    await waitUntil('the instance seeing the stream closed', () => hub.openStreams < streamsBefore, 5000);
     expect(JSON.stringify(logs.lines)).not.toContain(customer);
   });
 
@@ -180,11 +186,13 @@ describe('Live events (Server-Sent Events, two instances, real Postgres)', () =>
     const bad = await open(`${one.url}/v1/conversations/${id}/events`, { ...service, 'last-event-id': 'yesterday' });
     expect(bad.status).toBe(400);
     // The refused streams were logged, with their token redacted.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const logged = logs.lines
-      .map((line) => (line.req as { url?: string } | undefined)?.url ?? '')
-      .filter((url) => url.startsWith(`/v1/conversations/${id}/events`));
-    expect(logged).toContain(`/v1/conversations/${id}/events?access_token=REDACTED`);
+    const logged = () =>
+      logs.lines
+        .map((line) => (line.req as { url?: string } | undefined)?.url ?? '')
+        .filter((url) => url.startsWith(`/v1/conversations/${id}/events`));
+    await waitUntil('the refused stream logged', () =>
+      logged().includes(`/v1/conversations/${id}/events?access_token=REDACTED`),
+    );
     expect(JSON.stringify(logs.lines)).not.toContain(stranger);
   });
 

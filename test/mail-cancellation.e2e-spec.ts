@@ -2,7 +2,7 @@ import request from 'supertest';
 import { MailDeliveryWorker } from '../src/delivery/mail-delivery.worker';
 import { FaultRelay } from './faults/fault-relay';
 import { createTestDatabase, startApp, TestApp } from './harness';
-import { MailBody, putRecipients, settled, sleep, waitForMail } from './fixtures';
+import { deliveriesAtRest, MailBody, putRecipients, settled, waitForMail, waitUntil } from './fixtures';
 
 interface Attempt {
   attempt: number;
@@ -63,16 +63,13 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     (await api().get(`/v1/mails/${mailId}/deliveries/${receiverId}/attempts`).expect(200)).body as Attempt[];
 
   /** Waits until the delivery is in an attempt: its last attempt is open. */
-  const inAttempt = async (mailId: string, receiverId = 'camille'): Promise<void> => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const list = await attempts(mailId, receiverId);
-      if (list.length && list.at(-1)!.finishedAt === null) return;
-      if (Date.now() > deadline)
-        throw new Error(`Mail ${mailId} was never seen in an attempt: ${JSON.stringify(list)}`);
-      await sleep(20);
-    }
-  };
+  const inAttempt = (mailId: string, receiverId = 'camille'): Promise<void> =>
+    waitUntil(
+      `mail ${mailId} in an attempt`,
+      async () => (await attempts(mailId, receiverId)).at(-1)?.finishedAt === null,
+      20_000,
+      20,
+    );
 
   const receivedOf = (mailId: string) => relay.received.filter((copy) => copy.mailId === mailId).length;
 
@@ -120,7 +117,7 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     relay.mode = { kind: 'accept' };
     const control = await post();
     expect((await waitForMail(service.url, control.id, settled)).status).toBe('SENT');
-    await sleep(2 * 1000);
+    await deliveriesAtRest(databaseUrl);
     expect(receivedOf(deleted.id)).toBe(0);
     expect(receivedOf(byBooking.id)).toBe(0);
     expect(receivedOf(control.id)).toBe(1);
@@ -133,9 +130,7 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     await inAttempt(deleted.id);
     await inAttempt(byBooking.id, 'john');
     // Both copies are with the relay, waiting for its answer.
-    const deadline = Date.now() + 10_000;
-    while (relay.inFlight < 2 && Date.now() < deadline) await sleep(20);
-    expect(relay.inFlight).toBeGreaterThanOrEqual(2);
+    await waitUntil('both copies with the relay', () => relay.inFlight >= 2, 10_000, 20);
 
     expect((await api().delete(`/v1/mails/${deleted.id}`).expect(202)).body.cancelRequested).toBe(true);
     expect(
@@ -161,8 +156,7 @@ describe('Cancelling mails in flight (real Postgres, a relay that refuses or sta
     relay.mode = { kind: 'stall', seconds: 1.5 };
     const mail = await post();
     await inAttempt(mail.id);
-    const deadline = Date.now() + 10_000;
-    while (relay.inFlight < 1 && Date.now() < deadline) await sleep(20);
+    await waitUntil('the copy with the relay', () => relay.inFlight >= 1, 10_000, 20);
     expect((await api().delete(`/v1/mails/${mail.id}`).expect(202)).body.cancelRequested).toBe(true);
 
     const final = await waitForMail(service.url, mail.id, settled);

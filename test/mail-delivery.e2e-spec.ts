@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SmtpInbox, ReceivedMail } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
-import { putRecipients, settled, sleep, waitForMail } from './fixtures';
+import { deliveriesAtRest, putRecipients, settled, waitForMail } from './fixtures';
 
 /** The category table of the contract: ids each category requires and the page its button opens. */
 const CATEGORIES: Array<[string, string[], string]> = [
@@ -240,7 +240,7 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
 
     const mail = await waitForMail(service.url, res.body.id, settled, 40_000);
     expect(mail.status).toBe('SENT');
-    await sleep(1500);
+    await deliveriesAtRest(databaseUrl);
     const received = inbox.messages.filter(byMailId(res.body.id));
     expect(received).toHaveLength(1);
     expect(received[0].parsed.messageId).toBe(mail.deliveries[0].messageId);
@@ -276,7 +276,7 @@ describe('Mail delivery (real Postgres, real SMTP)', () => {
     service = await startApp({ databaseUrl, smtpUrl: inbox.smtpUrl });
     const mail = await waitForMail(service.url, res.body.id, settled);
     expect(mail.status).toBe('SENT');
-    await sleep(1000);
+    await deliveriesAtRest(databaseUrl);
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
-import { MailBody, putRecipients, settled, sleep, waitForMail } from './fixtures';
+import { claimedThrough, deliveriesAtRest, MailBody, putRecipients, settled, waitForMail, waitUntil } from './fixtures';
 
 const byMailId = (id: string) => (mail: ReceivedMail) => mail.parsed.headers.get('x-mail-id') === id;
 const reminder = (extra: Record<string, unknown> = {}) => ({
@@ -57,9 +57,13 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
       deliveries: [expect.objectContaining({ status: 'SCHEDULED', nextAttemptAt: res.body.scheduledAt })],
     });
     expect(rels(res.body)).toEqual(['cancel', 'reschedule', 'self']);
-    await sleep(1500);
+    // The workers have claimed what is due now (oldest due first): the scheduled mail was not.
+    await claimedThrough(service.url, 'john');
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
-    expect((await api().get(`/v1/mails/${res.body.id}`).expect(200)).body.status).toBe('SCHEDULED');
+    expect((await api().get(`/v1/mails/${res.body.id}`).expect(200)).body).toMatchObject({
+      status: 'SCHEDULED',
+      deliveries: [expect.objectContaining({ status: 'SCHEDULED', attempts: 0 })],
+    });
     const [received] = await inbox.waitFor(byMailId(res.body.id), 1, 15_000);
     const mail = await waitForMail(service.url, res.body.id, settled);
     expect(mail.status).toBe('SENT');
@@ -115,7 +119,13 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     const sent = await api().post('/v1/mails').send(reminder()).expect(202);
     await waitForMail(service.url, sent.body.id, settled);
     expect((await api().delete(`/v1/mails/${sent.body.id}`).expect(409)).body.name).toBe('CONFLICT');
-    await sleep(3000);
+    // Past its time, the workers have claimed what was due by then (oldest due first): never the cancelled mail.
+    await claimedThrough(service.url, 'john', new Date(Date.parse(res.body.scheduledAt) + 1));
+    await deliveriesAtRest(databaseUrl);
+    expect((await api().get(`/v1/mails/${res.body.id}`).expect(200)).body).toMatchObject({
+      status: 'CANCELLED',
+      deliveries: [expect.objectContaining({ status: 'CANCELLED', attempts: 0 })],
+    });
     expect(inbox.messages.filter(byMailId(res.body.id))).toHaveLength(0);
   });
 
@@ -194,7 +204,7 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     const requested = new Set(answers.flatMap((a) => a.body.requestedMailIds as string[]));
     const mails = [];
     for (const id of ids) mails.push(await waitForMail(service.url, id, settled));
-    await sleep(1000);
+    await deliveriesAtRest(databaseUrl);
     for (const mail of mails) {
       // Cancelled at once: never sent. Reached in an attempt: SENT only if the relay took that copy.
       if (cancelled.has(mail.id)) expect(mail.status).toBe('CANCELLED');
@@ -302,7 +312,7 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
     const stored = await db.query(`SELECT count(*) FROM mail WHERE reservation_id = 'RES-IDEMPOTENT'`);
     expect(Number(stored.rows[0].count)).toBe(1);
     await waitForMail(service.url, accepted[0].body.id, settled);
-    await sleep(500);
+    await deliveriesAtRest(databaseUrl);
     expect(inbox.messages.filter(byMailId(accepted[0].body.id))).toHaveLength(1);
   });
 
@@ -337,10 +347,13 @@ describe('Mail lifecycle (real Postgres, real SMTP)', () => {
 
   it('keeps totals exact for every filter as mails are created, sent, cancelled and retried', async () => {
     // Counted while nothing moves: every delivery due by now has its outcome (future ones stay SCHEDULED).
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM delivery WHERE status IN ('PENDING', 'SENDING')`);
-      if (rows[0].n === 0) break;
-    }
+    await waitUntil(
+      'no delivery PENDING or SENDING',
+      async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM delivery WHERE status IN ('PENDING', 'SENDING')`)).rows[0].n ===
+        0,
+      30_000,
+    );
     const statuses = ['SCHEDULED', 'PENDING', 'SENT', 'PARTIALLY_SENT', 'FAILED', 'CANCELLED'];
     const categories = ['TRIP_REMINDER_NOTIFICATION', 'CLIENT_PAYMENT_NOTIFICATION', 'PROFILE_COMPLETION_REQUEST'];
     const filters: Array<Record<string, string>> = [

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, LogCapture, startApp, startInbox, TestApp } from './harness';
-import { putRecipients, settled, sleep, waitForMail } from './fixtures';
+import { putRecipients, settled, waitForMail, waitUntil } from './fixtures';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -276,7 +276,7 @@ describe('Mails API: contract conventions', () => {
       // The worker logs the outcome once its write committed, a moment after the API shows it.
       const recorded = (line: Record<string, unknown>) =>
         line.msg === 'Delivery attempt recorded' && line.mailId === res.body.id;
-      for (const deadline = Date.now() + 5_000; !logs.lines.some(recorded) && Date.now() < deadline;) await sleep(50);
+      await waitUntil('the attempt logged', () => logs.lines.some(recorded), 5000);
       const mine = logs.lines.filter((line) => line.correlationId === 'order-4711:attempt.1');
       expect(mine.some((line) => line.msg === 'request completed')).toBe(true);
       expect(mine.some((line) => line.msg === 'Delivery attempt recorded')).toBe(true);

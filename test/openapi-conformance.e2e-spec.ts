@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { freePort } from '../src/database/embedded-postgres';
-import { MailBody, settled } from './fixtures';
+import { MailBody, settled, waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
 const ROOT = join(__dirname, '..');
@@ -132,15 +132,20 @@ describe('OpenAPI document: redocly lint and a Prism validation proxy in front o
         .post('/v1/mails')
         .send({ ...mail, variables: { tripTitel: 'x' } })
         .expect(400);
-      for (let tries = 0; ; tries++) {
-        const res = await request(service.url)
-          .get(`/v1/mails/${accepted.body.id}`)
-          .set('Authorization', `Bearer ${KEY}`)
-          .expect(200);
-        if (settled(res.body as MailBody)) break;
-        if (tries > 100) throw new Error(`mail not sent: ${JSON.stringify(res.body)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await waitUntil(
+        'the mail settled',
+        async () =>
+          settled(
+            (
+              await request(service.url)
+                .get(`/v1/mails/${accepted.body.id}`)
+                .set('Authorization', `Bearer ${KEY}`)
+                .expect(200)
+            ).body as MailBody,
+          ),
+        20_000,
+        200,
+      );
       await api().get(`/v1/mails/${accepted.body.id}`).expect(200);
       await api().get(`/v1/mails/${accepted.body.id}/deliveries/camille/attempts`).expect(200);
       await api().post(`/v1/mails/${accepted.body.id}/retry`).expect(409);

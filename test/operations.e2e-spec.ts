@@ -6,7 +6,7 @@ import request from 'supertest';
 import { parse } from 'yaml';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
-import { settled, sleep, waitForMail } from './fixtures';
+import { settled, waitForMail, waitUntil } from './fixtures';
 
 describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
   let inbox: SmtpInbox;
@@ -36,10 +36,15 @@ describe('Operations: health, metrics, OpenAPI, templates, recipients', () => {
       try {
         // The relay's state is cached a few seconds: wait until the probe has seen it go.
         let ready = await request(service.url).get('/health/ready');
-        for (let i = 0; i < 40 && ready.body.details?.smtp?.status !== 'down'; i++) {
-          await sleep(250);
-          ready = await request(service.url).get('/health/ready');
-        }
+        await waitUntil(
+          'the probe seeing the SMTP server down',
+          async () => {
+            ready = await request(service.url).get('/health/ready');
+            return ready.body.details?.smtp?.status === 'down';
+          },
+          10_000,
+          250,
+        );
         expect(ready.status).toBe(200);
         expect(ready.body).toMatchObject({
           status: 'ok',

@@ -3,7 +3,7 @@ import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { MAIL_DELIVERIES } from '../src/mails/mail-deliveries.queue';
 import { Queues } from '../src/queue/queues';
 import { WEBHOOK_CALLS } from '../src/webhooks/webhook-call.handler';
-import { putRecipients } from './fixtures';
+import { putRecipients, waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -51,13 +51,12 @@ describe('Queue nudges across instances (real Postgres, real SMTP, real HTTP rec
       .expect(201);
     // Both runners of the worker have claimed once, found nothing and wait for their next poll.
     const queues = worker.app.get(Queues);
-    for (
-      const deadline = Date.now() + WAIT_MS;
-      !(queues.runner(MAIL_DELIVERIES)?.waiting && queues.runner(WEBHOOK_CALLS)?.waiting);
-    ) {
-      if (Date.now() > deadline) throw new Error('The worker never waited for work');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitUntil(
+      'both runners of the worker waiting for work',
+      () => Boolean(queues.runner(MAIL_DELIVERIES)?.waiting && queues.runner(WEBHOOK_CALLS)?.waiting),
+      WAIT_MS,
+      20,
+    );
 
     const res = await request(api.url)
       .post('/v1/mails')

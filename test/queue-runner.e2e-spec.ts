@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { QueueHandler } from '../src/queue/queue-handler';
 import { QueueRunner } from '../src/queue/queue-runner';
+import { waitUntil } from './fixtures';
 import { createTestDatabase } from './harness';
 
 /**
@@ -76,13 +77,6 @@ class TableHandler implements QueueHandler<Job, Outcome, boolean> {
   }
 }
 
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('QueueRunner (real Postgres)', () => {
   let pool: Pool;
   const runners: Array<QueueRunner<Job, Outcome, boolean>> = [];
@@ -126,18 +120,18 @@ describe('QueueRunner (real Postgres)', () => {
     first.hold(id);
     // One slot, held by the hanging attempt: this worker claims nothing more meanwhile.
     runner(first, 1, 1);
-    await waitUntil(async () => (await row(id)).attempts === 1, 'the first worker claimed the job');
+    await waitUntil('the first worker claimed the job', async () => (await row(id)).attempts === 1);
 
     // The first worker hangs past its lease: another takes the job up and settles it.
     const second = new TableHandler(pool, 'second');
     runner(second, 30);
-    await waitUntil(async () => (await row(id)).status === 'DONE', 'the second worker settled the job');
+    await waitUntil('the second worker settled the job', async () => (await row(id)).status === 'DONE');
     expect(await row(id)).toMatchObject({ attempts: 2, done_by: 'second' });
     expect(second.recorded).toEqual([{ id, attempt: 2, landed: true }]);
 
     // The first attempt ends at last: its settle lands but changes nothing.
     first.held.get(id)!();
-    await waitUntil(() => first.recorded.length === 1, 'the first worker settled its attempt');
+    await waitUntil('the first worker settled its attempt', () => first.recorded.length === 1);
     expect(first.recorded).toEqual([{ id, attempt: 1, landed: false }]);
     expect(await row(id)).toMatchObject({ status: 'DONE', attempts: 2, done_by: 'second' });
   });
@@ -147,7 +141,7 @@ describe('QueueRunner (real Postgres)', () => {
     handler.settleFailures = 3;
     const id = await addJob();
     runner(handler, 30);
-    await waitUntil(async () => (await row(id)).status === 'DONE', 'the settle landed');
+    await waitUntil('the settle landed', async () => (await row(id)).status === 'DONE');
     expect(handler.settleCalls).toBe(4);
     expect(handler.handled).toHaveLength(1);
     expect(handler.recorded).toEqual([{ id, attempt: 1, landed: true }]);
@@ -160,8 +154,8 @@ describe('QueueRunner (real Postgres)', () => {
     handler.hold(stuck);
     const leaving = runner(handler, 3);
     await waitUntil(
-      async () => (await row(stuck)).attempts === 1 && (await row(quick)).status === 'DONE',
       'both jobs claimed, the quick one settled',
+      async () => (await row(stuck)).attempts === 1 && (await row(quick)).status === 'DONE',
     );
 
     await leaving.drain(Date.now() + 300);
@@ -171,16 +165,17 @@ describe('QueueRunner (real Postgres)', () => {
 
     // Its attempt ends after the deadline: the outcome is not written (the process is leaving).
     handler.held.get(stuck)!();
-    await waitUntil(() => handler.handled.some((o) => o.id === stuck), 'the stuck attempt ended');
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    await waitUntil('the stuck attempt ended', () => handler.handled.some((o) => o.id === stuck));
+    // Its task is over (a settle, had there been one, came before): the runner holds nothing.
+    await waitUntil('the stuck attempt out of the runner', () => leaving.inHand === 0);
     expect(handler.recorded.map((r) => r.id)).toEqual([quick]);
     expect(await row(stuck)).toMatchObject({ status: 'RUNNING', attempts: 1 });
 
     // When the lease ends, another worker takes it up.
     runner(new TableHandler(pool, 'next'), 30);
     await waitUntil(
-      async () => (await row(stuck)).status === 'DONE',
       'the next worker settled the job left to its lease',
+      async () => (await row(stuck)).status === 'DONE',
     );
     expect(await row(stuck)).toMatchObject({ attempts: 2, done_by: 'next' });
   });
@@ -190,14 +185,14 @@ describe('QueueRunner (real Postgres)', () => {
     const first = await addJob();
     handler.hold(first);
     const full = runner(handler, 30, 1);
-    await waitUntil(async () => (await row(first)).attempts === 1, 'the only slot taken');
+    await waitUntil('the only slot taken', async () => (await row(first)).attempts === 1);
     // New work while full: the runner claims it once the slot frees (and keeps yielding meanwhile,
     // or the timers of this test would never fire).
     const second = await addJob();
     full.nudge();
     full.nudge();
     handler.held.get(first)!();
-    await waitUntil(async () => (await row(second)).status === 'DONE', 'the second job settled');
+    await waitUntil('the second job settled', async () => (await row(second)).status === 'DONE');
     expect(handler.recorded.map((r) => r.id)).toEqual([first, second]);
   });
 
@@ -208,7 +203,7 @@ describe('QueueRunner (real Postgres)', () => {
     const handle = handler.handle.bind(handler);
     handler.handle = async (job) => (job.id === failing ? Promise.reject(new Error('bug')) : handle(job));
     runner(handler, 30);
-    await waitUntil(async () => (await row(fine)).status === 'DONE', 'the other job settled');
+    await waitUntil('the other job settled', async () => (await row(fine)).status === 'DONE');
     expect(await row(failing)).toMatchObject({ status: 'RUNNING', attempts: 1, leased: true });
   });
 });

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { request as httpRequest } from 'node:http';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
+import { waitUntil } from './fixtures';
 import { createTestDatabase, LogCapture, startApp, startInbox, TestApp } from './harness';
 import { AUDIENCE, ISSUER } from './tokens';
 
@@ -60,8 +61,7 @@ describe('Request log: tokens in the query are redacted in every spelling', () =
       logs.lines
         .map((line) => (line.req as { url?: string } | undefined)?.url)
         .filter((url): url is string => url?.startsWith('/v1/participants/') ?? false);
-    const deadline = Date.now() + 5000;
-    while (urls().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitUntil(`${count} requests logged`, () => urls().length >= count, 5000, 10);
     return urls();
   }
 

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { LOST_CALL_EXCERPT } from '../src/webhooks/sql/claim-due-webhook-calls';
-import { sleep } from './fixtures';
+import { waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { ReceivedCall, WebhookReceiver } from './webhook-receiver';
 
@@ -99,8 +99,7 @@ describe('A webhook call cut by a worker that stopped (real Postgres, real HTTP 
         content: LoggedAttempt[];
       };
     let logged = await log();
-    for (const deadline = Date.now() + 20_000; logged.totalElements < 2 && Date.now() < deadline; logged = await log())
-      await sleep(50);
+    await waitUntil('both attempts logged', async () => (logged = await log()).totalElements >= 2);
     const { content } = logged;
     expect(content.map((a) => [a.attempt, a.status, a.responseStatus])).toEqual([
       [2, 'SUCCEEDED', 200],

@@ -4,7 +4,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
 import { MaintenanceJob } from '../src/queue/maintenance.job';
-import { putRecipients, settled, waitForMail } from './fixtures';
+import { Queues } from '../src/queue/queues';
+import { WEBHOOK_CALLS } from '../src/webhooks/webhook-call.handler';
+import { putRecipients, settled, waitForMail, waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { ReceivedCall, verifySignature, WebhookReceiver } from './webhook-receiver';
 
@@ -233,12 +235,10 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await sendMail('hooks-old');
     await receiver.waitFor(1, onPath('/old'));
     const dataSource = service.app.get<DataSource>(getDataSourceToken());
-    for (
-      let i = 0;
-      i < 50 && (await dataSource.query(`SELECT 1 FROM webhook_attempt WHERE endpoint_id = $1`, [id])).length === 0;
-      i++
-    )
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(
+      'the call recorded',
+      async () => (await dataSource.query(`SELECT 1 FROM webhook_attempt WHERE endpoint_id = $1`, [id])).length > 0,
+    );
     await dataSource.query(`UPDATE webhook_delivery SET event_at = now() - interval '31 days' WHERE endpoint_id = $1`, [
       id,
     ]);
@@ -266,10 +266,10 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
     await sendMail('hooks-dead');
     await receiver.waitFor(1, onPath('/dead'));
     let endpoint: { enabled: boolean; disabledReason: string | null } = { enabled: true, disabledReason: null };
-    for (let i = 0; i < 50 && endpoint.enabled; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil('the endpoint disabled', async () => {
       endpoint = (await api().get(`/v1/webhooks/${id}`).expect(200)).body as typeof endpoint;
-    }
+      return !endpoint.enabled;
+    });
     expect(endpoint).toMatchObject({ enabled: false, disabledReason: 'Every call failed for 72 hours.' });
     // Enabling it again starts a new streak.
     const enabled = await api().patch(`/v1/webhooks/${id}`).send({ enabled: true }).expect(200);
@@ -294,7 +294,12 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
       .delete(`/v1/mails/${(mail.body as { id: string }).id}`)
       .set('X-Correlation-ID', 'hooks-cancel')
       .expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The call is queued, and nothing in this process calls: its webhook runner was never started.
+    const dataSource = service.app.get<DataSource>(getDataSourceToken());
+    expect(
+      await dataSource.query(`SELECT type, status, attempts FROM webhook_delivery WHERE endpoint_id = $1`, [id]),
+    ).toEqual([{ type: 'mail.cancelled', status: 'PENDING', attempts: 0 }]);
+    expect(service.app.get(Queues).runner(WEBHOOK_CALLS)).toMatchObject({ started: false, inHand: 0 });
     expect(receiver.calls.filter(onPath('/restart'))).toHaveLength(0);
     await service.close();
 
@@ -430,14 +435,14 @@ describe('Webhooks (real HTTP receiver on 127.0.0.1, real Postgres, real SMTP)',
       let log: { content: Array<{ status: string; responseStatus: number | null; responseExcerpt: string }> } = {
         content: [],
       };
-      for (let i = 0; i < 100 && !log.content.length; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil('the refused call in the log', async () => {
         log = (
           await request(strict.url)
             .get(`/v1/webhooks/${(created.body as { id: string }).id}/deliveries`)
             .expect(200)
         ).body as typeof log;
-      }
+        return log.content.length > 0;
+      });
       expect(log.content[0]).toMatchObject({ status: 'FAILED', responseStatus: null });
       expect(log.content[0].responseExcerpt).toMatch(
         /^Not called: the URL resolves to 127\.0\.0\.1, which is a loopback/,

@@ -95,6 +95,7 @@ describe('EventStream', () => {
     const big = 'x'.repeat(256 * 1024);
     for (let i = 1; i <= 400 && !stream.isClosed; i += 1) {
       stream.push(event(i, { big }));
+      // One turn per push on purpose: the socket sends what it can, the rest piles up unread (the loop ends once dropped).
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(stream.isClosed).toBe(true);

@@ -17,6 +17,7 @@ describe('MailWriteBatcher', () => {
     const repo = {
       insert: async (rows: MailWithDeliveries[]) => {
         statements.push(rows.map((r) => r.mail.id));
+        // A fixed turn on purpose: the write takes time (the subject), and the requests made meanwhile arrive during it.
         await new Promise((resolve) => setImmediate(resolve));
         if (rows.some((r) => r.mail.id.startsWith('bad'))) throw new Error('constraint violated');
       },

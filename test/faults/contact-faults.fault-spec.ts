@@ -84,6 +84,7 @@ describe('faults: contact mails when the worker dies or the relay goes away', ()
     const receivedBeforeOutage = fx.relay.received.length;
     // Threads opened during the outage are accepted (the relay is not on the request's path).
     threadIds.push(...(await postThreads(service.url, 10)));
+    // A fixed wait on purpose: the fault is an outage of 20 s.
     await sleep(20_000);
     await fx.relay.start();
 

@@ -66,6 +66,7 @@ describe('faults: the database fails under the service', () => {
       answers.push(post, get);
       readiness.push(ready);
       if (post.status === 202) acceptedDuringOutage.push((post.body as { id: string }).id);
+      // A fixed pace on purpose: a caller's rhythm during an outage of a fixed length, not a wait for anything.
       await sleep(500);
     }
     const receivedDuringOutage = fx.relay.received.length - receivedAtStop;
@@ -121,6 +122,7 @@ describe('faults: the database fails under the service', () => {
           [TEST_APPLICATION_NAME],
         );
         terminated += rows.rowCount ?? 0;
+        // A fixed pace on purpose: the fault is a cut every 250 ms.
         await sleep(250);
       }
     })();
@@ -136,9 +138,11 @@ describe('faults: the database fails under the service', () => {
         orphans.mailsWithoutDeliveries = Math.max(orphans.mailsWithoutDeliveries, row.m);
         orphans.deliveriesWithoutMail = Math.max(orphans.deliveriesWithoutMail, row.d);
         orphans.checks++;
+        // A fixed pace on purpose: a sample every 200 ms while the cuts go on.
         await sleep(200);
       }
     })();
+    // A fixed wait on purpose: the fault lasts 8 s (cuts under concurrent POSTs), whatever happens meanwhile.
     await sleep(8_000);
     running = false;
     await Promise.all([...clients, killer, checker]);

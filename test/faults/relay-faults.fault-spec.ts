@@ -1,7 +1,16 @@
 import { FaultFixture } from './fault-fixture';
 import { sleep } from './fault-relay';
 import { FAULT_ENV } from './service-process';
-import { describeTally, postMails, putRecipients, readMails, tally, waitAllSent, waitForStatus } from './traffic';
+import {
+  describeTally,
+  postMails,
+  putRecipients,
+  readMails,
+  tally,
+  waitAllSent,
+  waitForStatus,
+  waitUntil,
+} from './traffic';
 
 /** The SMTP relay misbehaves: it stalls, or it goes away. */
 describe('faults: the SMTP relay stalls or goes away', () => {
@@ -18,6 +27,7 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     // answer when its lease runs out would race the other worker for the same copy.
     fx.relay.mode = { kind: 'stall', seconds: leaseSeconds * 2.5 };
     const ids = await postMails(api.url, total, 5);
+    // A fixed wait on purpose: the fault is a stall that outlasts the leases (3 of them), whatever happens meanwhile.
     await sleep(leaseSeconds * 3 * 1000);
     const stalled = fx.relay.received.length;
     fx.relay.mode = { kind: 'accept' };
@@ -47,6 +57,7 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     await fx.relay.stop();
     const stoppedAt = new Date();
     const receivedBeforeOutage = fx.relay.received.length;
+    // A fixed wait on purpose: the fault is an outage of 30 s.
     await sleep(30_000);
     await fx.relay.start();
     const restartedAt = new Date();
@@ -72,7 +83,16 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     await putRecipients(service.url, 5);
     fx.relay.mode = { kind: 'tempfail' };
     const retried = await postMails(service.url, 20, 5);
-    await sleep(5_000);
+    // 4xx until every copy has been answered 451 and waits for its retry.
+    await waitUntil(
+      'every copy answered 451, waiting for its retry',
+      async () =>
+        (await readMails(service.url, retried)).every((m) =>
+          m.deliveries.every((d) => (d.error as { code?: string } | null)?.code === 'SMTP_TEMPORARY'),
+        ),
+      30_000,
+      200,
+    );
     fx.relay.mode = { kind: 'accept' };
     const allSent = await waitAllSent(fx.pg, fx.databaseUrl, retried.length, 60_000);
     const t = await tally(service.url, retried, fx.relay);
@@ -86,7 +106,7 @@ describe('faults: the SMTP relay stalls or goes away', () => {
     const refusedMails = await readMails(service.url, refused);
     const refusedDeliveries = refusedMails.flatMap((m) => m.deliveries);
     console.log(
-      `relay answering 451 for 5 s: ${describeTally('', t)}; ${attempts} attempts, ${fx.relay.refusals.get(451) ?? 0} answered 451. ` +
+      `relay answering 451 until every copy was refused once: ${describeTally('', t)}; ${attempts} attempts, ${fx.relay.refusals.get(451) ?? 0} answered 451. ` +
         `Relay answering 554: ${refusedMails.filter((m) => m.status === 'FAILED').length} of ${refused.length} mails FAILED, ` +
         `error codes ${JSON.stringify([...new Set(refusedDeliveries.map((d) => (d.error as { code?: string } | null)?.code))])}, ` +
         `${refusedDeliveries.reduce((sum, d) => sum + d.attempts, 0)} attempts, ${fx.relay.received.length - receivedBefore} received`,

@@ -1,5 +1,9 @@
+import { waitUntil } from '../fixtures';
 import { FaultPostgres } from './fault-postgres';
-import { FaultRelay, sleep } from './fault-relay';
+import { FaultRelay } from './fault-relay';
+
+/** The suites' one wait-for-a-condition helper (test/fixtures.ts). */
+export { waitUntil };
 
 export interface Answer {
   /** 0 when no answer came (connection refused, reset, or no answer within the timeout). */
@@ -142,29 +146,22 @@ export async function waitForStatus(
   expected: number,
   timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
   let last: Record<string, number> | null = null;
-  for (;;) {
-    last = (await deliveryStatuses(pg, databaseUrl)) ?? last;
-    if ((last?.[status] ?? 0) >= expected) return true;
-    if (Date.now() > deadline) {
+  return waitUntil(
+    `${expected} deliveries ${status}`,
+    async () => {
+      last = (await deliveryStatuses(pg, databaseUrl)) ?? last;
+      return (last?.[status] ?? 0) >= expected;
+    },
+    timeoutMs,
+    500,
+  ).then(
+    () => true,
+    () => {
       console.log(`Not every delivery was ${status} within ${timeoutMs} ms: ${JSON.stringify(last)} of ${expected}`);
       return false;
-    }
-    await sleep(500);
-  }
-}
-
-export async function waitUntil(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+    },
+  );
 }
 
 export interface Tally {

@@ -2,7 +2,7 @@ import { FaultFixture } from './fault-fixture';
 import { FaultPostgres } from './fault-postgres';
 import { describeCalls, FaultReceiver, tallyCalls } from './fault-receiver';
 import { ServiceProcess } from './service-process';
-import { call, postMails, putRecipients, receiverIds } from './traffic';
+import { call, postMails, putRecipients, receiverIds, waitUntil } from './traffic';
 
 /** What each mail of `postMails` should bring to an endpoint subscribed to both: its `mail.sent` and its one `mail.delivery.sent`. */
 function expectedEvents(mailIds: string[], receivers: number): string[] {
@@ -36,15 +36,13 @@ async function waitFor(
   timeoutMs: number,
   state: () => string = () => '',
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) {
+  return waitUntil(what, condition, timeoutMs, 200).then(
+    () => true,
+    () => {
       console.log(`Not ${what} within ${timeoutMs} ms ${state()}`);
       return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    },
+  );
 }
 
 /** Waits until the table holds `expected` deliveries, all SUCCEEDED, and the receiver acknowledged each event. */
