@@ -5,7 +5,7 @@ import { EmbeddedPostgres, freePort, shownPath, startEmbeddedPostgres } from './
 import { SmtpInbox } from './delivery/smtp-inbox';
 
 export interface LocalServices {
-  /** Variables to add to the environment (DATABASE_URL, SMTP_URL) for what was started. */
+  /** Variables to add to the environment (DATABASE_URL, SMTP_URL, INBOUND_SMTP_PORT) for what was started. */
   env: Env;
   /** What was started, for the start-up banner: where Postgres keeps its data, where the inbox is. */
   postgres?: { dataDir: string };
@@ -16,7 +16,8 @@ export interface LocalServices {
 
 /**
  * `npm start` on a bare machine: an embedded Postgres kept under `.data/` when DATABASE_URL is
- * unset, and an embedded SMTP inbox with a web page when SMTP_URL is unset. Never in production.
+ * unset, an embedded SMTP inbox with a web page when SMTP_URL is unset, and a free port for the
+ * service's inbound SMTP listener when INBOUND_SMTP_PORT is unset (or 0). Never in production.
  */
 export async function startLocalServices(env: Env): Promise<LocalServices> {
   let postgres: EmbeddedPostgres | undefined;
@@ -31,6 +32,11 @@ export async function startLocalServices(env: Env): Promise<LocalServices> {
   };
   if (env.NODE_ENV === 'production') return local;
   try {
+    // The listener's usual port when free, else any free one: fixed here rather than left to the
+    // listener (0), so the inbox page's reply form and the start banner name the port it listens on.
+    const inboundPort = env.INBOUND_SMTP_PORT?.trim();
+    if (!inboundPort || inboundPort === '0')
+      local.env.INBOUND_SMTP_PORT = String(await freePort(inboundPort ? 0 : 2525));
     if (!env.DATABASE_URL?.trim()) {
       const dataDir = join(process.cwd(), '.data', 'postgres');
       postgres = await startEmbeddedPostgres(dataDir, { port: 54329 });

@@ -9,10 +9,13 @@ describe('announceStart: where everything is, once the service listens', () => {
   const local = { postgres: { dataDir: '.data/postgres' }, inbox: { url: 'http://localhost:1080', smtpPort: 1025 } };
   const env = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', SMTP_URL: 'smtp://127.0.0.1:25', PORT: '3000' };
 
-  function capture(format: 'json' | 'pretty'): { lines: string[]; printed: string[] } {
+  function capture(
+    format: 'json' | 'pretty',
+    more: Record<string, string> = {},
+  ): { lines: string[]; printed: string[] } {
     const lines: string[] = [];
     const printed: string[] = [];
-    const config = loadConfig({ ...env, LOG_FORMAT: format });
+    const config = loadConfig({ ...env, LOG_FORMAT: format, ...more });
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -37,6 +40,7 @@ describe('announceStart: where everything is, once the service listens', () => {
       metrics: 'http://localhost:3000/metrics',
       postgres: { dataDir: '.data/postgres' },
       inbox: { url: 'http://localhost:1080', smtpPort: 1025 },
+      inbound: { smtp: 'smtp://127.0.0.1:2525', domain: 'inbound.localhost' },
     });
   });
 
@@ -46,5 +50,20 @@ describe('announceStart: where everything is, once the service listens', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     const shown = /```\n(communication is running[^`]*)```/.exec(readme)?.[1];
     expect(printed.join('')).toBe(`\n${shown}\n`);
+  });
+
+  it('names the inbound SMTP listener where it runs, with the domain its addresses have', () => {
+    const pretty = (more: Record<string, string>) => capture('pretty', more).printed.join('');
+    expect(pretty({ INBOUND_SMTP_PORT: '2626', INBOUND_DOMAIN: 'inbound.voyages.example' })).toContain(
+      '  Inbound mail smtp://127.0.0.1:2626  (replies and bounces to *@inbound.voyages.example)\n',
+    );
+    // A worker has no listener; in production there is none unless INBOUND_SMTP_PORT is set.
+    expect(pretty({ RUN_MODE: 'worker' })).not.toContain('Inbound mail');
+    const production = { NODE_ENV: 'production', API_KEYS: 'svc:0123456789abcdef' };
+    expect(pretty(production)).not.toContain('Inbound mail');
+    expect(pretty({ ...production, INBOUND_SMTP_PORT: '2525' })).toContain(
+      '  Inbound mail smtp://0.0.0.0:2525  (INBOUND_DOMAIN unset: no mail sent names it)\n',
+    );
+    expect(JSON.parse(capture('json', { RUN_MODE: 'worker' }).lines[0])).not.toHaveProperty('inbound');
   });
 });

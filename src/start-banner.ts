@@ -15,6 +15,9 @@ export function announceStart(
 ): void {
   const base = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
   const api = config.runMode !== 'worker';
+  // The inbound SMTP listener runs where the API does (src/inbound/inbound-smtp.listener.ts).
+  const { smtpHost, smtpPort, domain, enabled } = config.inbound;
+  const inbound = api && smtpPort !== undefined ? { smtp: `smtp://${smtpHost}:${smtpPort}`, domain } : undefined;
   if (config.logFormat === 'json') {
     logger.info(
       {
@@ -24,6 +27,7 @@ export function announceStart(
         metrics: `${base}/metrics`,
         ...(local.postgres ? { postgres: local.postgres } : {}),
         ...(local.inbox ? { inbox: local.inbox } : {}),
+        ...(inbound ? { inbound } : {}),
       },
       'communication is running',
     );
@@ -39,6 +43,9 @@ export function announceStart(
       : '',
     local.inbox
       ? `  Inbox        ${local.inbox.url}  (embedded SMTP on port ${local.inbox.smtpPort}; set SMTP_URL to use a real relay)`
+      : '',
+    inbound
+      ? `  Inbound mail ${inbound.smtp}  (${enabled ? `replies and bounces to *@${domain}` : 'INBOUND_DOMAIN unset: no mail sent names it'})`
       : '',
   ];
   print(`\n${lines.filter(Boolean).join('\n')}\n\n`);
