@@ -443,7 +443,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
   /** Per POST route: a request and what its work changes (read before and after). */
   const cases: Array<{
     route: string;
-    prepare: () => Promise<{ path: string; body?: unknown; effect: () => Promise<unknown> }>;
+    prepare: () => Promise<{ path: string; body?: unknown; type?: string; effect: () => Promise<unknown> }>;
   }> = [
     {
       route: 'POST /v1/mails',
@@ -528,6 +528,15 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       }),
     },
     {
+      route: 'POST /v1/inbound/messages',
+      prepare: async () => ({
+        path: '/v1/inbound/messages',
+        type: 'message/rfc822',
+        body: 'From: someone@example.com\r\nTo: support@example.com\r\nSubject: Hello\r\nMessage-ID: <tx-inbound@example.com>\r\n\r\nStored with its key\r\n',
+        effect: () => one('SELECT count(*) FROM inbound_message'),
+      }),
+    },
+    {
       route: 'POST /v1/conversations/:conversationId/messages',
       prepare: async () => {
         const { body } = await api()
@@ -564,7 +573,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
   it.each(cases)(
     '$route: a key that cannot be stored leaves nothing done; the retry does the work once, then replays',
     async ({ route, prepare }) => {
-      const { path, body, effect } = await prepare();
+      const { path, body, type = 'application/json', effect } = await prepare();
       const key = `tx-${route}`;
       const before = await effect();
       await refuseKeys(true);
@@ -572,6 +581,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
         const refused = await api()
           .post(path)
           .set('Idempotency-Key', key)
+          .set('Content-Type', type)
           .send(body as object);
         expect([refused.status, await effect()]).toEqual([500, before]);
       } finally {
@@ -580,6 +590,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       const first = await api()
         .post(path)
         .set('Idempotency-Key', key)
+        .set('Content-Type', type)
         .send(body as object);
       expect(first.status).toBeLessThan(300);
       const done = await effect();
@@ -587,6 +598,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       const again = await api()
         .post(path)
         .set('Idempotency-Key', key)
+        .set('Content-Type', type)
         .send(body as object);
       expect([again.status, again.headers['idempotent-replayed'], again.body, again.text === '']).toEqual([
         first.status,

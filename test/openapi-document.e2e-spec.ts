@@ -247,9 +247,12 @@ describe('The OpenAPI document', () => {
         >;
       };
       const sampler = swaggerUi.plugins.JSONSchema202012Samples({ getSystem: () => ({}) }).fn.jsonSchema202012;
+      /** The one media type of an operation's body: JSON, or the raw message of POST /v1/inbound/messages. */
+      const typeOf = (operation: Operation): string =>
+        Object.keys((resolved(document, operation.requestBody) as { content: Record<string, Json> }).content)[0];
       const exampleOf = (operation: Operation): unknown => {
         const media = (resolved(document, operation.requestBody) as { content: Record<string, Json> }).content[
-          'application/json'
+          typeOf(operation)
         ];
         if (media.example !== undefined) return media.example;
         if (media.examples) return (Object.values(media.examples as Record<string, Json>)[0] as Json).value;
@@ -306,7 +309,9 @@ describe('The OpenAPI document', () => {
           return encodeURIComponent(String(values[name]));
         });
         const body = fill(exampleOf(operation));
-        const res = await auth(request(service.url)[method as 'post'](url)).send(body as object);
+        const res = await auth(request(service.url)[method as 'post'](url))
+          .set('Content-Type', typeOf(operation))
+          .send(body as object);
         const items =
           operation.operationId === 'Mails_createBatch'
             ? ((res.body as { results?: Array<{ status: number }> }).results ?? [])

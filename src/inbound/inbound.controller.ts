@@ -10,6 +10,17 @@ import { InboundService } from './inbound.service';
 
 export const RFC822 = 'message/rfc822';
 
+/** What Swagger UI pre-fills: an answer to an unknown address, recorded UNRECOGNISED. */
+const EXAMPLE_MESSAGE = [
+  'From: Camille Martin <camille.martin@example.com>',
+  'To: contact@example.com',
+  'Subject: Re: Votre voyage',
+  'Message-ID: <example-1@example.com>',
+  '',
+  'Merci, à bientôt !',
+  '',
+].join('\r\n');
+
 @ApiTags('inbound')
 @Controller('v1/inbound/messages')
 export class InboundController {
@@ -27,7 +38,10 @@ export class InboundController {
   @Post()
   @Idempotent()
   @ApiConsumes(RFC822)
-  @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'The whole message, headers and body.' })
+  @ApiBody({
+    schema: { type: 'string', example: EXAMPLE_MESSAGE },
+    description: 'The whole message, headers and body.',
+  })
   @ApiAcceptedResponse({ type: InboundMessageDto, description: 'Received: what it became.' })
   @ApiOkResponse({ type: InboundMessageDto, description: 'Received before: the earlier record, nothing changed.' })
   async receive(@Body() raw: unknown): Promise<HttpResult<InboundMessageDto>> {
