@@ -3,6 +3,21 @@ import { stripReply } from './strip-reply';
 describe('stripReply', () => {
   it.each([
     [
+      'an answer that starts like an attribution, a blank line above the real one',
+      'Le 14 juillet, 4 personnes.\n\nLe lun. 16 juin 2025 à 09:02, Voyages <no-reply@voyages.example> a écrit :\n> Bonjour',
+      'Le 14 juillet, 4 personnes.',
+    ],
+    [
+      'an answer that starts like an attribution, just above the real one',
+      'Le 14 juillet, 4 personnes.\nLe lun. 16 juin 2025 à 09:02, Voyages <no-reply@voyages.example> a écrit :\n> Bonjour',
+      'Le 14 juillet, 4 personnes.',
+    ],
+    [
+      'the same in English',
+      'On Monday the 14th we arrive at 10.\n\nOn Mon, Jun 16, 2025 at 9:02 AM Voyages <no-reply@voyages.example> wrote:\n> Hello',
+      'On Monday the 14th we arrive at 10.',
+    ],
+    [
       'Gmail, French',
       'Merci !\n\nLe lun. 16 juin 2025 à 09:02, Voyages <no-reply@voyages.example> a écrit :\n\n> Bonjour',
       'Merci !',

@@ -72,14 +72,30 @@ function findOpener(lines: string[]): { start: number; end: number } | null {
     if (SEPARATOR.test(line)) return { start: i, end: lines.length };
     if (HEADER_FROM.test(line) && isHeaderBlock(lines, i)) return { start: i, end: lines.length };
     for (let n = 1; n <= 3 && i + n <= lines.length; n++) {
-      const joined = lines
-        .slice(i, i + n)
-        .map((l) => l.trim())
-        .join(' ');
-      if (ATTRIBUTIONS.some((form) => form.test(joined))) return { start: i, end: i + n };
+      // A wrapped attribution has no blank line inside it.
+      if (n > 1 && !lines[i + n - 1].trim()) break;
+      if (isAttribution(lines, i, i + n)) return { start: lastStart(lines, i, i + n), end: i + n };
     }
   }
   return null;
+}
+
+function isAttribution(lines: string[], start: number, end: number): boolean {
+  const joined = lines
+    .slice(start, end)
+    .map((l) => l.trim())
+    .join(' ');
+  return ATTRIBUTIONS.some((form) => form.test(joined));
+}
+
+/**
+ * The last line in [from, end) from which the lines up to `end` are still an attribution: an answer
+ * such as "Le 14 juillet, 4 personnes." just above "Le lun. … a écrit :" is the answer, not the
+ * attribution's first line.
+ */
+function lastStart(lines: string[], from: number, end: number): number {
+  for (let start = end - 1; start > from; start--) if (isAttribution(lines, start, end)) return start;
+  return from;
 }
 
 function isHeaderBlock(lines: string[], i: number): boolean {
