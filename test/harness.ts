@@ -71,6 +71,8 @@ export async function startApp(options: {
     // Every spec calls from 127.0.0.1: limits are off unless a spec sets them (rate-limit.e2e-spec.ts).
     RATE_LIMIT_PER_MINUTE: '0',
     CONTACT_RATE_LIMIT_PER_HOUR: '0',
+    // Any free port: specs run apps side by side (the listener says which: InboundSmtpListener.port).
+    INBOUND_SMTP_PORT: '0',
     ...options.env,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
