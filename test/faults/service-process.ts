@@ -95,7 +95,15 @@ export class ServiceProcess {
     const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${name}-${process.pid}.log`);
     const child = spawn(process.execPath, [...productionNodeOptions(), join(ROOT, 'dist', 'src', 'main.js')], {
       cwd: LOG_DIR,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...FAULT_ENV, ...env, PORT: String(port) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        ...FAULT_ENV,
+        // A port of its own for the inbound listener: processes start side by side (2525 is the local default).
+        INBOUND_SMTP_PORT: String(await freePort()),
+        ...env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
