@@ -38,6 +38,26 @@ export type ContactCategory = (typeof CONTACT_CATEGORIES)[number];
 
 export const MAIL_CATEGORIES = Object.values(MailCategory);
 
+/** Whether a person may refuse a category (contract A3): what the mail is for, not how it is sent. */
+export enum CategoryKind {
+  /** Follows from something the receiver did or owns (a booking, a payment, an activation, a contact thread). */
+  TRANSACTIONAL = 'TRANSACTIONAL',
+  /** A reminder or digest the receiver may refuse: one-click unsubscribe, honoured for every mail not yet sent. */
+  SUBSCRIPTION = 'SUBSCRIPTION',
+}
+
+export const SUBSCRIPTION_CATEGORIES: ReadonlySet<string> = new Set([
+  MailCategory.PROFILE_COMPLETION_REQUEST,
+  MailCategory.ORGANIZATION_INFO_COMPLETION_REQUEST,
+  MailCategory.ESTABLISHMENT_INFO_COMPLETION_REQUEST,
+  MailCategory.TRIP_DRAFT_PUBLICATION_REQUEST,
+  MailCategory.CONVERSATION_UNREAD_MESSAGES,
+]);
+
+export function kindOf(category: string): CategoryKind {
+  return SUBSCRIPTION_CATEGORIES.has(category) ? CategoryKind.SUBSCRIPTION : CategoryKind.TRANSACTIONAL;
+}
+
 /**
  * Mails that invite an answer (contract A2): their copies carry a `reply+` Reply-To, and what is
  * answered is posted in their contact thread or conversation.

@@ -60,6 +60,14 @@ export class MailEntity {
   @Column({ name: 'test_mode', type: 'boolean', default: false })
   testMode: boolean;
 
+  /** Sent even to receivers who unsubscribed from its category (never past the suppression list); contract A3. */
+  @Column({ name: 'force_sending', type: 'boolean', default: false })
+  forceSending: boolean;
+
+  /** The caller that set forceSending (its API key name, or the admin's sub). */
+  @Column({ name: 'forced_by', type: 'text', nullable: true })
+  forcedBy: string | null;
+
   @Column({ type: 'text' })
   status: MailStatus;
 
