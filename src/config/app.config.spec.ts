@@ -250,4 +250,87 @@ describe('loadConfig', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:4200'],
     });
   });
+
+  describe('DKIM', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const dkim = {
+      ...local,
+      MAIL_FROM: 'Voyages <no-reply@mail.voyages.example>',
+      DKIM_DOMAIN: 'voyages.example',
+      DKIM_SELECTOR: 'mail2025',
+      DKIM_PRIVATE_KEY: pem.replace(/\n/g, '\\n'),
+    };
+    const problems = (env: Record<string, string | undefined>): string[] => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+
+    it('is off without DKIM_*, and reads the key with its line breaks written as \\n, giving the TXT record to publish', () => {
+      expect(loadConfig(local).dkim).toBeUndefined();
+      const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      expect(loadConfig(dkim).dkim).toEqual({
+        domainName: 'voyages.example',
+        keySelector: 'mail2025',
+        privateKey: pem.trim(),
+        publicKeyDns: `v=DKIM1; k=rsa; p=${spki}`,
+      });
+      // A PKCS#1 key (openssl genrsa of old) with real line breaks reads as well.
+      const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+      expect(loadConfig({ ...dkim, DKIM_PRIVATE_KEY: pkcs1 }).dkim?.publicKeyDns).toBe(`v=DKIM1; k=rsa; p=${spki}`);
+    });
+
+    it('needs all three variables, naming each one missing', () => {
+      expect(problems({ ...dkim, DKIM_SELECTOR: undefined, DKIM_PRIVATE_KEY: ' ' })).toEqual([
+        'DKIM_SELECTOR is required when DKIM_DOMAIN is set (DKIM needs all three)',
+        'DKIM_PRIVATE_KEY is required when DKIM_DOMAIN is set (DKIM needs all three)',
+      ]);
+      expect(problems({ ...dkim, DKIM_DOMAIN: undefined })).toEqual([
+        'DKIM_DOMAIN is required when DKIM_SELECTOR and DKIM_PRIVATE_KEY are set (DKIM needs all three)',
+      ]);
+    });
+
+    it('stops the start on a key it cannot read or sign with, naming DKIM_PRIVATE_KEY and never showing the key', () => {
+      for (const bad of ['not a key', pem.slice(0, 200), pem.replace(/[A-Za-z]{8}\n/, 'AAAAAAAA\n')]) {
+        const found = problems({ ...dkim, DKIM_PRIVATE_KEY: bad });
+        expect(found).toEqual([expect.stringMatching(/^DKIM_PRIVATE_KEY cannot be read/)]);
+        expect(found[0]).not.toMatch(/[A-Za-z0-9+/]{40}/);
+      }
+      // nodemailer signs with RSA-SHA256 and sends unsigned when that fails: other key types are refused.
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      expect(problems({ ...dkim, DKIM_PRIVATE_KEY: ec.toString() })).toEqual([
+        'DKIM_PRIVATE_KEY must be an RSA key (got ec): mails are signed with rsa-sha256',
+      ]);
+      const small = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      });
+      expect(problems({ ...dkim, DKIM_PRIVATE_KEY: small.toString() })).toEqual([
+        'DKIM_PRIVATE_KEY must be at least 1024 bits (2048 recommended; got 512)',
+      ]);
+      // A public key is no signing key.
+      const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      expect(problems({ ...dkim, DKIM_PRIVATE_KEY: pub })).toEqual([
+        expect.stringMatching(/^DKIM_PRIVATE_KEY cannot be read/),
+      ]);
+    });
+
+    it('refuses a domain or selector that is no DNS name, and a DKIM_DOMAIN not aligned with MAIL_FROM', () => {
+      expect(problems({ ...dkim, DKIM_DOMAIN: 'voyages', DKIM_SELECTOR: 'mail_2025' })).toEqual([
+        'DKIM_DOMAIN must be a domain name such as voyages.example (got "voyages")',
+        'DKIM_SELECTOR must be a DNS label such as mail2025 (got "mail_2025")',
+      ]);
+      expect(loadConfig({ ...dkim, MAIL_FROM: 'no-reply@Voyages.Example' }).dkim?.domainName).toBe('voyages.example');
+      expect(problems({ ...dkim, MAIL_FROM: 'Voyages <no-reply@notvoyages.example>' })).toEqual([
+        "DKIM_DOMAIN (voyages.example) must be MAIL_FROM's domain (notvoyages.example) or a parent of it: an unaligned signature does not count for DMARC, Gmail or Yahoo",
+      ]);
+      expect(
+        problems({ ...dkim, DKIM_DOMAIN: 'mail.voyages.example', MAIL_FROM: 'no-reply@voyages.example' }),
+      ).toHaveLength(1);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { createPublicKey, KeyObject, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSign, createVerify, KeyObject, randomBytes } from 'node:crypto';
 import { isPlainEmail } from './plain-email';
 import { ConfigError, Env, EnvReader } from './env.reader';
 
@@ -179,6 +179,18 @@ export interface LiveConfig {
   sseOrderWaitMs: number;
 }
 
+/** DKIM signing of every mail sent (DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY: all three or none). */
+export interface DkimConfig {
+  /** The `d=` of the signature: MAIL_FROM's domain or a parent of it (alignment). */
+  domainName: string;
+  /** The `s=`: the key is published at `{keySelector}._domainkey.{domainName}`. */
+  keySelector: string;
+  /** PEM of the RSA private key, its `\n` escapes turned into line breaks. */
+  privateKey: string;
+  /** The value of the TXT record to publish: `v=DKIM1; k=rsa; p=<base64 of the SPKI DER public key>`. */
+  publicKeyDns: string;
+}
+
 export interface AppConfig {
   production: boolean;
   runMode: RunMode;
@@ -194,6 +206,8 @@ export interface AppConfig {
   webhooks: WebhookConfig;
   inbound: InboundConfig;
   live: LiveConfig;
+  /** Undefined: mails leave unsigned (DKIM_* unset). */
+  dkim?: DkimConfig;
 }
 
 /** Injection token of the configuration; nothing but `loadConfig` reads `process.env`. */
@@ -264,6 +278,9 @@ export function loadConfig(env: Env): AppConfig {
       sseOrderWaitMs: read.int('SSE_ORDER_WAIT_MS', 5000, 10, 60_000),
     },
   };
+  const dkim = readDkim(read);
+  if (dkim) config.dkim = dkim;
+  checkDkimAlignment(read, config.mail.from, dkim);
   if (config.delivery.retryMaxSeconds < config.delivery.retryBaseSeconds) {
     read.problems.push(
       `DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`,
@@ -531,4 +548,95 @@ function readInbound(read: EnvReader, production: boolean): InboundConfig {
     maxBytes: read.int('INBOUND_MAX_BYTES', 25 * 1024 * 1024, 1024, 200 * 1024 * 1024),
     retentionDays: read.int('INBOUND_RETENTION_DAYS', 30, 1, 3650),
   };
+}
+
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$/i;
+/** A selector is one or more DNS labels (`mail2025`, `s1.eu`). */
+const DKIM_SELECTOR = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DKIM_NAMES = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const;
+
+/**
+ * DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY: all three or none. The key is read and tried
+ * here, at start: nodemailer signs with `crypto.createSign('RSA-SHA256')` and, when that throws
+ * (a key it cannot use, an EC or Ed25519 key), sends the mail *unsigned* without a word. A key
+ * that signs once here signs every mail, so no mail leaves unsigned.
+ */
+function readDkim(read: EnvReader): DkimConfig | undefined {
+  const given = DKIM_NAMES.filter((name) => read.raw(name) !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length < DKIM_NAMES.length) {
+    for (const name of DKIM_NAMES.filter((name) => !given.includes(name)))
+      read.problems.push(
+        `${name} is required when ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set (DKIM needs all three)`,
+      );
+    return undefined;
+  }
+  const domainName = read.raw('DKIM_DOMAIN')!.toLowerCase();
+  const keySelector = read.raw('DKIM_SELECTOR')!;
+  // A PEM in one environment line usually has its line breaks written as \n.
+  const privateKey = read.raw('DKIM_PRIVATE_KEY')!.replace(/\\n/g, '\n').trim();
+  let ok = true;
+  if (!DOMAIN_NAME.test(domainName)) {
+    read.problems.push(`DKIM_DOMAIN must be a domain name such as voyages.example (got "${domainName}")`);
+    ok = false;
+  }
+  if (!DKIM_SELECTOR.test(keySelector)) {
+    read.problems.push(`DKIM_SELECTOR must be a DNS label such as mail2025 (got "${keySelector}")`);
+    ok = false;
+  }
+  const publicKeyDns = dkimPublicKeyRecord(read, privateKey);
+  if (!ok || publicKeyDns === undefined) return undefined;
+  return { domainName, keySelector, privateKey, publicKeyDns };
+}
+
+/** Reads and tries the private key; returns the TXT record value of its public half. Never shows the key. */
+function dkimPublicKeyRecord(read: EnvReader, pem: string): string | undefined {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    read.problems.push(
+      'DKIM_PRIVATE_KEY cannot be read: it must be a PEM RSA private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----, line breaks as \\n in one line), without a passphrase',
+    );
+    return undefined;
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (key.asymmetricKeyType !== 'rsa') {
+    read.problems.push(
+      `DKIM_PRIVATE_KEY must be an RSA key (got ${key.asymmetricKeyType ?? 'an unknown type'}): mails are signed with rsa-sha256`,
+    );
+    return undefined;
+  }
+  if (bits < 1024) {
+    read.problems.push(`DKIM_PRIVATE_KEY must be at least 1024 bits (2048 recommended; got ${bits})`);
+    return undefined;
+  }
+  // A damaged key may still parse (a changed byte of a prime): a signature that does not verify
+  // against its own public half would fail at every receiver.
+  try {
+    const signature = createSign('RSA-SHA256').update('dkim').sign(key);
+    if (!createVerify('RSA-SHA256').update('dkim').verify(createPublicKey(key), signature)) throw new Error('verify');
+  } catch {
+    read.problems.push(
+      'DKIM_PRIVATE_KEY cannot be read as a working RSA key: a signature made with it does not verify (a damaged key?)',
+    );
+    return undefined;
+  }
+  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return `v=DKIM1; k=rsa; p=${der.toString('base64')}`;
+}
+
+/**
+ * Gmail and Yahoo count a DKIM signature for their sender rules only when it is aligned with the
+ * From header (DMARC relaxed alignment): MAIL_FROM's domain must be DKIM_DOMAIN or under it.
+ */
+function checkDkimAlignment(read: EnvReader, from: string, dkim: DkimConfig | undefined): void {
+  if (!dkim) return;
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  const fromDomain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  if (fromDomain !== dkim.domainName && !fromDomain.endsWith(`.${dkim.domainName}`)) {
+    read.problems.push(
+      `DKIM_DOMAIN (${dkim.domainName}) must be MAIL_FROM's domain (${fromDomain}) or a parent of it: an unaligned signature does not count for DMARC, Gmail or Yahoo`,
+    );
+  }
 }
