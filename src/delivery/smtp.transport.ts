@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Socket } from 'node:net';
 import { createTransport, Transporter } from 'nodemailer';
+import type DKIM from 'nodemailer/lib/dkim';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
-import { AppConfig, InjectConfig } from '../config/app.config';
+import { AppConfig, DkimConfig, InjectConfig } from '../config/app.config';
 
 export interface OutgoingMail {
   to: string;
@@ -64,6 +65,54 @@ export function smtpOptionsFromUrl(url: string): Pick<SMTPPool.Options, 'host' |
   };
 }
 
+/**
+ * The headers a DKIM signature covers (contract A3), set on purpose: nodemailer's default list
+ * leaves `List-Unsubscribe-Post` out, and RFC 8058 wants both unsubscribe headers signed (a one-click
+ * unsubscribe a relay could add or change is refused by Gmail and Yahoo). nodemailer puts in `h=`
+ * only those present in the mail, the last occurrence of each (RFC 6376 5.4.2); it cannot sign a
+ * name twice (over-signing), a repeated name in this list counts once.
+ */
+export const DKIM_SIGNED_HEADERS = [
+  'From',
+  'Sender',
+  'Reply-To',
+  'To',
+  'Cc',
+  'Subject',
+  'Date',
+  'Message-ID',
+  'In-Reply-To',
+  'References',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
+  'Content-Language',
+  'Auto-Submitted',
+  'List-Id',
+  'List-Unsubscribe',
+  'List-Unsubscribe-Post',
+] as const;
+
+/**
+ * nodemailer's `dkim` option for DKIM_*: every mail the transport sends is signed with this one key.
+ * nodemailer always canonicalizes relaxed/relaxed (`c=relaxed/relaxed`, fixed in
+ * nodemailer/lib/dkim/sign.js) and signs `rsa-` + hashAlgo; sha256 is asked for explicitly. Caution:
+ * when the key cannot sign, nodemailer sends the mail unsigned, silently; loadConfig tries the key
+ * at start so that never happens (src/config/app.config.ts, readDkim).
+ */
+export function dkimOptions(dkim: DkimConfig | undefined): DKIM.SingleKeyOptions | undefined {
+  if (!dkim) return undefined;
+  return {
+    domainName: dkim.domainName,
+    keySelector: dkim.keySelector,
+    privateKey: dkim.privateKey,
+    hashAlgo: 'sha256',
+    headerFieldNames: DKIM_SIGNED_HEADERS.join(':'),
+    // Mails are small (no attachments): signed in memory, never through a cache file on disk.
+    cacheDir: false,
+  };
+}
+
 /** Sorts a failed send: only a 5xx reply is final. */
 export function classifySmtpError(error: unknown): SmtpFailure {
   const { responseCode, response, code, message, command } = (error ?? {}) as {
@@ -111,6 +160,8 @@ export class SmtpTransport implements OnApplicationShutdown {
       // Nothing we send may read a local file or fetch a URL on a client's behalf.
       disableFileAccess: true,
       disableUrlAccess: true,
+      // DKIM_*: every mail signed (contract A3); see dkimOptions.
+      dkim: dkimOptions(config.dkim),
     } as SMTPPool.Options);
   }
 
