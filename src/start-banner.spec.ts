@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -65,5 +66,29 @@ describe('announceStart: where everything is, once the service listens', () => {
       '  Inbound mail smtp://0.0.0.0:2525  (INBOUND_DOMAIN unset: no mail sent names it)\n',
     );
     expect(JSON.parse(capture('json', { RUN_MODE: 'worker' }).lines[0])).not.toHaveProperty('inbound');
+  });
+
+  it('with DKIM_*, shows the TXT record to publish, built from the configured key (its public half only)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const dkim = {
+      MAIL_FROM: 'Voyages <no-reply@voyages.example>',
+      DKIM_DOMAIN: 'voyages.example',
+      DKIM_SELECTOR: 'mail2025',
+      DKIM_PRIVATE_KEY: pem.replace(/\n/g, '\\n'),
+    };
+    const record = `mail2025._domainkey.voyages.example TXT "v=DKIM1; k=rsa; p=${spki}"`;
+    const printed = capture('pretty', dkim).printed.join('');
+    expect(printed).toContain(`  DKIM         signing d=voyages.example s=mail2025; publish:\n    ${record}\n`);
+    expect(JSON.parse(capture('json', dkim).lines[0])).toMatchObject({
+      dkim: { name: 'mail2025._domainkey.voyages.example', type: 'TXT', value: `v=DKIM1; k=rsa; p=${spki}`, record },
+    });
+    const base64 = /MII[A-Za-z0-9+/]{40}/g;
+    const secret = pem.replace(/-----[^-]+-----|\s/g, '');
+    for (const text of [printed, capture('json', dkim).lines[0]])
+      for (const [run] of text.matchAll(base64)) expect(secret).not.toContain(run);
+    expect(capture('pretty').printed.join('')).not.toContain('DKIM');
+    expect(JSON.parse(capture('json').lines[0])).not.toHaveProperty('dkim');
   });
 });

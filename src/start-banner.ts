@@ -18,6 +18,7 @@ export function announceStart(
   // The inbound SMTP listener runs where the API does (src/inbound/inbound-smtp.listener.ts).
   const { smtpHost, smtpPort, domain, enabled } = config.inbound;
   const inbound = api && smtpPort !== undefined ? { smtp: `smtp://${smtpHost}:${smtpPort}`, domain } : undefined;
+  const dkim = dkimRecord(config);
   if (config.logFormat === 'json') {
     logger.info(
       {
@@ -28,6 +29,7 @@ export function announceStart(
         ...(local.postgres ? { postgres: local.postgres } : {}),
         ...(local.inbox ? { inbox: local.inbox } : {}),
         ...(inbound ? { inbound } : {}),
+        ...(dkim ? { dkim } : {}),
       },
       'communication is running',
     );
@@ -47,6 +49,22 @@ export function announceStart(
     inbound
       ? `  Inbound mail ${inbound.smtp}  (${enabled ? `replies and bounces to *@${domain}` : 'INBOUND_DOMAIN unset: no mail sent names it'})`
       : '',
+    dkim
+      ? `  DKIM         signing d=${config.dkim?.domainName} s=${config.dkim?.keySelector}; publish:\n    ${dkim.record}`
+      : '',
   ];
   print(`\n${lines.filter(Boolean).join('\n')}\n\n`);
+}
+
+/**
+ * The DNS record receivers look the DKIM key up in (contract A3), built from the configured key:
+ * `{selector}._domainkey.{domain} TXT "v=DKIM1; k=rsa; p=…"`. Only the public half is shown.
+ */
+export function dkimRecord(
+  config: Pick<AppConfig, 'dkim'>,
+): { name: string; type: 'TXT'; value: string; record: string } | undefined {
+  if (!config.dkim) return undefined;
+  const name = `${config.dkim.keySelector}._domainkey.${config.dkim.domainName}`;
+  const value = config.dkim.publicKeyDns;
+  return { name, type: 'TXT', value, record: `${name} TXT "${value}"` };
 }
