@@ -274,7 +274,10 @@ describe('Inbound mail (real SMTP both ways, real Postgres)', () => {
       .repeat(76)
       .concat('\r\n')
       .repeat(LIMIT / 78 + 100)}`;
-    await expect(deliver(big, copy.envelopeFrom)).rejects.toMatchObject({ responseCode: 552 });
+    await expect(deliver(big, copy.envelopeFrom)).rejects.toMatchObject({
+      responseCode: 552,
+      response: expect.stringMatching(/^552 5\.3\.4 /),
+    });
     await api().post('/v1/inbound/messages').set('Content-Type', 'message/rfc822').send(big).expect(413);
     const after = (await api().get('/v1/inbound/messages').expect(200)).body as { totalElements: number };
     expect(after.totalElements).toBe(before.totalElements);

@@ -44,8 +44,9 @@ export class InboundSmtpListener implements OnApplicationBootstrap, OnApplicatio
     const server = new SMTPServer({
       name: domain,
       banner: 'communication inbound',
+      // Advertised (a sender that declares a larger SIZE is refused at MAIL FROM); the data itself
+      // is counted in `receive`, which answers 552 5.3.4 (smtp-server's own refusal has no enhanced code).
       size: maxBytes,
-      rejectOversized: true,
       // No AUTH: nobody logs in to send through us. No STARTTLS without a certificate of ours.
       disabledCommands: ['AUTH', 'STARTTLS'],
       authOptional: true,
