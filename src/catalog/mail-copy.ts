@@ -40,6 +40,8 @@ export interface LocaleStrings {
   buttonFallback: string;
   /** Before the link to the help page (FRONTEND_BASE_URL + /help) in the footer. */
   help: string;
+  /** The footer link of SUBSCRIPTION mails to the unsubscribe page (contract A3). */
+  unsubscribe: string;
 }
 
 const STRING_KEYS: (keyof LocaleStrings)[] = [
@@ -49,6 +51,7 @@ const STRING_KEYS: (keyof LocaleStrings)[] = [
   'footer',
   'buttonFallback',
   'help',
+  'unsubscribe',
 ];
 const COPY_KEYS: (keyof MailCopy)[] = ['subject', 'preheader', 'heading', 'paragraphs', 'buttonLabel'];
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RecipientsModule } from '../recipients/recipients.module';
+import { SubscriptionRepository } from '../recipients/subscription.repository';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { SmtpTransport } from './smtp.transport';
@@ -12,7 +13,8 @@ import { TemplateRenderer } from './template.renderer';
  */
 @Module({
   imports: [RecipientsModule, SuppressionsModule],
-  providers: [SmtpTransport, TemplateRenderer, MailDeliveryWorker],
+  // SubscriptionRepository: the worker reads and makes receivers' consent rows (contract A3).
+  providers: [SmtpTransport, TemplateRenderer, MailDeliveryWorker, SubscriptionRepository],
   // Templates preview with the renderer, health probes the relay through the transport.
   exports: [SmtpTransport, TemplateRenderer, MailDeliveryWorker],
 })

@@ -8,8 +8,15 @@ import { QueueHandler } from '../queue/queue-handler';
 import { Queues } from '../queue/queues';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';
 import { RecipientsService } from '../recipients/recipients.service';
+import { SubscriptionRepository } from '../recipients/subscription.repository';
 import { SuppressionsService } from '../suppressions/suppressions.service';
-import { ANSWERABLE_CATEGORIES, DEFAULT_LOCALE, Locale, LOCALES } from '../catalog/mail-category';
+import {
+  ANSWERABLE_CATEGORIES,
+  DEFAULT_LOCALE,
+  Locale,
+  LOCALES,
+  SUBSCRIPTION_CATEGORIES,
+} from '../catalog/mail-category';
 import { InboundAddresses } from './inbound-address';
 import { MAIL_DELIVERIES } from '../mails/mail-deliveries.queue';
 import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from '../mails/mail-status';
@@ -38,12 +45,21 @@ export class MailDeliveryWorker
   private readonly logger = new Logger(MailDeliveryWorker.name);
   /** Where answers and bounces come back (contract A2); none when inbound mail is off. */
   private readonly inbound?: InboundAddresses;
+  /**
+   * Where the unsubscribe links of SUBSCRIPTION mails point: PUBLIC_BASE_URL. Unset (local), the
+   * service's own address: a worker serves no request to learn it from (LinksBuilder falls back to
+   * the request's), and locally (`npm start`, RUN_MODE=all) the API listens on PORT of this
+   * machine, so `http://localhost:{PORT}` is right. Deployed with separate API and worker
+   * processes, PUBLIC_BASE_URL must be set.
+   */
+  private readonly publicBaseUrl: string;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: Queues,
     private readonly recipients: RecipientsService,
     private readonly suppressions: SuppressionsService,
+    private readonly subscriptions: SubscriptionRepository,
     private readonly renderer: TemplateRenderer,
     private readonly smtp: SmtpTransport,
     private readonly metrics: MetricsService,
@@ -51,6 +67,7 @@ export class MailDeliveryWorker
     @InjectConfig() private readonly config: AppConfig,
   ) {
     if (config.inbound.enabled) this.inbound = new InboundAddresses(config.inbound.domain, config.inbound.secret);
+    this.publicBaseUrl = config.http.publicBaseUrl ?? `http://localhost:${config.http.port}`;
   }
 
   onModuleInit(): void {
@@ -162,6 +179,20 @@ export class MailDeliveryWorker
         AttemptOutcome.PERMANENT_FAILURE,
       );
     }
+    // Consent (contract A3), read now: an unsubscribe reaches every copy not yet sent, queued or not.
+    // forceSending passes a refusal, never the suppression list above.
+    const subscription = SUBSCRIPTION_CATEGORIES.has(mail.category) ? await this.subscription(delivery) : null;
+    if (subscription && !subscription.subscribed && !mail.forceSending) {
+      return failed(
+        delivery,
+        recipient.email,
+        DeliveryErrorCode.UNSUBSCRIBED,
+        'The receiver unsubscribed from this category.',
+        null,
+        AttemptOutcome.PERMANENT_FAILURE,
+      );
+    }
+    const unsubscribeUrl = subscription ? `${this.publicBaseUrl}/v1/unsubscribe/${subscription.token}` : undefined;
 
     const rendered = this.renderer.renderCategory(mail.category, pickLocale(mail.locale, recipient.locale), {
       category: mail.category,
@@ -175,6 +206,7 @@ export class MailDeliveryWorker
       buttonUrl: this.renderer.buttonUrl(mail.category, mail, mail.variables),
       vars: mail.variables,
       contact: delivery.contact ?? undefined,
+      unsubscribeUrl,
     });
     const base = {
       id: delivery.id,
@@ -204,6 +236,7 @@ export class MailDeliveryWorker
           'X-Correlation-ID': mail.correlationId,
           'X-Mail-Id': mail.id,
           'X-Mail-Category': mail.category,
+          ...(subscription ? this.unsubscribeHeaders(unsubscribeUrl!, subscription.token) : {}),
           ...(delivery.contact
             ? { 'X-Contact-Id': delivery.contact.contactId, 'X-Contact-Thread-Id': delivery.contact.conversationId }
             : {}),
@@ -231,6 +264,25 @@ export class MailDeliveryWorker
         failure.response,
       );
     }
+  }
+
+  /** The receiver's consent to the mail's category: read by the claim, or made with its token on the first mail. */
+  private async subscription(delivery: ClaimedDelivery): Promise<{ subscribed: boolean; token: string }> {
+    if (delivery.subscription) return delivery.subscription;
+    const row = await this.subscriptions.ensure(delivery.receiverId, delivery.mail.category);
+    return { subscribed: row.emailSubscribed, token: row.unsubscribeToken };
+  }
+
+  /**
+   * RFC 2369 and RFC 8058 one-click unsubscribe: the POST URL, and the mailto form when inbound mail
+   * is on (the inbound listener handles `unsubscribe+{token}@INBOUND_DOMAIN`).
+   */
+  private unsubscribeHeaders(url: string, token: string): Record<string, string> {
+    const mailto = this.inbound ? `, <mailto:unsubscribe+${token}@${this.config.inbound.domain}>` : '';
+    return {
+      'List-Unsubscribe': `<${url}>${mailto}`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    };
   }
 
   /** Retried later with backoff, or FAILED when its attempts or its age are spent. */

@@ -30,6 +30,8 @@ export type TemplateContext = Record<string, unknown> & {
   firstName?: string | null;
   vars?: Record<string, VariableValue>;
   contact?: ContactContext;
+  /** The unsubscribe page of a SUBSCRIPTION mail's receiver and category (footer link); absent for TRANSACTIONAL mails. */
+  unsubscribeUrl?: string;
 };
 
 type Render = (context: object) => string;
@@ -47,6 +49,7 @@ interface CompiledLocale {
   footer: Render;
   buttonFallback: Render;
   help: Render;
+  unsubscribe: Render;
 }
 
 const TEMPLATES_DIR = join(__dirname, 'templates');
@@ -102,6 +105,7 @@ export class TemplateRenderer implements OnModuleInit {
         footer: plain(s.footer),
         buttonFallback: plain(s.buttonFallback),
         help: plain(s.help),
+        unsubscribe: plain(s.unsubscribe),
       };
     });
     // Handlebars compiles each template when it first renders it. Every template is rendered by
@@ -154,6 +158,8 @@ export class TemplateRenderer implements OnModuleInit {
       footer: strings.footer(input),
       help: strings.help(input),
       helpUrl,
+      unsubscribeUrl: context.unsubscribeUrl,
+      unsubscribe: strings.unsubscribe(input),
     };
     const html = this.html({
       ...view,
@@ -165,6 +171,7 @@ export class TemplateRenderer implements OnModuleInit {
       signature: noHyphenBreak(view.signature),
       footer: noHyphenBreak(view.footer),
       help: noHyphenBreak(view.help),
+      unsubscribe: noHyphenBreak(view.unsubscribe),
     });
     return {
       subject: view.subject,

@@ -30,6 +30,8 @@ export enum DeliveryErrorCode {
   SMTP_REJECTED = 'SMTP_REJECTED',
   RECIPIENT_NOT_FOUND = 'RECIPIENT_NOT_FOUND',
   SUPPRESSED = 'SUPPRESSED',
+  /** The receiver unsubscribed from the mail's (SUBSCRIPTION) category and the mail was not forced (contract A3). */
+  UNSUBSCRIBED = 'UNSUBSCRIBED',
   RETRIES_EXHAUSTED = 'RETRIES_EXHAUSTED',
   EXPIRED = 'EXPIRED',
   /** A bounce came back after the relay had accepted the copy. */

@@ -18,6 +18,10 @@ export interface MailSpec {
   variables?: Record<string, VariableValue>;
   locale?: string | null;
   testMode?: boolean;
+  /** Sent despite the receivers' refusal of a SUBSCRIPTION category (contract A3), asked by `forcedBy`. */
+  forceSending?: boolean;
+  /** The caller that forced it (API key name, admin's sub); null when unknown (AUTH_MODE=off). */
+  forcedBy?: string | null;
   /** Sent at that time (SCHEDULED), else at once (PENDING). */
   scheduledAt?: Date | null;
   correlationId: string;
@@ -51,6 +55,8 @@ export class MailFactory {
       variables: spec.variables ?? {},
       locale: spec.locale ?? null,
       testMode: spec.testMode ?? false,
+      forceSending: spec.forceSending ?? false,
+      forcedBy: spec.forceSending ? (spec.forcedBy ?? null) : null,
       status: scheduledAt ? MailStatus.SCHEDULED : MailStatus.PENDING,
       correlationId: spec.correlationId,
       scheduledAt,

@@ -23,14 +23,17 @@ export class MailInserter {
     await manager.query(
       `WITH new_mails AS (
          INSERT INTO mail (id, category, receivers_id, publication_id, reservation_id, product_type, organization_id, establishment_id,
-                           variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, deliveries_total, created_at, updated_at)
+                           variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, force_sending, forced_by,
+                           deliveries_total, created_at, updated_at)
          SELECT id, category, ARRAY(SELECT jsonb_array_elements_text(receivers)), publication_id, reservation_id, product_type, organization_id,
-                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, jsonb_array_length(receivers),
+                establishment_id, variables, locale, test_mode, status, correlation_id, scheduled_at, contact_message_id, reply_to, force_sending, forced_by,
+                jsonb_array_length(receivers),
                 created_at, created_at
          FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[],
-                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $24::uuid[], $25::text[])
+                     $11::boolean[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $24::uuid[], $25::text[],
+                     $27::boolean[], $28::text[])
            AS t (id, category, receivers, publication_id, reservation_id, product_type, organization_id, establishment_id, variables, locale,
-                 test_mode, status, correlation_id, scheduled_at, created_at, contact_message_id, reply_to)
+                 test_mode, status, correlation_id, scheduled_at, created_at, contact_message_id, reply_to, force_sending, forced_by)
        )
        INSERT INTO delivery (id, mail_id, position, receiver_id, status, message_id, due_at, first_due_at, email, updated_at)
        SELECT id, mail_id, position, receiver_id, status, message_id, due_at, due_at, email, updated_at
@@ -63,6 +66,8 @@ export class MailInserter {
         mails.map((m) => m.contactMessageId),
         mails.map((m) => m.replyTo),
         deliveries.map((d) => d.email),
+        mails.map((m) => m.forceSending),
+        mails.map((m) => m.forcedBy),
       ],
     );
   }

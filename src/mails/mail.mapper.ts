@@ -27,6 +27,8 @@ export class MailMapper {
       variables: mail.variables,
       locale: mail.locale,
       testMode: mail.testMode,
+      forceSending: mail.forceSending,
+      forcedBy: mail.forcedBy,
       scheduledAt: mail.scheduledAt?.toISOString() ?? null,
       status: mail.status,
       createdAt: mail.createdAt.toISOString(),

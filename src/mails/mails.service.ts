@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import { currentCaller, seesEverything } from '../auth/caller';
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor';
 import { toErrorResponse } from '../common/errors/error-body.factory';
@@ -211,6 +212,7 @@ export class MailsService {
   /** The rows of a valid event: the mail and one delivery per receiver, due now or at its time. */
   private build(dto: CreateMailDto, now: Date): MailWithDeliveries {
     assertCategoryIds(dto);
+    const forcedBy = dto.forceSending ? forcingCaller() : null;
     return this.factory.build(
       {
         category: dto.category,
@@ -220,6 +222,8 @@ export class MailsService {
         variables: dto.variables,
         locale: dto.locale,
         testMode: dto.testMode,
+        forceSending: dto.forceSending,
+        forcedBy,
         scheduledAt: dto.scheduledAt === undefined ? null : futureDate(dto.scheduledAt, 'scheduledAt', now),
         correlationId: this.cls.getId(),
       },
@@ -237,6 +241,16 @@ function assertCategoryIds(dto: CreateMailDto): void {
   for (const problem of variableProblems(dto.category, dto.variables ?? {}))
     details.push({ ...problem, location: 'body' });
   if (details.length) throw ApiError.validation(details);
+}
+
+/**
+ * Who forces a mail past its receivers' refusal (contract A3): a service (its API key's name) or an
+ * admin (their sub); 403 for anyone else. With AUTH_MODE=off every caller is a service with no name.
+ */
+function forcingCaller(): string | null {
+  const caller = currentCaller();
+  if (!seesEverything(caller)) throw ApiError.forbidden('forceSending is for services and admins only.');
+  return caller.id;
 }
 
 function futureDate(value: string, field: string, now = new Date()): Date {

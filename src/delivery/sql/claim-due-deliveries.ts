@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { SUBSCRIPTION_CATEGORIES } from '../../catalog/mail-category';
 import type { MailEntity } from '../../mails/mail.entity';
 import type { ContactContext } from '../template.renderer';
 
@@ -26,6 +27,7 @@ export interface ClaimedDelivery {
     | 'testMode'
     | 'correlationId'
     | 'replyTo'
+    | 'forceSending'
   >;
   /** What a contact mail quotes: its contact message (null for other mails). */
   contact: ContactContext | null;
@@ -36,6 +38,12 @@ export interface ClaimedDelivery {
   recipient: { email: string; firstName: string | null; lastName: string | null; locale: string | null } | null;
   /** The recipient table's address is on the suppression list (read by the claim, no extra round trip). */
   suppressed: boolean;
+  /**
+   * The receiver's consent to the mail's category, when it is a SUBSCRIPTION category and the
+   * receiver already has a row (read by the claim); null otherwise: a TRANSACTIONAL mail needs none,
+   * and the first SUBSCRIPTION mail to a receiver makes the row (and its token) in the worker.
+   */
+  subscription: { subscribed: boolean; token: string } | null;
   /**
    * A cancellation reached it during an attempt whose worker then stopped: no attempt is opened,
    * the worker only records it CANCELLED (`attempt` is then the number of that last attempt).
@@ -50,8 +58,11 @@ export interface ClaimedDelivery {
  * failure, and a scheduled mail whose time has come becomes PENDING. A delivery whose cancellation
  * was requested during that dead worker's attempt gets no new attempt: it is returned flagged, to
  * be recorded CANCELLED. `SKIP LOCKED`: workers never wait on each other nor claim the same
- * delivery. The delivery worker's claim (src/delivery/mail-delivery.worker.ts).
+ * delivery. The receiver's subscription row is joined for the SUBSCRIPTION categories only (a key
+ * look-up; TRANSACTIONAL mails skip it). The delivery worker's claim (src/delivery/mail-delivery.worker.ts).
  */
+const SUBSCRIPTION_LIST = [...SUBSCRIPTION_CATEGORIES];
+
 export async function claimDueDeliveries(
   db: DataSource,
   limit: number,
@@ -79,7 +90,8 @@ export async function claimDueDeliveries(
      )
      SELECT c.id, c.mail_id, c.receiver_id, c.message_id, c.attempts, c.attempts_base, c.first_due_at, c.cancel_requested,
             m.category, m.publication_id, m.reservation_id, m.product_type, m.organization_id, m.establishment_id, m.variables,
-            m.locale, m.test_mode, m.correlation_id, m.reply_to,
+            m.locale, m.test_mode, m.correlation_id, m.reply_to, m.force_sending,
+            sub.email_subscribed AS s_subscribed, sub.unsubscribe_token AS s_token,
             cm.id AS cm_id, cm.name AS cm_name, cm.mail AS cm_mail, cm.object AS cm_object, cm.message AS cm_message, cm.conversation_id AS cm_conversation_id,
             CASE WHEN cm.id IS NULL THEN r.email ELSE c.email END AS r_email,
             CASE WHEN cm.id IS NULL THEN r.first_name ELSE m.variables->>'greetingName' END AS r_first_name,
@@ -88,8 +100,9 @@ export async function claimDueDeliveries(
             EXISTS (SELECT 1 FROM suppression s WHERE s.email = lower(CASE WHEN cm.id IS NULL THEN r.email ELSE c.email END)) AS r_suppressed
      FROM claimed c JOIN mail m ON m.id = c.mail_id
      LEFT JOIN contact_message cm ON cm.id = m.contact_message_id
-     LEFT JOIN recipient r ON r.id = c.receiver_id AND m.contact_message_id IS NULL`,
-    [limit, leaseSeconds],
+     LEFT JOIN recipient r ON r.id = c.receiver_id AND m.contact_message_id IS NULL
+     LEFT JOIN subscription sub ON m.category = ANY($3::text[]) AND sub.recipient_id = c.receiver_id AND sub.category = m.category`,
+    [limit, leaseSeconds, SUBSCRIPTION_LIST],
   );
   return rows.map((row) => ({
     id: row.id,
@@ -112,6 +125,7 @@ export async function claimDueDeliveries(
       testMode: row.test_mode,
       correlationId: row.correlation_id,
       replyTo: row.reply_to,
+      forceSending: row.force_sending,
     },
     contact:
       row.cm_id === null
@@ -129,6 +143,7 @@ export async function claimDueDeliveries(
         ? null
         : { email: row.r_email, firstName: row.r_first_name, lastName: row.r_last_name, locale: row.r_locale },
     suppressed: row.r_suppressed,
+    subscription: row.s_token === null ? null : { subscribed: row.s_subscribed!, token: row.s_token },
     cancelRequested: row.cancel_requested,
   }));
 }
@@ -158,6 +173,9 @@ interface ClaimRow {
   r_suppressed: boolean;
   cancel_requested: boolean;
   reply_to: string | null;
+  force_sending: boolean;
+  s_subscribed: boolean | null;
+  s_token: string | null;
   cm_id: string | null;
   cm_name: string | null;
   cm_mail: string | null;

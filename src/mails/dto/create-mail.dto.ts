@@ -146,6 +146,15 @@ export class CreateMailDto {
   @IsBoolean()
   testMode?: boolean;
 
+  /**
+   * Send even to receivers who unsubscribed from this SUBSCRIPTION category (without it their
+   * deliveries end FAILED with `UNSUBSCRIBED`); never past the suppression list. For services and
+   * admins only (403 for anyone else); the mail records it with the caller (`forcedBy`).
+   */
+  @IsOptional()
+  @IsBoolean()
+  forceSending?: boolean;
+
   /** Read-only: set by the service; accepted and ignored. */
   @Allow()
   @ApiProperty({ readOnly: true, required: false, type: String })

@@ -51,6 +51,10 @@ export class MailDto {
   /** The locale forced by the event, or null (each receiver's own). */
   locale: string | null;
   testMode: boolean;
+  /** Sent even to receivers who unsubscribed from its category (never past the suppression list). */
+  forceSending: boolean;
+  /** Who set `forceSending`: the API key's name, or the admin's `sub`; null when not forced, or with AUTH_MODE=off. */
+  forcedBy: string | null;
   /** When it is to be sent (a scheduled mail); null: at once. */
   scheduledAt: string | null;
   status: MailStatus;
