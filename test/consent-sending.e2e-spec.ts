@@ -205,6 +205,9 @@ describe('Consent when sending (real SMTP server, real Postgres)', () => {
     const body = await request(inbox.webUrl).get(`/messages/${copy.id}`).expect(200);
     expect(body.headers['content-type']).toMatch(/^text\/html/);
     expect(body.text).toContain(`<a href="${url}"`);
+    // Followed in a tab of its own (the mail page's frame-src would refuse it inside the frame), unsandboxed.
+    expect(body.text).toMatch(/^<!doctype html>.*<head[^>]*><base target="_blank">/is);
+    expect(body.headers['content-security-policy']).toMatch(/^sandbox allow-popups allow-popups-to-escape-sandbox;/);
     expect(body.text).toContain('Se désabonner de ces');
   });
 });

@@ -241,13 +241,21 @@ export class SmtpInbox {
       const plain = { 'content-type': 'text/plain; charset=utf-8' };
       if (match[2] === '.txt') return void res.writeHead(200, plain).end(mail.parsed.text ?? '');
       if (match[2] === '.eml') return void res.writeHead(200, plain).end(mail.raw);
-      // The mail's own HTML, sandboxed: no script of a received mail runs on this page.
+      // The mail's own HTML, sandboxed: no script of a received mail runs on this page. Its links open
+      // in a tab of their own, as in a mail client (a link followed inside the frame of the mail page
+      // would be refused by that page's frame-src): the button, the help page, the unsubscribe page
+      // of a subscription mail (contract A3), which then works as it would from any mailbox.
       return void res
         .writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
-          'content-security-policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          'content-security-policy':
+            "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         })
-        .end(typeof mail.parsed.html === 'string' ? mail.parsed.html : `<pre>${escape(mail.parsed.text ?? '')}</pre>`);
+        .end(
+          typeof mail.parsed.html === 'string'
+            ? linksInNewTab(mail.parsed.html)
+            : `<pre>${escape(mail.parsed.text ?? '')}</pre>`,
+        );
     }
     if (url.pathname === '/api/messages') {
       const list = [...this.messages].reverse().map((m) => ({
@@ -542,4 +550,13 @@ function projectPath(path: string): string {
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The mail's HTML with `<base target="_blank">` first in its head (before it, a doctype would be lost: quirks mode). */
+function linksInNewTab(html: string): string {
+  const base = '<base target="_blank">';
+  const head = /<head(\s[^>]*)?>/i.exec(html);
+  return head
+    ? html.slice(0, head.index + head[0].length) + base + html.slice(head.index + head[0].length)
+    : base + html;
 }
