@@ -74,6 +74,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recipients/{recipientId}/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A receiver's email preference for every `SUBSCRIPTION` category (without a change, subscribed).
+         *     Services, admins, and the person whose `sub` is the recipient id (another person's is a 404).
+         */
+        get: operations["Subscriptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recipients/{recipientId}/subscriptions/{category}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Subscribe a receiver to a `SUBSCRIPTION` category by email, or unsubscribe them (source `API`);
+         *     answers the receiver's preferences. Unsubscribing is effective for every mail not yet sent and
+         *     writes the event `recipient.unsubscribed`; setting what already is changes nothing.
+         */
+        put: operations["Subscriptions_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The unsubscribe page the mail's footer links to, in the receiver's locale (French by default):
+         *     it changes nothing (link scanners open links) and offers a button that POSTs to this URL. A
+         *     token that names nothing is a 404 page.
+         */
+        get: operations["Unsubscribe_page"];
+        put?: never;
+        /**
+         * Unsubscribe from the category the token names, for every mail not yet sent (RFC 8058: the
+         *     body `List-Unsubscribe=One-Click` as `application/x-www-form-urlencoded`, or none). Repeating
+         *     it changes nothing and answers the same. Posted by the page's button (`source=page` in the
+         *     form), it answers a confirmation page in the receiver's locale (source `PAGE`); otherwise
+         *     JSON (source `ONE_CLICK`). The event `recipient.unsubscribed` is written once.
+         */
+        post: operations["Unsubscribe_unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/mails": {
         parameters: {
             query?: never;
@@ -716,6 +785,65 @@ export interface components {
             updatedAt: string;
             links: components["schemas"]["LinkDto"][];
         };
+        /**
+         * @description How it was last changed: `API` (this API), `ONE_CLICK` (a mail client's one-click unsubscribe),
+         *     `PAGE` (the button of the unsubscribe page), `MAILTO` (a mail to the unsubscribe address).
+         * @enum {string}
+         */
+        SubscriptionSource: "API" | "ONE_CLICK" | "PAGE" | "MAILTO";
+        EmailSubscriptionDto: {
+            /**
+             * Format: date-time
+             * @description When the preference was last changed; null while it never was (subscribed by default).
+             * @example 2026-12-07T10:15:00.000Z
+             */
+            changedAt: string | null;
+            /**
+             * @description How it was last changed: `API` (this API), `ONE_CLICK` (a mail client's one-click unsubscribe),
+             *     `PAGE` (the button of the unsubscribe page), `MAILTO` (a mail to the unsubscribe address).
+             */
+            source: components["schemas"]["SubscriptionSource"] | null;
+            /** @description Whether mails of this category are sent to the receiver by email. */
+            subscribed: boolean;
+        };
+        CategorySubscriptionDto: {
+            /**
+             * @description A `SUBSCRIPTION` category (see `kind` in `GET /v1/templates/{category}`).
+             * @example PROFILE_COMPLETION_REQUEST
+             */
+            category: string;
+            email: components["schemas"]["EmailSubscriptionDto"];
+        };
+        SubscriptionsDto: {
+            /** @example user-123 */
+            recipientId: string;
+            /** @description Every `SUBSCRIPTION` category, in the catalog's order. */
+            categories: components["schemas"]["CategorySubscriptionDto"][];
+            links: components["schemas"]["LinkDto"][];
+        };
+        PutSubscriptionDto: {
+            /**
+             * @description Send mails of this category by email (`false`: unsubscribed).
+             * @example false
+             */
+            email: boolean;
+        };
+        UnsubscribedDto: {
+            /**
+             * @description Always false: no mail of this category is sent to the receiver any more (those not sent yet included).
+             * @example false
+             */
+            subscribed: boolean;
+            /**
+             * Format: date-time
+             * @description When the receiver unsubscribed (the first time: repeating it changes nothing).
+             * @example 2026-12-07T10:15:00.000Z
+             */
+            changedAt: string | null;
+            /** @example PROFILE_COMPLETION_REQUEST */
+            category: string;
+            links: components["schemas"]["LinkDto"][];
+        };
         CreateMailDto: {
             /**
              * @description User ids of the receivers (resolved to addresses at delivery time), 1 to 1000, distinct.
@@ -788,16 +916,10 @@ export interface components {
             scheduledAt?: string;
             /** @description Render and record the deliveries, but send nothing. */
             testMode?: boolean;
-            /**
-             * @description Send even to receivers who unsubscribed from this SUBSCRIPTION category (without it their
-             *     deliveries end FAILED with `UNSUBSCRIBED`); never past the suppression list. For services and
-             *     admins only (403 for anyone else); the mail records it with the caller (`forcedBy`).
-             */
-            forceSending?: boolean;
         };
         DeliveryErrorDto: {
             /** @enum {string} */
-            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "UNSUBSCRIBED" | "RETRIES_EXHAUSTED" | "EXPIRED" | "BOUNCED";
+            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "RETRIES_EXHAUSTED" | "EXPIRED" | "BOUNCED";
             /** @description What happened, in words. */
             message: string;
             /** @description The relay's reply, when it gave one (`550 5.1.1 No such user`). */
@@ -856,10 +978,6 @@ export interface components {
             /** @description The locale forced by the event, or null (each receiver's own). */
             locale: string | null;
             testMode: boolean;
-            /** @description Sent even to receivers who unsubscribed from its category (never past the suppression list). */
-            forceSending: boolean;
-            /** @description Who set `forceSending`: the API key's name, or the admin's `sub`; null when not forced, or with AUTH_MODE=off. */
-            forcedBy: string | null;
             /**
              * Format: date-time
              * @description When it is to be sent (a scheduled mail); null: at once.
@@ -941,6 +1059,13 @@ export interface components {
             outcome: "SENT" | "TEMPORARY_FAILURE" | "PERMANENT_FAILURE" | "BOUNCED" | "DELAYED" | null;
             smtpResponse: string | null;
         };
+        /**
+         * @description `SUBSCRIPTION`: a reminder or digest the receiver may refuse (one-click unsubscribe, preferences
+         *     under `/v1/recipients/{recipient-id}/subscriptions`); `TRANSACTIONAL`: follows from something the
+         *     receiver did or owns, always sent.
+         * @enum {string}
+         */
+        CategoryKind: "TRANSACTIONAL" | "SUBSCRIPTION";
         TemplateVariableDto: {
             /**
              * @description `date`: ISO 8601; `money`: `{amount, currency}` or a number in euros. Both written for the receiver's locale.
@@ -968,6 +1093,12 @@ export interface components {
             en: string;
         };
         TemplateDto: {
+            /**
+             * @description `SUBSCRIPTION`: a reminder or digest the receiver may refuse (one-click unsubscribe, preferences
+             *     under `/v1/recipients/{recipient-id}/subscriptions`); `TRANSACTIONAL`: follows from something the
+             *     receiver did or owns, always sent.
+             */
+            kind: components["schemas"]["CategoryKind"];
             /** @description Ids a mail event of this category must carry. */
             requiredIds: ("publicationId" | "reservationId" | "organizationId" | "establishmentId")[];
             /** @enum {string} */
@@ -1412,12 +1543,12 @@ export interface components {
              *       "mail.failed"
              *     ]
              */
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated" | "recipient.unsubscribed")[];
             /** @example Booking service: delivery outcomes */
             description?: string;
         };
         CreatedWebhookDto: {
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated" | "recipient.unsubscribed")[];
             /** @description The signing secret (`whsec_…`): shown in this answer only, keep it. */
             secret: string;
             id: string;
@@ -1438,7 +1569,7 @@ export interface components {
             links: components["schemas"]["LinkDto"][];
         };
         WebhookDto: {
-            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated" | "recipient.unsubscribed")[];
             id: string;
             url: string;
             description: string | null;
@@ -1466,7 +1597,7 @@ export interface components {
         UpdateWebhookDto: {
             /** Format: uri */
             url?: string;
-            events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated")[];
+            events?: ("mail.sent" | "mail.failed" | "mail.delivery.sent" | "mail.delivery.failed" | "mail.delivery.bounced" | "mail.delivery.complained" | "mail.cancelled" | "contact.created" | "conversation.created" | "conversation.updated" | "message.created" | "message.updated" | "recipient.unsubscribed")[];
             /** @description null clears the description. */
             description?: string | null;
             /**
@@ -1503,7 +1634,7 @@ export interface components {
         InboundMessageDto: {
             id: string;
             /** @enum {string} */
-            kind: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "REJECTED" | "UNRECOGNISED";
+            kind: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "UNSUBSCRIBE" | "REJECTED" | "UNRECOGNISED";
             /**
              * Format: date-time
              * @example 2026-12-07T10:15:00.000Z
@@ -2100,6 +2231,241 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                recipientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionsDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Subscriptions_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                recipientId: string;
+                category: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutSubscriptionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionsDto"];
+                };
+            };
+            /** @description `VALIDATION_ERROR`: a `TRANSACTIONAL` category (it cannot be refused) or an unknown one (`category`). */
+            400: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A token that names nothing: a page saying so. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    Unsubscribe_unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+                /** @description Same key and body within 24 h: the first answer is replayed (`Idempotent-Replayed: true`) and nothing is created again; same key, other body: 422. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description What RFC 8058 mail clients send; the page adds `source=page`. */
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    "List-Unsubscribe"?: "One-Click";
+                    /**
+                     * @description Posted by the unsubscribe page: answered by a page.
+                     * @enum {string}
+                     */
+                    source?: "page";
+                };
+            };
+        };
+        responses: {
+            /** @description Unsubscribed (or already). Posted by the page: a confirmation page (`text/html`). */
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribedDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `RESOURCE_NOT_FOUND`: a token that names nothing. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4242,7 +4608,7 @@ export interface operations {
                 currentPage?: number;
                 /** @description Items per page. */
                 sizePage?: number;
-                kind?: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "REJECTED" | "UNRECOGNISED";
+                kind?: "BOUNCE" | "DELAY" | "COMPLAINT" | "REPLY" | "AUTO_REPLY" | "UNSUBSCRIBE" | "REJECTED" | "UNRECOGNISED";
             };
             header?: {
                 /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */

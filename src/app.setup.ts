@@ -12,6 +12,7 @@ import { ApiError } from './common/errors/api-error';
 import { applyHttpResult } from './common/http/http-result';
 import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
+import { registerUnsubscribeFormParser } from './recipients/unsubscribe-form.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './health/metrics.service';
 import { MAX_URL_LENGTH } from './http-server.options';
@@ -72,6 +73,8 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
     { parseAs: 'buffer', bodyLimit: config.inbound.maxBytes },
     (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) => done(null, body),
   );
+  // POST /v1/unsubscribe/{token} alone reads a form (RFC 8058 one-click); every other route answers it 415.
+  registerUnsubscribeFormParser(fastify);
 
   // The request's context (correlation id, base URL of links) for everything done on its behalf,
   // entered in the first hook: cheaper than a Nest middleware, which goes through middie. A

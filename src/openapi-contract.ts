@@ -61,7 +61,10 @@ export function describeContract(document: OpenAPIObject): void {
 const TAG_DESCRIPTIONS: Record<string, string> = {
   mails: 'Mail events: one mail per event, one delivery per receiver, sent over SMTP asynchronously and durably.',
   templates: 'The mail categories: the ids each requires, the variables each declares, previews.',
-  recipients: 'The recipient directory: who a receiver id is (address, name, locale).',
+  recipients:
+    'The recipient directory: who a receiver id is (address, name, locale), and their consent to SUBSCRIPTION mails.',
+  unsubscribe:
+    'One-click unsubscribe (RFC 8058): the page a SUBSCRIPTION mail links to and the POST that unsubscribes; the token is the credential.',
   suppressions: 'Addresses no mail is sent to (hard bounces, or added by hand).',
   contacts: 'Contact-us threads between visitors and the support team.',
   conversations:

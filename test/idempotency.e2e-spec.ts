@@ -537,6 +537,28 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       }),
     },
     {
+      // Token-addressed and idempotent by nature; a key still replays the first answer.
+      route: 'POST /v1/unsubscribe/:token',
+      prepare: async () => {
+        const token = 'a'.repeat(40);
+        await db.query(
+          `INSERT INTO subscription (recipient_id, category, unsubscribe_token) VALUES ('tx-ok', 'PROFILE_COMPLETION_REQUEST', $1)`,
+          [token],
+        );
+        return {
+          path: `/v1/unsubscribe/${token}`,
+          type: 'application/x-www-form-urlencoded',
+          body: 'List-Unsubscribe=One-Click',
+          effect: () =>
+            one(
+              `SELECT email_subscribed, (SELECT count(*) FROM event WHERE type = 'recipient.unsubscribed') AS events
+               FROM subscription WHERE unsubscribe_token = $1`,
+              [token],
+            ),
+        };
+      },
+    },
+    {
       route: 'POST /v1/conversations/:conversationId/messages',
       prepare: async () => {
         const { body } = await api()

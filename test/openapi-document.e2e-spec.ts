@@ -10,6 +10,7 @@ import * as ts from 'typescript';
 import { SmtpInbox } from '../src/delivery/smtp-inbox';
 import { openApiYaml } from '../src/scripts/openapi-yaml';
 import { WebhookHttpClient } from '../src/webhooks/webhook-http.client';
+import { SubscriptionRepository } from '../src/recipients/subscription.repository';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 import { SseClient } from './sse-client';
 
@@ -293,6 +294,10 @@ describe('The OpenAPI document', () => {
         webhookId: webhook.id,
         recipientId: 'user-42',
         email: 'camille.martin@example.com',
+        category: 'PROFILE_COMPLETION_REQUEST',
+        // An unsubscribe link, as the worker makes one when it sends a SUBSCRIPTION mail.
+        token: (await service.app.get(SubscriptionRepository).ensure('user-42', 'PROFILE_COMPLETION_REQUEST'))
+          .unsubscribeToken,
       };
       // A body field naming a resource of the service (the message read up to) is filled like a path field.
       const fill = (body: unknown): unknown =>

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'conversation.updated',
   'message.created',
   'message.updated',
+  'recipient.unsubscribed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -20,7 +20,7 @@ export interface SentCopy {
 
 export interface InboundRecord {
   id: string;
-  kind: InboundKind | 'REJECTED';
+  kind: InboundKind | 'REJECTED' | 'UNSUBSCRIBE';
   receivedAt: Date;
   via: 'SMTP' | 'HTTP';
   envelopeFrom: string | null;

@@ -8,6 +8,8 @@ import { AppConfig, InjectConfig } from '../config/app.config';
 import { ContactsService } from '../contacts/contacts.service';
 import { ConversationsService } from '../conversations/conversations.service';
 import { MailWriter } from '../mails/mail.writer';
+import { SubscriptionsService } from '../recipients/subscriptions.service';
+import { unsubscribeToken } from '../recipients/unsubscribe-address';
 import { Classification, classify, isHardBounce, parseInbound, ParsedInbound } from './classify';
 import { InboundMessageDto } from './dto/inbound-message.dto';
 import { InboundAddress, InboundAddresses } from '../delivery/inbound-address';
@@ -34,6 +36,7 @@ const DELIVERED_TO = ['delivered-to', 'x-original-to', 'envelope-to', 'x-envelop
 export class InboundService {
   private readonly logger = new Logger(InboundService.name);
   readonly addresses: InboundAddresses;
+  private readonly domain: string;
 
   constructor(
     private readonly inbound: InboundRepository,
@@ -43,14 +46,19 @@ export class InboundService {
     private readonly cls: ClsService,
     private readonly mapper: InboundMapper,
     private readonly idempotency: IdempotencyService,
+    private readonly subscriptions: SubscriptionsService,
     @InjectConfig() config: AppConfig,
   ) {
     this.addresses = new InboundAddresses(config.inbound.domain, config.inbound.secret);
+    this.domain = config.inbound.domain;
   }
 
-  /** Whether the listener takes mail for this address: ours, with a valid token. */
+  /**
+   * Whether the listener takes mail for this address: ours, with a valid token; or an unsubscribe
+   * address in its form (whether its token exists is looked up when the message is applied).
+   */
   accepts(address: string): boolean {
-    return this.addresses.parse(address) !== null;
+    return this.addresses.parse(address) !== null || unsubscribeToken(address, this.domain) !== null;
   }
 
   /**
@@ -96,7 +104,11 @@ export class InboundService {
           raw,
         });
         if (inserted === null) return null;
-        const outcome = await this.apply(manager, parsed, classification, ours, to);
+        const unsubscribe = to.map((address) => unsubscribeToken(address, this.domain)).find((t) => t !== null);
+        const outcome =
+          unsubscribe && classification.kind !== 'AUTO_REPLY'
+            ? await this.unsubscribe(manager, unsubscribe)
+            : await this.apply(manager, parsed, classification, ours, to);
         await this.inbound.recordOutcomeWithin(manager, id, outcome);
         const message = this.mapper.toDto((await this.inbound.findById(id, manager))!);
         await this.idempotency.storeWithin(manager, 202, message);
@@ -175,6 +187,22 @@ export class InboundService {
       case 'REPLY':
         return this.reply(manager, parsed, c, replyAddress);
     }
+  }
+
+  /**
+   * A mail to `unsubscribe+{token}@INBOUND_DOMAIN` (the mailto of List-Unsubscribe), whatever it
+   * says: its receiver is unsubscribed from its category (source MAILTO). An automatic answer
+   * to such an address changes nothing (it is applied as one); an unknown token is REJECTED.
+   */
+  private async unsubscribe(manager: EntityManager, token: string): Promise<InboundOutcome> {
+    const none = { deliveryId: null, mailId: null, contactId: null, conversationId: null, postedMessageId: null };
+    const done = await this.subscriptions.unsubscribeByTokenWithin(manager, token, 'MAILTO');
+    if (!done) return { ...none, kind: 'REJECTED', reason: 'The unsubscribe address names no subscription.' };
+    return {
+      ...none,
+      kind: 'UNSUBSCRIBE',
+      reason: done.changed ? null : `Already unsubscribed from ${done.subscription.category}: nothing changed.`,
+    };
   }
 
   /**

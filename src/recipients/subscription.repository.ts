@@ -68,7 +68,8 @@ export class SubscriptionRepository {
   ): Promise<{ subscription: Subscription; changed: boolean }> {
     const before = await this.ensure(recipientId, category, manager);
     if (before.emailSubscribed === subscribed) return { subscription: before, changed: false };
-    const rows: Subscription[] = await manager.query(
+    // An UPDATE answers [rows, count] through TypeORM's Postgres driver.
+    const [rows]: [Subscription[], number] = await manager.query(
       `UPDATE subscription SET email_subscribed = $3, changed_at = now(), source = $4
        WHERE recipient_id = $1 AND category = $2 RETURNING ${COLUMNS}`,
       [recipientId, category, subscribed, source],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LinksBuilder } from '../common/links/links.builder';
 import { MAIL_CATALOG } from '../catalog/mail-catalog';
-import { LOCALES, MailCategory } from '../catalog/mail-category';
+import { kindOf, LOCALES, MailCategory } from '../catalog/mail-category';
 import { TemplateDto, TemplateListDto, TemplateSubjectDto } from './dto/template.dto';
 
 @Injectable()
@@ -12,6 +12,7 @@ export class TemplateMapper {
     const definition = MAIL_CATALOG[category];
     return {
       category,
+      kind: kindOf(category),
       requiredIds: definition.requiredIds,
       variables: definition.variables.map(({ name, type, required, description, example }) => ({
         name,

@@ -14,6 +14,8 @@ export enum InboundMessageKind {
   REPLY = 'REPLY',
   /** An out-of-office or other automatic answer: changes nothing. */
   AUTO_REPLY = 'AUTO_REPLY',
+  /** Addressed to an unsubscribe address (`unsubscribe+{token}@INBOUND_DOMAIN`): its receiver is unsubscribed from its category. */
+  UNSUBSCRIBE = 'UNSUBSCRIBE',
   /** Not from the person the reply address was sent to, a token that is not valid, or refused by its thread. */
   REJECTED = 'REJECTED',
   /** Nothing the service can act on. */

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { LinkDto } from '../../common/links/link.dto';
 import { VariableType } from '../../catalog/mail-catalog';
-import { MailCategory, MailReferenceField } from '../../catalog/mail-category';
+import { CategoryKind, MailCategory, MailReferenceField } from '../../catalog/mail-category';
 
 // Listed in full: the Swagger plugin writes a union's values in the order the compiler happened to
 // meet them, which differs from one build to the next.
@@ -53,6 +53,13 @@ export class TemplateSubjectDto {
 
 export class TemplateDto {
   category: MailCategory;
+  /**
+   * `SUBSCRIPTION`: a reminder or digest the receiver may refuse (one-click unsubscribe, preferences
+   * under `/v1/recipients/{recipient-id}/subscriptions`); `TRANSACTIONAL`: follows from something the
+   * receiver did or owns, always sent.
+   */
+  @ApiProperty({ enum: CategoryKind, enumName: 'CategoryKind' })
+  kind: CategoryKind;
   /** Ids a mail event of this category must carry. */
   @ApiProperty({ enum: REFERENCE_FIELDS, isArray: true })
   requiredIds: MailReferenceField[];
