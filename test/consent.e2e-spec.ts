@@ -290,7 +290,10 @@ describe('Consent: preferences, one-click and mailto unsubscribe (real Postgres,
         .set('Content-Type', FORM)
         .send('category=PROFILE_COMPLETION_REQUEST&receiversId=x')
         .expect(415);
-      expect(res.body).toMatchObject({ name: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(res.body).toMatchObject({
+        name: 'UNSUPPORTED_MEDIA_TYPE',
+        details: [{ field: 'Content-Type', location: 'header' }],
+      });
       const { unsubscribeToken: token } = await subscriptions.ensure('big-form', 'PROFILE_COMPLETION_REQUEST');
       await api()
         .post(`/v1/unsubscribe/${token}`)

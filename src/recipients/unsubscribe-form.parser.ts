@@ -20,7 +20,12 @@ export function registerUnsubscribeFormParser(fastify: FastifyInstance): void {
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
     (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
       if (request.routeOptions.url !== UNSUBSCRIBE_ROUTE) {
-        done(new ApiError('UNSUPPORTED_MEDIA_TYPE'), undefined);
+        done(
+          new ApiError('UNSUPPORTED_MEDIA_TYPE', undefined, [
+            { field: 'Content-Type', location: 'header', issue: 'must be application/json' },
+          ]),
+          undefined,
+        );
         return;
       }
       const text = typeof body === 'string' ? body : body.toString('utf8');
