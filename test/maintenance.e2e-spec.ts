@@ -30,7 +30,7 @@ describe('MaintenanceJob (real Postgres)', () => {
   const count = async (sql: string, params: unknown[] = []): Promise<number> =>
     Number((await db.query(`SELECT count(*)::int AS n FROM ${sql}`, params))[0].n);
 
-  it('deletes events, webhook calls, rate-limit counters and idempotency keys past their retention, in batches, and keeps the rest', async () => {
+  it('deletes events, webhook calls, rate-limit counters, idempotency keys and inbound messages past their retention, in batches, and keeps the rest', async () => {
     // Events: a backlog larger than one batch past 24 hours, one just inside.
     await db.query(
       `INSERT INTO event (type, data, created_at) SELECT 'contact.created', '{}', now() - interval '25 hours' FROM generate_series(1, 2500)`,
@@ -77,11 +77,19 @@ describe('MaintenanceJob (real Postgres)', () => {
          ('svc', 'POST /v1/mails', 'old', 'h', now() - interval '25 hours'), ('svc', 'POST /v1/mails', 'recent', 'h', now() - interval '23 hours')`,
     );
 
+    // Inbound messages: past INBOUND_RETENTION_DAYS (30 by default), and still kept.
+    await db.query(
+      `INSERT INTO inbound_message (id, kind, via, to_addresses, dedupe_key, size, raw, received_at) VALUES
+         (gen_random_uuid(), 'AUTO_REPLY', 'SMTP', '{}', 'old', 1, 'x', now() - interval '31 days'),
+         (gen_random_uuid(), 'AUTO_REPLY', 'SMTP', '{}', 'recent', 1, 'x', now() - interval '29 days')`,
+    );
+
     expect(await service.app.get(MaintenanceJob).run()).toEqual({
       events: 2500,
       webhookCalls: 2,
       rateLimits: 1,
       idempotencyKeys: 1,
+      inboundMessages: 1,
     });
 
     expect(await db.query(`SELECT data FROM event`)).toEqual([{ data: { keep: true } }]);
@@ -94,6 +102,7 @@ describe('MaintenanceJob (real Postgres)', () => {
       'just-ended',
     ]);
     expect((await db.query(`SELECT key FROM idempotency_key`)).map((r: { key: string }) => r.key)).toEqual(['recent']);
+    expect(await db.query(`SELECT dedupe_key FROM inbound_message`)).toEqual([{ dedupe_key: 'recent' }]);
 
     // Nothing left past its time: a second run deletes nothing.
     expect(await service.app.get(MaintenanceJob).run()).toEqual({
@@ -101,6 +110,7 @@ describe('MaintenanceJob (real Postgres)', () => {
       webhookCalls: 0,
       rateLimits: 0,
       idempotencyKeys: 0,
+      inboundMessages: 0,
     });
     expect(await count('event')).toBe(1);
   });
