@@ -916,10 +916,16 @@ export interface components {
             scheduledAt?: string;
             /** @description Render and record the deliveries, but send nothing. */
             testMode?: boolean;
+            /**
+             * @description Send even to receivers who unsubscribed from this SUBSCRIPTION category (without it their
+             *     deliveries end FAILED with `UNSUBSCRIBED`); never past the suppression list. For services and
+             *     admins only (403 for anyone else); the mail records it with the caller (`forcedBy`).
+             */
+            forceSending?: boolean;
         };
         DeliveryErrorDto: {
             /** @enum {string} */
-            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "RETRIES_EXHAUSTED" | "EXPIRED" | "BOUNCED";
+            code: "SMTP_TEMPORARY" | "SMTP_REJECTED" | "RECIPIENT_NOT_FOUND" | "SUPPRESSED" | "UNSUBSCRIBED" | "RETRIES_EXHAUSTED" | "EXPIRED" | "BOUNCED";
             /** @description What happened, in words. */
             message: string;
             /** @description The relay's reply, when it gave one (`550 5.1.1 No such user`). */
@@ -978,6 +984,10 @@ export interface components {
             /** @description The locale forced by the event, or null (each receiver's own). */
             locale: string | null;
             testMode: boolean;
+            /** @description Sent even to receivers who unsubscribed from its category (never past the suppression list). */
+            forceSending: boolean;
+            /** @description Who set `forceSending`: the API key's name, or the admin's `sub`; null when not forced, or with AUTH_MODE=off. */
+            forcedBy: string | null;
             /**
              * Format: date-time
              * @description When it is to be sent (a scheduled mail); null: at once.

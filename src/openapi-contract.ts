@@ -65,7 +65,9 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
     'The recipient directory: who a receiver id is (address, name, locale), and their consent to SUBSCRIPTION mails.',
   unsubscribe:
     'One-click unsubscribe (RFC 8058): the page a SUBSCRIPTION mail links to and the POST that unsubscribes; the token is the credential.',
-  suppressions: 'Addresses no mail is sent to (hard bounces, or added by hand).',
+  suppressions: 'Addresses no mail is sent to (hard bounces, complaints, or added by hand).',
+  inbound:
+    'What comes back from the mail world: bounces, delay reports, complaints, auto-replies and replies, and what each became.',
   contacts: 'Contact-us threads between visitors and the support team.',
   conversations:
     'Conversations between a customer and the agents of an establishment, their messages, read markers, timelines and event streams.',

@@ -209,6 +209,25 @@ describe('Consent when sending (real SMTP server, real Postgres)', () => {
     expect(body.text).toMatch(/^<!doctype html>.*<head[^>]*><base target="_blank">/is);
     expect(body.headers['content-security-policy']).toMatch(/^sandbox allow-popups allow-popups-to-escape-sandbox;/);
     expect(body.text).toContain('Se désabonner de ces');
+
+    // Followed: the page (it changes nothing), its button (a POST of its form), and the next mail
+    // of that category is refused. (The link's origin is PORT's; this app listens on another port.)
+    const path = new URL(url).pathname;
+    const landing = await api().get(path).expect(200);
+    expect(landing.headers['content-type']).toMatch(/^text\/html/);
+    const form = /<form[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(landing.text)![1];
+    const fields = [...form.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)];
+    const next = await send({ receiversId: ['local'], category: 'PROFILE_COMPLETION_REQUEST' });
+    expect(next.deliveries[0].status).toBe('SENT');
+    await api()
+      .post(path)
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send(new URLSearchParams(fields.map(([, name, value]): [string, string] => [name, value])).toString())
+      .expect(200);
+    const refused = await send({ receiversId: ['local'], category: 'PROFILE_COMPLETION_REQUEST' });
+    expect(refused.deliveries[0]).toMatchObject({ status: 'FAILED', error: { code: 'UNSUBSCRIBED' } });
+    const shown = (await api().get(`/v1/mails/${refused.id}`).expect(200)).body as MailBody;
+    expect(shown.deliveries[0]).toMatchObject({ status: 'FAILED', error: { code: 'UNSUBSCRIBED' } });
   });
 });
 

@@ -253,6 +253,15 @@ describe('Consent: preferences, one-click and mailto unsubscribe (real Postgres,
       expect(page.text).toContain('role="status"');
     });
 
+    it('takes the one-click POST as multipart/form-data, the form RFC 8058 asks mail clients to send', async () => {
+      const { unsubscribeToken: token } = await subscriptions.ensure('multipart', 'PROFILE_COMPLETION_REQUEST');
+      const res = await api().post(`/v1/unsubscribe/${token}`).field('List-Unsubscribe', 'One-Click').expect(200);
+      expect(res.body).toMatchObject({ category: 'PROFILE_COMPLETION_REQUEST', subscribed: false });
+      expect(await row(token)).toEqual({ email_subscribed: false, source: 'ONE_CLICK' });
+      // Elsewhere multipart is refused like any body that is not JSON.
+      await api().post('/v1/mails').set(service_).field('category', 'PROFILE_COMPLETION_REQUEST').expect(415);
+    });
+
     it("answers the page's button with a confirmation page (source PAGE)", async () => {
       const { unsubscribeToken: token } = await subscriptions.ensure('english-reader', 'CONVERSATION_UNREAD_MESSAGES');
       const res = await api()

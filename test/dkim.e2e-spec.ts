@@ -150,8 +150,10 @@ describe('DKIM: every kind of mail leaves signed (real SMTP, real verifier)', ()
     return mail;
   }
 
-  it('a subscription mail (PROFILE_COMPLETION_REQUEST)', async () => {
-    await expectSigned(await sendMail({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['claire'] }));
+  it('a subscription mail (PROFILE_COMPLETION_REQUEST), its List-Unsubscribe and List-Unsubscribe-Post signed', async () => {
+    const mail = await sendMail({ category: 'PROFILE_COMPLETION_REQUEST', receiversId: ['claire'] });
+    expect(headerNames(mail.raw)).toEqual(expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post']));
+    await expectSigned(mail);
   });
 
   it('a transactional mail (CLIENT_PAYMENT_NOTIFICATION)', async () => {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { RecipientsModule } from '../recipients/recipients.module';
-import { SubscriptionRepository } from '../recipients/subscription.repository';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { MailDeliveryWorker } from './mail-delivery.worker';
 import { SmtpTransport } from './smtp.transport';
@@ -13,8 +12,8 @@ import { TemplateRenderer } from './template.renderer';
  */
 @Module({
   imports: [RecipientsModule, SuppressionsModule],
-  // SubscriptionRepository: the worker reads and makes receivers' consent rows (contract A3).
-  providers: [SmtpTransport, TemplateRenderer, MailDeliveryWorker, SubscriptionRepository],
+  // RecipientsModule: receivers, and their consent rows (SubscriptionRepository, contract A3).
+  providers: [SmtpTransport, TemplateRenderer, MailDeliveryWorker],
   // Templates preview with the renderer, health probes the relay through the transport.
   exports: [SmtpTransport, TemplateRenderer, MailDeliveryWorker],
 })

@@ -18,6 +18,7 @@ import {
   SUBSCRIPTION_CATEGORIES,
 } from '../catalog/mail-category';
 import { InboundAddresses } from './inbound-address';
+import { unsubscribeAddress } from '../recipients/unsubscribe-address';
 import { MAIL_DELIVERIES } from '../mails/mail-deliveries.queue';
 import { AttemptOutcome, DeliveryErrorCode, StoredDeliveryStatus } from '../mails/mail-status';
 import { nextAttempt } from './retry-policy';
@@ -278,7 +279,7 @@ export class MailDeliveryWorker
    * is on (the inbound listener handles `unsubscribe+{token}@INBOUND_DOMAIN`).
    */
   private unsubscribeHeaders(url: string, token: string): Record<string, string> {
-    const mailto = this.inbound ? `, <mailto:unsubscribe+${token}@${this.config.inbound.domain}>` : '';
+    const mailto = this.inbound ? `, <mailto:${unsubscribeAddress(token, this.config.inbound.domain)}>` : '';
     return {
       'List-Unsubscribe': `<${url}>${mailto}`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',

@@ -19,17 +19,25 @@ export function registerUnsubscribeFormParser(fastify: FastifyInstance): void {
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
     (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
-      if (request.routeOptions.url !== UNSUBSCRIBE_ROUTE) {
-        done(
-          new ApiError('UNSUPPORTED_MEDIA_TYPE', undefined, [
-            { field: 'Content-Type', location: 'header', issue: 'must be application/json' },
-          ]),
-          undefined,
-        );
-        return;
-      }
+      if (request.routeOptions.url !== UNSUBSCRIBE_ROUTE) return done(notJson(), undefined);
       const text = typeof body === 'string' ? body : body.toString('utf8');
       done(null, text.length ? Object.fromEntries(new URLSearchParams(text)) : undefined);
     },
   );
+  // RFC 8058 3.1: a mail client's one-click POST SHOULD be multipart/form-data. Its one field,
+  // `List-Unsubscribe=One-Click`, tells nothing the POST itself does not: read (bounded), not parsed.
+  fastify.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT },
+    (request: FastifyRequest, _body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
+      if (request.routeOptions.url !== UNSUBSCRIBE_ROUTE) return done(notJson(), undefined);
+      done(null, undefined);
+    },
+  );
+}
+
+function notJson(): ApiError {
+  return new ApiError('UNSUPPORTED_MEDIA_TYPE', undefined, [
+    { field: 'Content-Type', location: 'header', issue: 'must be application/json' },
+  ]);
 }
