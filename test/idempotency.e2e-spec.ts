@@ -542,7 +542,7 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       prepare: async () => {
         const token = 'a'.repeat(40);
         await db.query(
-          `INSERT INTO subscription (recipient_id, category, unsubscribe_token) VALUES ('tx-ok', 'PROFILE_COMPLETION_REQUEST', $1)`,
+          `INSERT INTO subscription (recipient_id, category, unsubscribe_token) VALUES ('tx-unsubscribe', 'PROFILE_COMPLETION_REQUEST', $1)`,
           [token],
         );
         return {
