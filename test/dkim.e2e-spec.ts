@@ -3,7 +3,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import request from 'supertest';
 import { ConfigError } from '../src/config/env.reader';
 import { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
-import { putRecipients, settled, waitForMail } from './fixtures';
+import { putRecipients, settled, unreadDigest, waitForMail } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
 const SELECTOR = 'e2e2026';
@@ -182,26 +182,11 @@ describe('DKIM: every kind of mail leaves signed (real SMTP, real verifier)', ()
   });
 
   it('the unread digest (CONVERSATION_UNREAD_MESSAGES)', async () => {
-    const conversation = await api()
-      .post('/v1/conversations')
-      .send({
-        tripPublicationId: 'TRIP-1',
-        tripReference: 'VOY-1',
-        establishmentId: 'EST-1',
-        customerId: 'claire',
-        assignedAgentId: 'agent-1',
-      })
-      .expect(201);
-    const conversationId = (conversation.body as { id: string }).id;
-    await api()
-      .post(`/v1/conversations/${conversationId}/messages`)
-      .send({ transmitterId: 'agent-1', content: 'Votre départ est confirmé.' })
-      .expect(201);
-    const [digest] = await inbox.waitFor(
-      (m) =>
-        m.parsed.headers.get('x-mail-category') === 'CONVERSATION_UNREAD_MESSAGES' &&
-        m.envelopeTo.includes('claire.martin@example.com'),
-    );
+    const { digest } = await unreadDigest(service.url, inbox, {
+      customerId: 'claire',
+      agentId: 'agent-1',
+      address: 'claire.martin@example.com',
+    });
     await expectSigned(digest);
   });
 

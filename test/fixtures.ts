@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
+import type { ReceivedMail, SmtpInbox } from '../src/delivery/smtp-inbox';
 
 /** Puts receivers in the recipient directory of the app at `url`. */
 export async function putRecipients(
@@ -117,4 +118,36 @@ export interface MailBody {
     error: { code: string; message: string; smtpResponse: string | null } | null;
   }>;
   links: Array<{ rel: string; href: string; method: string }>;
+}
+
+/**
+ * The unread digest a customer is mailed (CONVERSATION_UNREAD_MESSAGES, UNREAD_MAIL_DELAY_SECONDS
+ * after a message): a conversation with the agent, a message from the agent, the digest's copy in
+ * the inbox. Returns the copy and the conversation's id.
+ */
+export async function unreadDigest(
+  url: string,
+  inbox: SmtpInbox,
+  to: { customerId: string; agentId: string; address: string },
+): Promise<{ digest: ReceivedMail; conversationId: string }> {
+  const conversation = await request(url)
+    .post('/v1/conversations')
+    .send({
+      tripPublicationId: `TRIP-${to.customerId}`,
+      tripReference: `VOY-${to.customerId}`,
+      establishmentId: 'EST-1',
+      customerId: to.customerId,
+      assignedAgentId: to.agentId,
+    })
+    .expect(201);
+  const conversationId = (conversation.body as { id: string }).id;
+  await request(url)
+    .post(`/v1/conversations/${conversationId}/messages`)
+    .send({ transmitterId: to.agentId, content: 'Votre départ est confirmé.' })
+    .expect(201);
+  const [digest] = await inbox.waitFor(
+    (m) =>
+      m.parsed.headers.get('x-mail-category') === 'CONVERSATION_UNREAD_MESSAGES' && m.envelopeTo.includes(to.address),
+  );
+  return { digest, conversationId };
 }

@@ -4,7 +4,7 @@ import { createTransport } from 'nodemailer';
 import request from 'supertest';
 import { SmtpInbox, ReceivedMail } from '../src/delivery/smtp-inbox';
 import { InboundSmtpListener } from '../src/inbound/inbound-smtp.listener';
-import { putRecipients, settled, waitForMail, waitUntil } from './fixtures';
+import { putRecipients, settled, unreadDigest, waitForMail, waitUntil } from './fixtures';
 import { createTestDatabase, startApp, startInbox, TestApp } from './harness';
 
 const FIXTURES = join(__dirname, 'fixtures', 'inbound');
@@ -230,26 +230,11 @@ describe('Inbound mail (real SMTP both ways, real Postgres)', () => {
   });
 
   it("posts a participant's answer to the unread digest in the conversation, to the other side", async () => {
-    const conversation = await api()
-      .post('/v1/conversations')
-      .send({
-        tripPublicationId: 'TRIP-1',
-        tripReference: 'VOY-1',
-        establishmentId: 'EST-1',
-        customerId: 'claire',
-        assignedAgentId: 'agent-1',
-      })
-      .expect(201);
-    const conversationId = (conversation.body as { id: string }).id;
-    await api()
-      .post(`/v1/conversations/${conversationId}/messages`)
-      .send({ transmitterId: 'agent-1', content: 'Votre départ est confirmé.' })
-      .expect(201);
-    const [digest] = await inbox.waitFor(
-      (m) =>
-        m.raw.includes('X-Mail-Category: CONVERSATION_UNREAD_MESSAGES') &&
-        m.envelopeTo.includes('claire.martin@example.com'),
-    );
+    const { digest, conversationId } = await unreadDigest(service.url, inbox, {
+      customerId: 'claire',
+      agentId: 'agent-1',
+      address: 'claire.martin@example.com',
+    });
     const replyAddress = header(digest, 'Reply-To');
     await deliver(
       `From: Claire <claire.martin@example.com>\r\nTo: ${replyAddress}\r\nSubject: Re: messages\r\nMessage-ID: <digest-answer@example.com>\r\nIn-Reply-To: ${header(digest, 'Message-ID')}\r\n\r\nMerci, à bientôt !\r\n\r\nOn Mon, 1 Dec 2026 at 10:00, Voyages wrote:\r\n> Vous avez des messages non lus\r\n`,
