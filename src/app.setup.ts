@@ -14,7 +14,7 @@ import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
 import { registerUnsubscribeFormParser } from './recipients/unsubscribe-form.parser';
 import { AppConfig } from './config/app.config';
-import { MetricsService } from './health/metrics.service';
+import { MetricsService } from './common/metrics/metrics.service';
 import { MAX_URL_LENGTH } from './http-server.options';
 import { APP_LOGGER, redactUrl, UNLOGGED_PATHS } from './logging';
 import { buildOpenApiDocument } from './openapi';

@@ -4,6 +4,7 @@ import { EventViews } from './events/event-views';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { LinksBuilder } from './links/links.builder';
+import { MetricsService } from './metrics/metrics.service';
 
 /**
  * The request context (correlation id, caller, base URL of links): nestjs-cls's service alone.
@@ -16,7 +17,8 @@ const CLS: Provider = { provide: ClsService, useValue: ClsServiceManager.getClsS
 /** Cross-cutting pieces every feature module uses. */
 @Global()
 @Module({
-  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews],
-  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews],
+  // MetricsService: every side counts (the API, the workers); /metrics (health/) serves them.
+  providers: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews, MetricsService],
+  exports: [CLS, LinksBuilder, IdempotencyRepository, IdempotencyService, EventViews, MetricsService],
 })
 export class CommonModule {}

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { DataSource } from 'typeorm';
 import { AppConfig, InjectConfig } from '../config/app.config';
-import { MetricsService } from '../health/metrics.service';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { QueueHandler } from '../queue/queue-handler';
 import { Queues } from '../queue/queues';
 import { DirectoryUnavailableError } from '../recipients/user-directory.client';

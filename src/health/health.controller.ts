@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndica
 import { ApiError, ErrorDetail } from '../common/errors/api-error';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../common/errors/database-unavailable';
 import { Access, Probe } from '../auth/access.decorator';
-import { MetricsService } from './metrics.service';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { SmtpProbe } from './smtp.probe';
 
 @ApiTags('operations')

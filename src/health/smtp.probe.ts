@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SmtpTransport } from '../delivery/smtp.transport';
-import { MetricsService } from './metrics.service';
+import { MetricsService } from '../common/metrics/metrics.service';
 
 export interface SmtpState {
   status: 'up' | 'down';

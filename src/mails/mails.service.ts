@@ -8,7 +8,7 @@ import { ApiValidationPipe } from '../common/errors/validation.pipe';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { HttpResult } from '../common/http/http-result';
 import { LinksBuilder } from '../common/links/links.builder';
-import { MetricsService } from '../health/metrics.service';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { CreateMailDto } from './dto/create-mail.dto';
 import { ListMailsQueryDto } from './dto/list-mails.query.dto';
 import { CancelMailsDto, RescheduleMailDto } from './dto/mail-actions.dto';
