@@ -60,7 +60,11 @@ describe('announceStart: where everything is, once the service listens', () => {
     );
     // A worker has no listener; in production there is none unless INBOUND_SMTP_PORT is set.
     expect(pretty({ RUN_MODE: 'worker' })).not.toContain('Inbound mail');
-    const production = { NODE_ENV: 'production', API_KEYS: 'svc:0123456789abcdef' };
+    const production = {
+      NODE_ENV: 'production',
+      API_KEYS: 'svc:0123456789abcdef',
+      PUBLIC_BASE_URL: 'https://communication.example.com',
+    };
     expect(pretty(production)).not.toContain('Inbound mail');
     expect(pretty({ ...production, INBOUND_SMTP_PORT: '2525' })).toContain(
       '  Inbound mail smtp://0.0.0.0:2525  (INBOUND_DOMAIN unset: no mail sent names it)\n',

@@ -27,7 +27,14 @@ describe('loadConfig', () => {
   });
 
   it('writes JSON logs in production, and refuses a support address the contact form itself would refuse', () => {
-    expect(loadConfig({ ...local, NODE_ENV: 'production', AUTH_MODE: 'off' }).logFormat).toBe('json');
+    expect(
+      loadConfig({
+        ...local,
+        NODE_ENV: 'production',
+        AUTH_MODE: 'off',
+        PUBLIC_BASE_URL: 'https://communication.example.com',
+      }).logFormat,
+    ).toBe('json');
     expect(() => loadConfig({ ...local, CONTACT_INBOX_EMAIL: 'support@localhost' })).toThrow(
       /CONTACT_INBOX_EMAIL must be a plain address/,
     );
@@ -37,10 +44,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT must be one of json, pretty/);
   });
 
+  it('in production requires PUBLIC_BASE_URL where mails are sent (their unsubscribe links), not in an API-only process', () => {
+    const production = { ...local, NODE_ENV: 'production', AUTH_MODE: 'off' };
+    for (const mode of ['all', 'worker'])
+      expect(() => loadConfig({ ...production, RUN_MODE: mode })).toThrow(/PUBLIC_BASE_URL is required/);
+    expect(loadConfig({ ...production, RUN_MODE: 'api' }).http.publicBaseUrl).toBeUndefined();
+  });
+
   it('in production requires DATABASE_URL, SMTP_URL and a way to authenticate callers, naming each', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://communication.example.com' })).toThrow(
+      ConfigError,
+    );
     try {
-      loadConfig({ NODE_ENV: 'production' });
+      loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://communication.example.com' });
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
         expect.stringContaining('DATABASE_URL'),
@@ -105,7 +121,7 @@ describe('loadConfig', () => {
   });
 
   describe('access control', () => {
-    const production = { ...local, NODE_ENV: 'production' };
+    const production = { ...local, NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://communication.example.com' };
     const jwks = {
       JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
       JWT_ISSUER: 'https://id.example.com/',
@@ -210,7 +226,12 @@ describe('loadConfig', () => {
       maxAgeHours: 72,
       timeoutSeconds: 10,
     });
-    const production = { ...local, NODE_ENV: 'production', AUTH_MODE: 'off' };
+    const production = {
+      ...local,
+      NODE_ENV: 'production',
+      AUTH_MODE: 'off',
+      PUBLIC_BASE_URL: 'https://communication.example.com',
+    };
     expect(loadConfig(production).webhooks).toMatchObject({ allowPrivateTargets: false, requireHttps: true });
     expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks).toMatchObject({
       allowPrivateTargets: true,

@@ -286,6 +286,13 @@ export function loadConfig(env: Env): AppConfig {
       `DELIVERY_RETRY_MAX_SECONDS must be at least DELIVERY_RETRY_BASE_SECONDS (${config.delivery.retryBaseSeconds})`,
     );
   }
+  if (production && config.runMode !== 'api' && config.http.publicBaseUrl === undefined) {
+    // A worker has no request to build links from: the unsubscribe links of subscription mails
+    // (contract A3) would point at localhost.
+    read.problems.push(
+      'PUBLIC_BASE_URL is required when NODE_ENV=production and RUN_MODE is all or worker: the unsubscribe links of subscription mails are built from it',
+    );
+  }
   if (config.directory.timeoutMs >= config.delivery.leaseSeconds * 1000) {
     read.problems.push(
       `USER_DIRECTORY_TIMEOUT_MS must be shorter than DELIVERY_LEASE_SECONDS (${config.delivery.leaseSeconds} s): a look-up happens inside a delivery's lease`,
