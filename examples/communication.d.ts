@@ -591,6 +591,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/categories/{category}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many days mails of this category are kept before their personal data are purged (0: for ever). */
+        get: operations["CategoryRetention_get"];
+        /** Set how many days mails of this category are kept (0: for ever); the next purge applies it to mails already stored. */
+        put: operations["CategoryRetention_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -997,6 +1015,12 @@ export interface components {
             status: "SCHEDULED" | "PENDING" | "SENT" | "PARTIALLY_SENT" | "FAILED" | "CANCELLED";
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description When its category's retention ran out: its variables, addresses, Reply-To and SMTP replies were
+             *     removed (`variables` is `{}`, each delivery's `email` null); null while it is intact.
+             */
+            purgedAt: string | null;
             correlationId: string;
             /** @description A cancellation reached one of its deliveries during an attempt (see each delivery's `cancelRequested`). */
             cancelRequested: boolean;
@@ -1537,6 +1561,20 @@ export interface components {
              * @example Asked by phone to receive no more mails
              */
             note?: string;
+        };
+        CategoryRetentionDto: {
+            /** @enum {string} */
+            category: "PROFILE_COMPLETION_REQUEST" | "ORGANIZATION_CREATION_REQUEST" | "ESTABLISHMENT_CREATION_REQUEST" | "ORGANIZATION_INFO_COMPLETION_REQUEST" | "ESTABLISHMENT_INFO_COMPLETION_REQUEST" | "USER_ACCOUNT_ACTIVATION_CONFIRMATION" | "ORGANIZATION_ACTIVATION_CONFIRMATION" | "ESTABLISHMENT_ACTIVATION_CONFIRMATION" | "TRIP_DRAFT_PUBLICATION_REQUEST" | "TRIP_PUBLICATION_NOTIFICATION" | "TRIP_RESPONSIBLE_DESIGNATION_NOTIFICATION" | "PARTNER_TRIP_BOOKING_NOTIFICATION" | "CLIENT_TRIP_BOOKING_NOTIFICATION" | "PARTNER_BOOKING_CANCELLATION_NOTIFICATION" | "CLIENT_BOOKING_CANCELLATION_NOTIFICATION" | "PARTNER_PAYMENT_NOTIFICATION" | "CLIENT_PAYMENT_NOTIFICATION" | "TRIP_REMINDER_NOTIFICATION" | "CONVERSATION_UNREAD_MESSAGES" | "CONTACT_FORWARD" | "CONTACT_ACKNOWLEDGEMENT" | "CONTACT_REPLY";
+            /** @description Days a mail of this category is kept before it is purged; 0: for ever. MAIL_RETENTION_DAYS until set. */
+            days: number;
+            links: components["schemas"]["LinkDto"][];
+        };
+        PutCategoryRetentionDto: {
+            /**
+             * @description Days a mail of this category is kept before its personal data are purged; 0: for ever.
+             * @example 90
+             */
+            days: number;
         };
         CreateWebhookDto: {
             /**
@@ -4248,6 +4286,105 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    CategoryRetention_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                category: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryRetentionDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+            /** @description An error, in the error body of the contract. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    CategoryRetention_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Correlation id (1–128 of [A-Za-z0-9._:-]); generated when absent or malformed, echoed in the response. */
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                category: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "days": 90
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutCategoryRetentionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Correlation-ID": components["headers"]["X-Correlation-ID"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryRetentionDto"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -19,6 +19,7 @@ import { InboundModule } from './inbound/inbound.module';
 import { MailsModule } from './mails/mails.module';
 import { RecipientsModule } from './recipients/recipients.module';
 import { TemplatesModule } from './templates/templates.module';
+import { RetentionModule } from './retention/retention.module';
 import { SuppressionsModule } from './suppressions/suppressions.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { APP_LOGGER, createLogger, pinoParams } from './logging';
@@ -54,6 +55,7 @@ export class AppModule {
         ContactsModule,
         ConversationsModule,
         SuppressionsModule,
+        RetentionModule,
         WebhooksModule,
         InboundModule,
         DocsModule,

@@ -66,6 +66,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   unsubscribe:
     'One-click unsubscribe (RFC 8058): the page a SUBSCRIPTION mail links to and the POST that unsubscribes; the token is the credential.',
   suppressions: 'Addresses no mail is sent to (hard bounces, complaints, or added by hand).',
+  retention:
+    "How long each category's mails keep their personal data before the maintenance job purges them (0: for ever).",
   inbound:
     'What comes back from the mail world: bounces, delay reports, complaints, auto-replies and replies, and what each became.',
   contacts: 'Contact-us threads between visitors and the support team.',

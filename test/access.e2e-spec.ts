@@ -205,6 +205,16 @@ describe('Access control (AUTH_MODE=on, real keys, tokens and JWKS)', () => {
       closed([201, 200, 403, 403, 403, 403]),
     ],
     ['GET /v1/templates', (who) => api().get('/v1/templates').set(as(who)), closed([200, 200, 403, 403, 403, 403])],
+    [
+      'GET /v1/categories/{category}/retention',
+      (who) => api().get('/v1/categories/PROFILE_COMPLETION_REQUEST/retention').set(as(who)),
+      closed([200, 200, 403, 403, 403, 403]),
+    ],
+    [
+      'PUT /v1/categories/{category}/retention',
+      (who) => api().put('/v1/categories/PROFILE_COMPLETION_REQUEST/retention').set(as(who)).send({ days: 365 }),
+      closed([200, 200, 403, 403, 403, 403]),
+    ],
     ['GET /metrics', (who) => api().get('/metrics').set(as(who)), closed([200, 403, 403, 403, 403, 403])],
     [
       'POST /v1/contacts (a new thread; open to anyone)',

@@ -90,6 +90,8 @@ describe('MaintenanceJob (real Postgres)', () => {
       rateLimits: 1,
       idempotencyKeys: 1,
       inboundMessages: 1,
+      mails: 0,
+      conversationMessages: 0,
     });
 
     expect(await db.query(`SELECT data FROM event`)).toEqual([{ data: { keep: true } }]);
@@ -111,6 +113,8 @@ describe('MaintenanceJob (real Postgres)', () => {
       rateLimits: 0,
       idempotencyKeys: 0,
       inboundMessages: 0,
+      mails: 0,
+      conversationMessages: 0,
     });
     expect(await count('event')).toBe(1);
   });

@@ -163,6 +163,15 @@ export interface InboundConfig {
   retentionDays: number;
 }
 
+export interface RetentionConfig {
+  /** Days a mail is kept before it is purged, for a category without a setting of its own (MAIL_RETENTION_DAYS; 0: for ever). */
+  mailDays: number;
+  /** Days an ARCHIVED conversation keeps its messages' content (CONVERSATION_RETENTION_DAYS; 0: for ever). */
+  conversationDays: number;
+  /** Seconds between two runs of the maintenance job, every retention of the service (RETENTION_PURGE_INTERVAL_SECONDS). */
+  purgeIntervalSeconds: number;
+}
+
 export interface LiveConfig {
   /** A message still unread this long after it was sent mails its receiver a digest. */
   unreadMailDelaySeconds: number;
@@ -205,6 +214,7 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   webhooks: WebhookConfig;
   inbound: InboundConfig;
+  retention: RetentionConfig;
   live: LiveConfig;
   /** Undefined: mails leave unsigned (DKIM_* unset). */
   dkim?: DkimConfig;
@@ -270,6 +280,11 @@ export function loadConfig(env: Env): AppConfig {
     rateLimit: readRateLimits(read),
     webhooks: readWebhooks(read, production),
     inbound: readInbound(read, production),
+    retention: {
+      mailDays: read.int('MAIL_RETENTION_DAYS', 365, 0, 36500),
+      conversationDays: read.int('CONVERSATION_RETENTION_DAYS', 730, 0, 36500),
+      purgeIntervalSeconds: read.int('RETENTION_PURGE_INTERVAL_SECONDS', 3600, 1, 86400),
+    },
     live: {
       unreadMailDelaySeconds: read.int('UNREAD_MAIL_DELAY_SECONDS', 900, 1, 7 * 86400),
       unreadMailIntervalSeconds: read.int('UNREAD_MAIL_INTERVAL_SECONDS', 3600, 0, 7 * 86400),

@@ -120,6 +120,7 @@ export class MailCommands {
   /**
    * Queues the FAILED deliveries of a mail again with a fresh retry budget; returns how many. Not
    * for a mail that was cancelled, even in part: no attempt starts once a cancellation was answered.
+   * Nor for a purged mail: its variables and addresses are gone.
    * In `manager`'s transaction (the one that stores the Idempotency-Key's answer).
    */
   async retryFailed(mailId: string, manager: EntityManager): Promise<number> {
@@ -129,6 +130,7 @@ export class MailCommands {
            error_code = NULL, error = NULL, smtp_response = NULL, updated_at = now()
          WHERE mail_id = $1 AND status = 'FAILED'
            AND NOT EXISTS (SELECT 1 FROM delivery c WHERE c.mail_id = $1 AND (c.status = 'CANCELLED' OR c.cancel_requested))
+           AND NOT EXISTS (SELECT 1 FROM mail p WHERE p.id = $1 AND p.purged_at IS NOT NULL)
          RETURNING mail_id
        ), counted AS (
          SELECT count(*)::int AS count FROM retried

@@ -25,6 +25,7 @@ import { MailStatus } from './mail-status';
 @Index('mail_reservation_id_created_idx', { synchronize: false })
 @Index('mail_organization_id_created_idx', { synchronize: false })
 @Index('mail_establishment_id_created_idx', { synchronize: false })
+@Index('mail_unpurged_created_idx', { synchronize: false })
 export class MailEntity {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
@@ -113,6 +114,10 @@ export class MailEntity {
   /** Reply-To of a mail that invites an answer (a contact mail: the other party of the thread). */
   @Column({ name: 'reply_to', type: 'text', nullable: true })
   replyTo: string | null;
+
+  /** When its category's retention ran out and its personal data were removed (variables, addresses, replies); null: intact. */
+  @Column({ name: 'purged_at', type: 'timestamptz', nullable: true })
+  purgedAt: Date | null;
 
   @OneToMany(() => DeliveryEntity, (delivery) => delivery.mail)
   deliveries?: DeliveryEntity[];

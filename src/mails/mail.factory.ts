@@ -63,6 +63,7 @@ export class MailFactory {
       sendingDate: null,
       contactMessageId: spec.contactMessageId ?? null,
       replyTo: spec.replyTo ?? null,
+      purgedAt: null,
       createdAt: now,
       updatedAt: now,
     });

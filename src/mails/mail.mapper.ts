@@ -32,6 +32,7 @@ export class MailMapper {
       scheduledAt: mail.scheduledAt?.toISOString() ?? null,
       status: mail.status,
       createdAt: mail.createdAt.toISOString(),
+      purgedAt: mail.purgedAt?.toISOString() ?? null,
       correlationId: mail.correlationId,
       cancelRequested: deliveries.some((d) => d.cancelRequested),
       deliveries: deliveries.map((delivery) => this.toDeliveryDto(delivery)),
@@ -72,7 +73,7 @@ export class MailMapper {
     if (mail.status === MailStatus.SCHEDULED)
       links.push(this.links.link('reschedule', 'PATCH', path, 'Send this mail at another time'));
     const cancelled = deliveries.some((d) => d.status === DeliveryStatus.CANCELLED || d.cancelRequested);
-    if (!cancelled && deliveries.some((d) => d.status === DeliveryStatus.FAILED))
+    if (!cancelled && !mail.purgedAt && deliveries.some((d) => d.status === DeliveryStatus.FAILED))
       links.push(this.links.link('retry', 'POST', `${path}/retry`, 'Queue the failed deliveries again'));
     return links;
   }

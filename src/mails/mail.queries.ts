@@ -18,7 +18,7 @@ export interface DeliveryAttempt {
 
 const MAIL_COLUMNS = `m.id, m.category, m.receivers_id, m.publication_id, m.reservation_id, m.product_type, m.organization_id,
   m.establishment_id, m.variables, m.locale, m.test_mode, m.status, m.correlation_id, m.scheduled_at, m.sending_date, m.contact_message_id,
-  m.reply_to, m.force_sending, m.forced_by, m.created_at, m.updated_at`;
+  m.reply_to, m.force_sending, m.forced_by, m.created_at, m.updated_at, m.purged_at`;
 
 /** The mail's deliveries as JSON, read by the same statement as the mail: one snapshot of both. */
 const DELIVERIES_JSON = `(SELECT coalesce(json_agg(d ORDER BY d.position), '[]') FROM delivery d WHERE d.mail_id = m.id) AS deliveries`;
@@ -156,6 +156,7 @@ interface MailRow {
   sending_date: Date | null;
   contact_message_id: string | null;
   reply_to: string | null;
+  purged_at: Date | null;
   force_sending: boolean;
   forced_by: string | null;
   created_at: Date;
@@ -222,6 +223,7 @@ function toMailWithDeliveries(row: MailRow): MailWithDeliveries {
     sendingDate: row.sending_date,
     contactMessageId: row.contact_message_id,
     replyTo: row.reply_to,
+    purgedAt: row.purged_at,
     forceSending: row.force_sending,
     forcedBy: row.forced_by,
     createdAt: row.created_at,

@@ -178,7 +178,8 @@ export class MailsService {
       const found = await this.queries.findWithDeliveries(id, manager);
       if (!found) throw ApiError.notFound(`Mail ${id}`);
       const answer = this.mapper.toDto(found.mail, found.deliveries);
-      if (count === 0) throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, or was cancelled.`);
+      if (count === 0)
+        throw ApiError.conflict(`Mail ${id} has no FAILED delivery to retry, was cancelled, or was purged.`);
       await this.idempotency.storeWithin(manager, HttpStatus.ACCEPTED, answer);
       return answer;
     });

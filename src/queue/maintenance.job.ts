@@ -7,11 +7,13 @@ import { DELETE_OLD_EVENTS } from './sql/delete-old-events';
 import { DELETE_OLD_IDEMPOTENCY_KEYS } from './sql/delete-old-idempotency-keys';
 import { DELETE_OLD_INBOUND_MESSAGES } from './sql/delete-old-inbound-messages';
 import { DELETE_OLD_WEBHOOK_CALLS } from './sql/delete-old-webhook-calls';
+import { PURGE_ARCHIVED_CONVERSATION_MESSAGES } from './sql/purge-archived-conversation-messages';
+import { PURGE_EXPIRED_MAILS } from './sql/purge-expired-mails';
 
 /**
  * Every retention of the service, one line each: a name for the logs and a statement that deletes
- * at most `$1` rows past their time (`$2` and on: what `params` reads from the configuration) and
- * answers `n`, how many it deleted.
+ * (or, for mails and conversation messages, purges of their personal data) at most `$1` rows past
+ * their time (`$2` and on: what `params` reads from the configuration) and answers `n`, how many.
  */
 const RETENTIONS: ReadonlyArray<{ name: string; sql: string; params?: (config: AppConfig) => unknown[] }> = [
   { name: 'events', sql: DELETE_OLD_EVENTS },
@@ -19,16 +21,22 @@ const RETENTIONS: ReadonlyArray<{ name: string; sql: string; params?: (config: A
   { name: 'rateLimits', sql: DELETE_EXPIRED_RATE_LIMITS },
   { name: 'idempotencyKeys', sql: DELETE_OLD_IDEMPOTENCY_KEYS },
   { name: 'inboundMessages', sql: DELETE_OLD_INBOUND_MESSAGES, params: (c) => [c.inbound.retentionDays] },
+  { name: 'mails', sql: PURGE_EXPIRED_MAILS, params: (c) => [c.retention.mailDays] },
+  {
+    name: 'conversationMessages',
+    sql: PURGE_ARCHIVED_CONVERSATION_MESSAGES,
+    params: (c) => [c.retention.conversationDays],
+  },
 ];
 
-const EVERY_MS = 5 * 60_000;
 /** Rows per statement: each is its own short transaction, so a large backlog never holds locks long. */
 const BATCH = 1_000;
 /** Statements per retention and run: a backlog larger than this is worked off over the next runs. */
 const MAX_BATCHES = 100;
 
 /**
- * Deletes what is past its retention, every 5 minutes on the worker side. Several workers may run
+ * Deletes or purges what is past its retention, every RETENTION_PURGE_INTERVAL_SECONDS (an hour by
+ * default: the shortest retention, events, is a day) on the worker side. Several workers may run
  * it at once: rows one of them is deleting are skipped by the others (SKIP LOCKED).
  */
 @Injectable()
@@ -44,7 +52,7 @@ export class MaintenanceJob implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     if (this.config.runMode === 'api') return;
-    this.timer = setInterval(() => void this.run(), EVERY_MS);
+    this.timer = setInterval(() => void this.run(), this.config.retention.purgeIntervalSeconds * 1000);
     this.timer.unref();
   }
 
@@ -76,7 +84,8 @@ export class MaintenanceJob implements OnApplicationBootstrap, OnApplicationShut
         );
       }
     }
-    if (Object.values(deleted).some((n) => n > 0)) this.logger.log({ deleted }, 'Rows past their retention deleted');
+    if (Object.values(deleted).some((n) => n > 0))
+      this.logger.log({ deleted }, 'Rows past their retention deleted or purged');
     return deleted;
   }
 }

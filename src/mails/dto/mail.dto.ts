@@ -59,6 +59,11 @@ export class MailDto {
   scheduledAt: string | null;
   status: MailStatus;
   createdAt: string;
+  /**
+   * When its category's retention ran out: its variables, addresses, Reply-To and SMTP replies were
+   * removed (`variables` is `{}`, each delivery's `email` null); null while it is intact.
+   */
+  purgedAt: string | null;
   correlationId: string;
   /** A cancellation reached one of its deliveries during an attempt (see each delivery's `cancelRequested`). */
   cancelRequested: boolean;
