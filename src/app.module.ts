@@ -14,6 +14,7 @@ import { DocsModule } from './docs/docs.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { EventsModule } from './events/events.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { FilesModule } from './files/files.module';
 import { HealthModule } from './health/health.module';
 import { InboundModule } from './inbound/inbound.module';
 import { MailsModule } from './mails/mails.module';
@@ -56,6 +57,7 @@ export class AppModule {
         ConversationsModule,
         SuppressionsModule,
         RetentionModule,
+        FilesModule,
         WebhooksModule,
         InboundModule,
         DocsModule,

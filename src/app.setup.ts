@@ -1,4 +1,5 @@
 import fastifyCors from '@fastify/cors';
+import fastifyMultipart from '@fastify/multipart';
 import { INestApplication } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -12,7 +13,7 @@ import { ApiError } from './common/errors/api-error';
 import { applyHttpResult } from './common/http/http-result';
 import { securityHeaders } from './common/http/security-headers';
 import { registerJsonBodyParser } from './common/validation/json-body.parser';
-import { registerUnsubscribeFormParser } from './recipients/unsubscribe-form.parser';
+import { guardMultipartRoutes, registerUnsubscribeFormParser } from './recipients/unsubscribe-form.parser';
 import { AppConfig } from './config/app.config';
 import { MetricsService } from './common/metrics/metrics.service';
 import { MAX_URL_LENGTH } from './http-server.options';
@@ -75,6 +76,13 @@ export function configureApp(app: NestFastifyApplication, config: AppConfig): vo
   );
   // POST /v1/unsubscribe/{token} alone reads a form (RFC 8058 one-click); every other route answers it 415.
   registerUnsubscribeFormParser(fastify);
+  // multipart/form-data: @fastify/multipart marks the request and leaves the body unread; POST
+  // /v1/files streams its one part with its own limits (FILE_MAX_BYTES), the unsubscribe POST reads
+  // it bounded and drops it, every other route answers 415.
+  void app.register(fastifyMultipart, {
+    limits: { fileSize: config.files.maxBytes + 1, files: 1, fields: 5, parts: 5, fieldSize: 1024, headerPairs: 20 },
+  });
+  guardMultipartRoutes(fastify);
 
   // The request's context (correlation id, base URL of links) for everything done on its behalf,
   // entered in the first hook: cheaper than a Nest middleware, which goes through middie. A

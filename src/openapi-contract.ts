@@ -70,6 +70,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
     "How long each category's mails keep their personal data before the maintenance job purges them (0: for ever).",
   inbound:
     'What comes back from the mail world: bounces, delay reports, complaints, auto-replies and replies, and what each became.',
+  files:
+    'Uploaded files (PDF, PNG, JPEG, iCalendar, plain text; at most FILE_MAX_BYTES), checked from their bytes and stored once per SHA-256.',
   contacts: 'Contact-us threads between visitors and the support team.',
   conversations:
     'Conversations between a customer and the agents of an establishment, their messages, read markers, timelines and event streams.',

@@ -443,7 +443,13 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
   /** Per POST route: a request and what its work changes (read before and after). */
   const cases: Array<{
     route: string;
-    prepare: () => Promise<{ path: string; body?: unknown; type?: string; effect: () => Promise<unknown> }>;
+    prepare: () => Promise<{
+      path: string;
+      body?: unknown;
+      type?: string;
+      file?: { bytes: Buffer; filename: string; contentType: string };
+      effect: () => Promise<unknown>;
+    }>;
   }> = [
     {
       route: 'POST /v1/mails',
@@ -559,6 +565,14 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
       },
     },
     {
+      route: 'POST /v1/files',
+      prepare: async () => ({
+        path: '/v1/files',
+        file: { bytes: Buffer.from('Stored with its key\n'), filename: 'key.txt', contentType: 'text/plain' },
+        effect: () => one('SELECT (SELECT count(*) FROM file) AS files, (SELECT count(*) FROM file_blob) AS blobs'),
+      }),
+    },
+    {
       route: 'POST /v1/conversations/:conversationId/messages',
       prepare: async () => {
         const { body } = await api()
@@ -595,33 +609,26 @@ describe('Idempotency-Key stored with the work, on every POST (real Postgres, a 
   it.each(cases)(
     '$route: a key that cannot be stored leaves nothing done; the retry does the work once, then replays',
     async ({ route, prepare }) => {
-      const { path, body, type = 'application/json', effect } = await prepare();
+      const { path, body, type = 'application/json', file, effect } = await prepare();
       const key = `tx-${route}`;
+      // A multipart upload (POST /v1/files), or a body of its type.
+      const send = (req: request.Test) =>
+        file
+          ? req.attach('file', file.bytes, { filename: file.filename, contentType: file.contentType })
+          : req.set('Content-Type', type).send(body as object);
       const before = await effect();
       await refuseKeys(true);
       try {
-        const refused = await api()
-          .post(path)
-          .set('Idempotency-Key', key)
-          .set('Content-Type', type)
-          .send(body as object);
+        const refused = await send(api().post(path).set('Idempotency-Key', key));
         expect([refused.status, await effect()]).toEqual([500, before]);
       } finally {
         await refuseKeys(false);
       }
-      const first = await api()
-        .post(path)
-        .set('Idempotency-Key', key)
-        .set('Content-Type', type)
-        .send(body as object);
+      const first = await send(api().post(path).set('Idempotency-Key', key));
       expect(first.status).toBeLessThan(300);
       const done = await effect();
       expect(done).not.toEqual(before);
-      const again = await api()
-        .post(path)
-        .set('Idempotency-Key', key)
-        .set('Content-Type', type)
-        .send(body as object);
+      const again = await send(api().post(path).set('Idempotency-Key', key));
       expect([again.status, again.headers['idempotent-replayed'], again.body, again.text === '']).toEqual([
         first.status,
         'true',

@@ -172,6 +172,11 @@ export interface RetentionConfig {
   purgeIntervalSeconds: number;
 }
 
+export interface FilesConfig {
+  /** Largest upload of POST /v1/files (FILE_MAX_BYTES): 413 beyond, read no further. */
+  maxBytes: number;
+}
+
 export interface LiveConfig {
   /** A message still unread this long after it was sent mails its receiver a digest. */
   unreadMailDelaySeconds: number;
@@ -216,6 +221,7 @@ export interface AppConfig {
   inbound: InboundConfig;
   retention: RetentionConfig;
   live: LiveConfig;
+  files: FilesConfig;
   /** Undefined: mails leave unsigned (DKIM_* unset). */
   dkim?: DkimConfig;
 }
@@ -292,6 +298,7 @@ export function loadConfig(env: Env): AppConfig {
       sseBufferBytes: read.int('SSE_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
       sseOrderWaitMs: read.int('SSE_ORDER_WAIT_MS', 5000, 10, 60_000),
     },
+    files: { maxBytes: read.int('FILE_MAX_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024) },
   };
   const dkim = readDkim(read);
   if (dkim) config.dkim = dkim;
