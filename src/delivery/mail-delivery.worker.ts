@@ -76,11 +76,6 @@ export class MailDeliveryWorker
     this.queues.register(this, { concurrency, leaseSeconds, pollMs: pollingIntervalSeconds * 1000 });
   }
 
-  /** New deliveries were committed by this process: the workers of every process look now (as MailWriter.nudge). */
-  nudge(): void {
-    this.queues.nudge(MAIL_DELIVERIES);
-  }
-
   claim(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
     return claimDueDeliveries(this.dataSource, limit, leaseSeconds);
   }
